@@ -1,0 +1,141 @@
+"""Options and helpers every command shares, so that all commands behave alike.
+
+Conventions: --format (text, md, json; docx where a speech is written), -o/--output, --backend,
+--model, --base-url, --dry-run, '-' for stdin, exit codes 0 ok / 1 check failed with --strict /
+2 usage or input error. Heavy modules are imported inside commands, never here.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from pipeline.config import ModelOptions
+
+
+class Format(str, Enum):
+    text = "text"
+    md = "md"
+    json = "json"
+    docx = "docx"
+
+
+class TableFormat(str, Enum):
+    table = "table"
+    json = "json"
+
+
+FormatOpt = Annotated[
+    Format | None,
+    typer.Option("--format", "-f", help="Output format: text, md, json or docx. Default: from -o's suffix, else text."),
+]
+OutputOpt = Annotated[
+    Path | None, typer.Option("--output", "-o", help="Write the result to this file instead of stdout.")
+]
+BackendOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--backend",
+        help="local (embedded model) or openai (any OpenAI-compatible endpoint). "
+        "Default: openai when a base URL or key is configured, else local.",
+    ),
+]
+ModelOpt = Annotated[
+    str | None, typer.Option("--model", "-m", help="Model id (openai) or path to a GGUF file (local).")
+]
+BaseUrlOpt = Annotated[
+    str | None,
+    typer.Option("--base-url", help="OpenAI-compatible endpoint, e.g. http://127.0.0.1:8000/v1."),
+]
+DryRunOpt = Annotated[
+    bool, typer.Option("--dry-run", help="Print the rendered prompt, token counts and examples; call no model.")
+]
+StrictOpt = Annotated[bool, typer.Option("--strict", help="Exit 1 when a check fails.")]
+VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Print usage and cost totals on stderr.")]
+CacheOpt = Annotated[bool, typer.Option("--cache", help="Reuse identical earlier responses from the cache.")]
+MaxCostOpt = Annotated[
+    float | None, typer.Option("--max-cost", help="Stop before the run's cost would pass this (config prices).")
+]
+MaxTokensOpt = Annotated[
+    int | None, typer.Option("--max-tokens", help="Stop before the run's total tokens would pass this.")
+]
+CorpusOpt = Annotated[
+    Path | None,
+    typer.Option("--corpus", help="Corpus folder. Default: $SPEECHSMITH_CORPUS or the shipped corpus/.", show_default=False),
+]
+PromptsOpt = Annotated[
+    Path | None,
+    typer.Option("--prompts", help="Prompts folder. Default: $SPEECHSMITH_PROMPTS or the shipped prompts/.", show_default=False),
+]
+
+
+def model_options(
+    backend: str | None = None,
+    model: str | None = None,
+    base_url: str | None = None,
+    *,
+    cache: bool = False,
+    max_cost: float | None = None,
+    max_tokens: int | None = None,
+    verbose: bool = False,
+) -> ModelOptions:
+    if backend is not None and backend not in ("local", "openai"):
+        raise typer.BadParameter(f"unknown backend {backend!r}: use local or openai", param_hint="--backend")
+    return ModelOptions(
+        backend=backend, model=model, base_url=base_url, cache=cache,
+        max_cost=max_cost, max_tokens=max_tokens, verbose=verbose,
+    )
+
+
+def pick_format(fmt: Format | None, output: Path | None, allowed: tuple[Format, ...]) -> Format:
+    """--format wins; else the output file's suffix; else text."""
+    if fmt is None and output is not None:
+        fmt = {".md": Format.md, ".json": Format.json, ".docx": Format.docx}.get(output.suffix.lower(), Format.text)
+    fmt = fmt or Format.text
+    if fmt not in allowed:
+        raise typer.BadParameter(
+            f"{fmt.value} is not available here; use one of {', '.join(f.value for f in allowed)}",
+            param_hint="--format",
+        )
+    return fmt
+
+
+def emit(data: str | bytes, output: Path | None) -> None:
+    """Write to -o atomically (never a half-written file), or to stdout."""
+    if output is None:
+        if isinstance(data, bytes):
+            if sys.stdout.isatty():
+                raise typer.BadParameter("binary output (docx) needs -o FILE", param_hint="--output")
+            sys.stdout.buffer.write(data)
+        else:
+            sys.stdout.write(data if data.endswith("\n") else data + "\n")
+        sys.stdout.flush()
+        return
+    write_atomic(output, data)
+
+
+def write_atomic(path: Path, data: str | bytes) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(payload)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def info(message: str) -> None:
+    """A status line on stderr (never mixed into the result on stdout)."""
+    typer.echo(message, err=True)
