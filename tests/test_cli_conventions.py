@@ -1,0 +1,51 @@
+"""Conventions every command shares: fast help, one-line errors, exit codes."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+CLI = [sys.executable, "-m", "pipeline"]
+
+
+def _run(*args: str, **kw) -> subprocess.CompletedProcess:
+    return subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=120, **kw)
+
+
+def test_help_lists_every_command() -> None:
+    out = _run("--help")
+    assert out.returncode == 0
+    for command in ("corpus", "check", "adapt", "summarize", "restyle", "eval", "batch", "log", "config"):
+        assert command in out.stdout
+
+
+def test_help_does_not_import_heavy_modules() -> None:
+    code = (
+        "import sys, pipeline.cli;"
+        "heavy = [m for m in ('openai', 'llama_cpp', 'jieba', 'docx', 'tiktoken', 'opencc') if m in sys.modules];"
+        "print(','.join(heavy))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0 and out.stdout.strip() == ""
+
+
+def test_version() -> None:
+    out = _run("--version")
+    assert out.returncode == 0 and out.stdout.startswith("speechsmith ")
+
+
+def test_unknown_command_is_usage_error() -> None:
+    out = _run("no-such-command")
+    assert out.returncode == 2
+    assert "Traceback" not in out.stderr
+
+
+@pytest.mark.parametrize("content", [b"", b"\x00\x01\x02\x03binary\x00"])
+def test_bad_input_is_one_line_exit_2(tmp_path, content: bytes) -> None:
+    bad = tmp_path / "bad.txt"
+    bad.write_bytes(content)
+    out = _run("check", str(bad), env={**os.environ, "SPEECHSMITH_DATA_DIR": str(tmp_path)})
+    assert out.returncode == 2
+    assert "Traceback" not in out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1
