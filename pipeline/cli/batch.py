@@ -1,9 +1,263 @@
-"""`speechsmith batch`: not built yet."""
+"""`speechsmith batch`: many jobs in one resumable run, or through the OpenAI Batch format."""
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+from typing import Annotated, Any
+
 import typer
+
+from pipeline.cli.common import (
+    BackendOpt,
+    BaseUrlOpt,
+    CacheOpt,
+    CorpusOpt,
+    MaxCostOpt,
+    MaxTokensOpt,
+    ModelOpt,
+    PromptsOpt,
+    VerboseOpt,
+    info,
+    model_options,
+    write_atomic,
+)
+
+batch_app = typer.Typer(
+    name="batch",
+    help=(
+        "Run many jobs in one resumable run, or send them through the OpenAI Batch format.\n\n"
+        "JOBS.jsonl has one job per line, with the task's options under their CLI names:\n\n"
+        '  {"id": "j001", "task": "summarize", "text": "……", "method": "llm", "length": "short"}\n\n'
+        '  {"id": "j002", "task": "restyle", "file": "speeches/05.txt", "style": "新闻通稿"}\n\n'
+        '  {"id": "j003", "task": "adapt", "occasion": "全县安全生产工作会议", "points": ["压实安全生产责任"]}\n\n'
+        "Relative paths are relative to JOBS.jsonl; a missing id defaults to a hash of the line. "
+        "OUT.jsonl gets one line per job: id, task, status (ok, invalid, error), result, errors, "
+        "usage (invalid lines also carry the model's last raw output).\n\n"
+        "Examples:\n\n"
+        "  speechsmith batch run jobs.jsonl -o out.jsonl --base-url http://127.0.0.1:8000/v1 --concurrency 16\n\n"
+        "  speechsmith batch export jobs.jsonl -o requests.jsonl --model gpt-4o-mini\n\n"
+        "  speechsmith batch import results.jsonl --jobs jobs.jsonl -o out.jsonl --retry-file followup.jsonl"
+    ),
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+
+JobsArg = Annotated[Path, typer.Argument(help="JOBS.jsonl: one JSON job per line.", show_default=False)]
+
+
+@batch_app.command("run")
+def run_cmd(
+    jobs_file: JobsArg,
+    output: Annotated[Path, typer.Option("--output", "-o", help="OUT.jsonl: results are appended here, one line per job.")],
+    concurrency: Annotated[
+        int, typer.Option("--concurrency", "-j", min=1, max=256, help="Jobs in flight at once (remote backends; local runs one at a time).")
+    ] = 4,
+    rpm: Annotated[float | None, typer.Option("--rpm", min=0.1, help="At most this many model requests per minute.")] = None,
+    tpm: Annotated[float | None, typer.Option("--tpm", min=1, help="At most this many tokens (prompt + max output) per minute.")] = None,
+    retry_failed: Annotated[
+        bool, typer.Option("--retry-failed", help="Run again the jobs recorded as invalid or error (their old lines are replaced).")
+    ] = False,
+    strict: Annotated[bool, typer.Option("--strict", help="Exit 1 when any job ends invalid or error.")] = False,
+    no_progress: Annotated[bool, typer.Option("--no-progress", help="No progress line on stderr.")] = False,
+    backend: BackendOpt = None,
+    model: ModelOpt = None,
+    base_url: BaseUrlOpt = None,
+    cache: CacheOpt = False,
+    max_cost: MaxCostOpt = None,
+    max_tokens: MaxTokensOpt = None,
+    corpus: CorpusOpt = None,
+    prompts: PromptsOpt = None,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Run every job of JOBS.jsonl not yet in OUT.jsonl; a rerun continues where the last stopped.
+
+    Each result is appended to OUT.jsonl as one complete line the moment its job ends, so Ctrl-C,
+    kill -9 or a dead laptop lose nothing already written. Ctrl-C once: the jobs in flight finish;
+    twice: they are abandoned. A job whose output never validates is recorded as invalid with the
+    model's raw output, and the batch goes on.
+
+    Remote backends run --concurrency jobs at once within --rpm/--tpm, halving the concurrency when
+    the endpoint answers 429 and growing it back as calls succeed. The local model runs jobs one
+    after another in this process (one model load).
+
+    Examples:
+
+      speechsmith batch run jobs.jsonl -o out.jsonl
+
+      speechsmith batch run jobs.jsonl -o out.jsonl --base-url https://api.deepseek.com/v1 -m deepseek-chat -j 32 --rpm 500 --tpm 200000
+
+      speechsmith batch run jobs.jsonl -o out.jsonl --retry-failed
+    """
+    import signal
+    import sys
+
+    from pipeline.batch.jobs import read_jobs
+    from pipeline.batch.limits import Pacer
+    from pipeline.batch.progress import Progress
+    from pipeline.batch.results import ResultWriter
+    from pipeline.batch.runner import run_batch
+    from pipeline.errors import SpeechsmithError
+    from pipeline.tasks import TaskContext
+
+    jobs = read_jobs(jobs_file)
+    options = model_options(backend, model, base_url, cache=cache, max_cost=max_cost, max_tokens=max_tokens, verbose=verbose)
+    with ResultWriter(output, retry_failed=retry_failed) as writer:
+        if writer.torn_bytes:
+            info(f"batch: dropped a torn last line ({writer.torn_bytes} bytes) from {output}")
+        pending = [j for j in jobs if not writer.is_done(j.id)]
+        client = None
+        if any(j.ok and j.task != "check" for j in pending):
+            from pipeline.connect import open_client
+
+            client = open_client(options, "batch")
+        if client is not None and client.backend.name == "local" and concurrency > 1:
+            # One model in one process: parallel jobs would only fight over the same cores.
+            concurrency = 1
+        ctx = TaskContext(client=client, corpus_dir=corpus, prompts_dir=prompts)
+        remote = client is not None and client.backend.name != "local"
+        pacer = Pacer(concurrency, rpm=rpm, tpm=tpm) if remote else None
+        progress = Progress(len(jobs), already=len(jobs) - len(pending), enabled=not no_progress)
+        previous = signal.getsignal(signal.SIGTERM)
+
+        def _term(signum: int, frame: Any) -> None:
+            raise KeyboardInterrupt
+
+        signal.signal(signal.SIGTERM, _term)
+        try:
+            summary = run_batch(jobs, writer, ctx, concurrency=concurrency, pacer=pacer, progress=progress)
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+    c = summary.counts
+    info(
+        f"batch: {summary.total} jobs: {c['ok']} ok, {c['invalid']} invalid, {c['error']} error"
+        f", {summary.skipped} done earlier, {summary.not_run + summary.abandoned} left"
+        f" in {summary.seconds:.1f} s ({summary.tokens} tokens) -> {output}"
+    )
+    if verbose and client is not None:
+        info(f"usage: {client.usage.to_dict()}")
+    if summary.interrupted:
+        info("batch: interrupted; run the same command again to continue")
+        sys.exit(130)
+    if summary.stopped_by:
+        raise SpeechsmithError(f"batch stopped: {summary.stopped_by}; rerun to continue")
+    if strict and (c["invalid"] or c["error"]):
+        sys.exit(1)
+
+
+@batch_app.command("export")
+def export_cmd(
+    jobs_file: JobsArg,
+    output: Annotated[Path, typer.Option("--output", "-o", help="requests.jsonl to upload (OpenAI Batch API) or give to vllm run-batch.")],
+    model: Annotated[str | None, typer.Option("--model", "-m", help="Model id written into every request body. Default: $SPEECHSMITH_MODEL.")] = None,
+    context: Annotated[int, typer.Option("--context", min=512, help="The target model's context window in tokens (for prompt packing).")] = 128_000,
+    corpus: CorpusOpt = None,
+    prompts: PromptsOpt = None,
+) -> None:
+    """Write one OpenAI Batch API request line per job (custom_id = job id), calling no model.
+
+    Only one-call tasks can go this way; other lines are listed on stderr and left out. The same
+    file works for the OpenAI Batch API and for `vllm run-batch`.
+
+    Examples:
+
+      speechsmith batch export jobs.jsonl -o requests.jsonl -m gpt-4o-mini
+
+      vllm run-batch -i requests.jsonl -o results.jsonl --model Qwen/Qwen2.5-7B-Instruct
+    """
+    from pipeline.batch.jobs import read_jobs
+    from pipeline.batch.openai_batch import encode_lines, export_requests
+    from pipeline.errors import InputError
+
+    model = model or os.environ.get("SPEECHSMITH_MODEL")
+    if not model:
+        raise InputError("export needs --model: the model id goes into every request body")
+    jobs = read_jobs(jobs_file)
+    ctx = _offline_ctx(model, context, corpus, prompts)
+    lines, report = export_requests(jobs, ctx, model)
+    for problem in report.skipped:
+        info(f"batch export: skipped {problem}")
+    if not lines:
+        raise InputError(f"no job in {jobs_file} could be exported")
+    write_atomic(output, encode_lines(lines))
+    info(f"batch export: {report.written} request(s) -> {output} ({len(report.skipped)} skipped)")
+
+
+@batch_app.command("import")
+def import_cmd(
+    results_file: Annotated[Path, typer.Argument(help="Result lines from the OpenAI Batch API or vllm run-batch.", show_default=False)],
+    jobs_file: Annotated[Path, typer.Option("--jobs", help="The JOBS.jsonl the requests were exported from.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="OUT.jsonl: results are appended, one line per job.")],
+    retry_file: Annotated[
+        Path | None, typer.Option("--retry-file", help="Write request lines for the jobs that failed or have no result.")
+    ] = None,
+    requests_file: Annotated[
+        Path | None, typer.Option("--requests", help="The exported requests.jsonl: follow-up lines are copied from it exactly.")
+    ] = None,
+    model: Annotated[str | None, typer.Option("--model", "-m", help="Model id for rebuilt follow-up requests (default: from the results).")] = None,
+    context: Annotated[int, typer.Option("--context", min=512, help="The target model's context window in tokens.")] = 128_000,
+    corpus: CorpusOpt = None,
+    prompts: PromptsOpt = None,
+) -> None:
+    """Validate downloaded batch results and append them to OUT.jsonl in the `batch run` format.
+
+    Result lines may come in any order and the file may be partial. Each reply goes through the
+    task's own schema validation; invalid ones are recorded with their raw output. Jobs that
+    failed or have no result yet are listed in --retry-file as new request lines: send that file
+    as a new batch and import its results into the same OUT.jsonl (failed lines are replaced,
+    every id stays once).
+
+    Examples:
+
+      speechsmith batch import results.jsonl --jobs jobs.jsonl -o out.jsonl --retry-file followup.jsonl
+
+      speechsmith batch import followup-results.jsonl --jobs jobs.jsonl -o out.jsonl
+    """
+    from pipeline.batch.jobs import read_jobs
+    from pipeline.batch.openai_batch import (
+        encode_lines,
+        followup_lines,
+        import_replies,
+        read_replies,
+        read_requests,
+    )
+    from pipeline.batch.results import ResultWriter
+
+    jobs = read_jobs(jobs_file)
+    replies, problems = read_replies(results_file)
+    for problem in problems:
+        info(f"batch import: {results_file} {problem}")
+    model = model or next((r.model for r in replies.values() if r.model), None) or os.environ.get("SPEECHSMITH_MODEL")
+    ctx = _offline_ctx(model or "unknown", context, corpus, prompts)
+    with ResultWriter(output, replace=set(replies)) as writer:
+        report = import_replies(jobs, replies, writer, ctx)
+    c = report.counts
+    if report.unknown:
+        info(f"batch import: {len(report.unknown)} result line(s) match no job in {jobs_file}, e.g. {report.unknown[0]!r}")
+    info(
+        f"batch import: {c['ok']} ok, {c['invalid']} invalid, {c['error']} error, "
+        f"{len(report.missing)} missing, {report.already} done earlier -> {output}"
+    )
+    if retry_file is not None:
+        original = read_requests(requests_file) if requests_file is not None else None
+        lines, trouble = followup_lines(report.retry, jobs, ctx, model=model, original=original)
+        for problem in trouble:
+            info(f"batch import: cannot write a follow-up request for {problem}")
+        write_atomic(retry_file, encode_lines(lines))
+        info(f"batch import: {len(lines)} follow-up request(s) -> {retry_file}")
+    elif report.retry:
+        info(f"batch import: {len(report.retry)} job(s) failed or are missing; add --retry-file FILE to write their requests")
+
+
+def _offline_ctx(model: str, context: int, corpus: Path | None, prompts: Path | None) -> Any:
+    from pipeline.batch.openai_batch import ExportBackend
+    from pipeline.call import Client
+    from pipeline.tasks import TaskContext
+
+    client = Client(ExportBackend(model, context), command="batch")
+    return TaskContext(client=client, corpus_dir=corpus, prompts_dir=prompts)
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the main app."""
+    app.add_typer(batch_app, name="batch")

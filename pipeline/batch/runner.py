@@ -1,0 +1,316 @@
+"""Run the jobs of a batch through pipeline.tasks, a pool of worker threads and one shared Client.
+
+Remote backends: N worker threads share one Client (one HTTP connection pool); every model call
+passes the Pacer (requests/tokens per minute, concurrency that halves on 429 and grows back).
+The local backend: the caller passes concurrency 1, so jobs run one after another on one loaded
+model.
+
+Interrupts: the first Ctrl-C (or SIGTERM, see the CLI) starts no new job and lets the ones in
+flight finish and be written; a second one abandons them (nothing of theirs is written). What is
+already in OUT.jsonl is never touched, so a rerun continues where this one stopped.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from pipeline.backends.base import ChatRequest, ChatResponse
+from pipeline.batch.jobs import Job
+from pipeline.batch.limits import Pacer
+from pipeline.batch.progress import Progress
+from pipeline.batch.results import ResultWriter, make_record
+from pipeline.errors import BudgetExceeded, SpeechsmithError, ValidationFailed
+from pipeline.tasks import TaskContext, TaskResult, run_task
+
+
+class _Stopped(BaseException):
+    """Raised inside a worker when the batch stops; BaseException so that no task swallows it."""
+
+
+@dataclass
+class _JobUsage:
+    calls: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    retries: int = 0
+
+    def to_dict(self, seconds: float) -> dict[str, Any]:
+        return {
+            "calls": self.calls,
+            "prompt_tokens": self.prompt_tokens,
+            "completion_tokens": self.completion_tokens,
+            "retries": self.retries,
+            "seconds": round(seconds, 3),
+        }
+
+
+_current = threading.local()  # .usage: the _JobUsage of the job this thread is running
+
+
+class MeteredBackend:
+    """Wraps the Client's backend: counts each job's usage (per thread) and paces every call.
+
+    Facts (name, model, context_window, count_tokens, …) pass through unchanged.
+    """
+
+    def __init__(self, inner: Any, pacer: Pacer | None) -> None:
+        self._inner = inner
+        self._pacer = pacer
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    def complete(self, request: ChatRequest) -> ChatResponse:
+        if self._pacer is None:
+            response = self._inner.complete(request)
+        else:
+            estimate = 0
+            if self._pacer.counts_tokens:
+                estimate = request.max_tokens + sum(
+                    self._inner.count_tokens(m.content) + 4 for m in request.messages
+                )
+            try:
+                response = self._pacer.call(
+                    lambda: self._inner.complete(request),
+                    estimate=estimate,
+                    spent=lambda r: r.usage.prompt_tokens + r.usage.completion_tokens,
+                    rate_limited=_rate_limited,
+                )
+            except InterruptedError:
+                raise _Stopped() from None
+        usage: _JobUsage | None = getattr(_current, "usage", None)
+        if usage is not None:
+            usage.calls += 1
+            usage.prompt_tokens += response.usage.prompt_tokens
+            usage.completion_tokens += response.usage.completion_tokens
+            usage.retries += response.retries
+        return response
+
+
+def _rate_limited(response: ChatResponse) -> tuple[bool, float | None]:
+    # The backend retries 429s itself (honouring Retry-After) and reports them, when it can, as
+    # `rate_limited` on the response; a call that needed them is a signal to slow down.
+    hits = getattr(response, "rate_limited", 0) or 0
+    return bool(hits), getattr(response, "retry_after", None)
+
+
+def meter(client: Any, pacer: Pacer | None) -> None:
+    """Route the client's model calls through MeteredBackend (once)."""
+    if client is not None and not isinstance(client.backend, MeteredBackend):
+        client.backend = MeteredBackend(client.backend, pacer)
+
+
+@dataclass
+class BatchSummary:
+    total: int = 0
+    skipped: int = 0  # already in OUT.jsonl from an earlier run
+    counts: dict[str, int] = field(default_factory=lambda: {"ok": 0, "invalid": 0, "error": 0})
+    not_run: int = 0  # left for a rerun (interrupted or stopped by a budget)
+    abandoned: int = 0  # in flight when the second interrupt came
+    interrupted: bool = False
+    stopped_by: str = ""  # the budget message that stopped the run, if any
+    seconds: float = 0.0
+    tokens: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "total": self.total, "skipped": self.skipped, **self.counts, "not_run": self.not_run,
+            "abandoned": self.abandoned, "interrupted": self.interrupted, "stopped_by": self.stopped_by,
+            "seconds": round(self.seconds, 3), "tokens": self.tokens,
+        }
+
+
+def run_job(job: Job, ctx: TaskContext, *, secrets: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Run one job to its result record; every expected failure becomes a record, not a raise."""
+    if job.error:
+        return make_record(job.id, job.task, "error", errors=[job.error], line=job.line)
+    usage = _JobUsage()
+    _current.usage = usage
+    start = time.perf_counter()
+    try:
+        result: TaskResult = run_task(job.task, dict(job.inputs), ctx)
+        status, errors, raw, data = "ok", [], None, result.model_dump(mode="json")
+    except ValidationFailed as exc:
+        status, errors, raw, data = "invalid", list(exc.errors) or [str(exc)], exc.raw, None
+    except BudgetExceeded as exc:
+        if _is_run_cap(exc):
+            raise
+        status, errors, raw, data = "error", [str(exc)], None, None
+    except SpeechsmithError as exc:
+        status, errors, raw, data = "error", [str(exc)], None, None
+    except Exception as exc:  # a bug in one task must not sink 5,000 jobs
+        status, errors, raw, data = "error", [f"internal error: {type(exc).__name__}: {exc}"], None, None
+    finally:
+        _current.usage = None
+    errors = [_redact(e, secrets) for e in errors]
+    return make_record(
+        job.id, job.task, status, result=data, errors=errors,
+        usage=usage.to_dict(time.perf_counter() - start), raw=raw, line=job.line if status != "ok" else None,
+    )
+
+
+def _is_run_cap(exc: BudgetExceeded) -> bool:
+    # --max-cost / --max-tokens cap the whole run: stop and leave the rest for a rerun. A single
+    # job too long for the context window is that job's error only.
+    return "context" not in str(exc)
+
+
+def _redact(message: str, secrets: tuple[str, ...]) -> str:
+    for secret in secrets:
+        if secret and len(secret) >= 4:
+            message = message.replace(secret, "***")
+    return message
+
+
+def run_batch(
+    jobs: list[Job],
+    writer: ResultWriter,
+    ctx: TaskContext,
+    *,
+    concurrency: int = 1,
+    pacer: Pacer | None = None,
+    progress: Progress | None = None,
+    stop: threading.Event | None = None,
+    on_record: Callable[[dict[str, Any]], None] | None = None,
+) -> BatchSummary:
+    """Run every job not yet in `writer`'s file; returns counts for this run.
+
+    KeyboardInterrupt in the calling thread: the first stops new jobs and waits for those in
+    flight, the second abandons them. Either way the function returns (summary.interrupted).
+    """
+    started = time.monotonic()
+    stop = stop or (pacer.stop if pacer is not None and pacer.stop is not None else threading.Event())
+    if pacer is not None:
+        pacer.stop = stop
+    if ctx.client is not None:
+        meter(ctx.client, pacer)
+    secrets = _secrets(ctx)
+    summary = BatchSummary(total=len(jobs))
+    todo: queue.SimpleQueue[Job] = queue.SimpleQueue()
+    for job in jobs:
+        if writer.is_done(job.id):
+            summary.skipped += 1
+        elif job.error:
+            # Unusable lines are recorded right away; they need no worker.
+            record = run_job(job, ctx)
+            if writer.write(record):
+                _count(summary, record, progress, on_record)
+        else:
+            todo.put(job)
+    pending = todo.qsize()
+    before = sum(writer.written.values())
+    finished: queue.SimpleQueue[tuple[str, Any]] = queue.SimpleQueue()
+    workers = [
+        threading.Thread(
+            target=_worker, args=(todo, writer, ctx, stop, finished, secrets), name=f"batch-{i}", daemon=True
+        )
+        for i in range(max(1, min(concurrency, pending)))
+    ] if pending else []
+    for worker in workers:
+        worker.start()
+    alive = len(workers)
+    run_done = 0
+    while alive:
+        try:
+            kind, value = finished.get(timeout=0.2)
+            if kind == "record":
+                run_done += 1
+                _count(summary, value, progress, on_record)
+            elif kind == "exit":
+                alive -= 1
+            elif kind == "budget" and not summary.stopped_by:
+                summary.stopped_by = value
+                stop.set()
+                _say(progress, f"stopping: {value}")
+        except queue.Empty:
+            if progress is not None:
+                progress.tick()
+        except KeyboardInterrupt:
+            if not summary.interrupted:
+                summary.interrupted = True
+                stop.set()
+                in_flight = sum(1 for w in workers if w.is_alive())
+                _say(progress, f"interrupted: finishing {in_flight} job(s) in flight; Ctrl-C again to abandon them")
+                continue
+            writer.close()  # waits for a write in progress; later results are dropped
+            summary.abandoned = sum(1 for w in workers if w.is_alive())
+            break
+    run_done = sum(writer.written.values()) - before  # includes results not yet counted above
+    summary.not_run = max(pending - run_done - summary.abandoned, 0)
+    summary.seconds = time.monotonic() - started
+    if progress is not None:
+        progress.finish()
+    return summary
+
+
+def _worker(
+    todo: queue.SimpleQueue[Job],
+    writer: ResultWriter,
+    ctx: TaskContext,
+    stop: threading.Event,
+    finished: queue.SimpleQueue[tuple[str, Any]],
+    secrets: tuple[str, ...],
+) -> None:
+    try:
+        while not stop.is_set():
+            try:
+                job = todo.get_nowait()
+            except queue.Empty:
+                return
+            job_ctx = TaskContext(
+                client=ctx.client, corpus_dir=ctx.corpus_dir, prompts_dir=ctx.prompts_dir,
+                dry_run=ctx.dry_run, extra=dict(ctx.extra),
+            )
+            try:
+                record = run_job(job, job_ctx, secrets=secrets)
+            except _Stopped:
+                return
+            except BudgetExceeded as exc:
+                finished.put(("budget", str(exc)))
+                return
+            if writer.write(record):
+                finished.put(("record", record))
+    finally:
+        finished.put(("exit", None))
+
+
+def _count(
+    summary: BatchSummary,
+    record: dict[str, Any],
+    progress: Progress | None,
+    on_record: Callable[[dict[str, Any]], None] | None,
+) -> None:
+    summary.counts[record["status"]] += 1
+    usage = record.get("usage") or {}
+    tokens = int(usage.get("prompt_tokens", 0)) + int(usage.get("completion_tokens", 0))
+    summary.tokens += tokens
+    if progress is not None:
+        progress.add(record["status"], tokens)
+    if on_record is not None:
+        on_record(record)
+
+
+def _say(progress: Progress | None, message: str) -> None:
+    import sys
+
+    stream = progress.stream if progress is not None else sys.stderr
+    if progress is not None and progress.tty:
+        stream.write("\n")
+    stream.write(f"speechsmith: {message}\n")
+    stream.flush()
+
+
+def _secrets(ctx: TaskContext) -> tuple[str, ...]:
+    found = [os.environ.get(v, "") for v in ("OPENAI_API_KEY", "SPEECHSMITH_API_KEY")]
+    backend = getattr(ctx.client, "backend", None) if ctx.client is not None else None
+    for holder in (backend, getattr(backend, "_inner", None)):
+        key = getattr(holder, "api_key", None)
+        if isinstance(key, str):
+            found.append(key)
+    return tuple(s for s in found if s)
