@@ -91,7 +91,10 @@ class ResultWriter:
     def __init__(self, path: str | Path, *, replace: set[str] | None = None, retry_failed: bool = False) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # guards appends and `done`
+        self._sync_lock = threading.Lock()  # one fsync at a time; taken before _lock, never inside
+        self._appended = 0
+        self._synced = 0
         self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         self.closed = False
         try:
@@ -136,7 +139,7 @@ class ResultWriter:
         return job_id in self.done
 
     def write(self, record: dict[str, Any]) -> bool:
-        """Append one record; False (nothing written) if its id is already in the file."""
+        """Append one record and fsync it; False (nothing written) if its id is already there."""
         line = _encode(record)
         with self._lock:
             if self.closed or record["id"] in self.done:
@@ -144,11 +147,23 @@ class ResultWriter:
             _write_all(self._fd, line)
             self.done[record["id"]] = record["status"]
             self.written[record["status"]] += 1
-            os.fsync(self._fd)
+            self._appended += 1
+            mine = self._appended
+        self._sync(mine)
         return True
 
+    def _sync(self, mine: int) -> None:
+        # Group commit: an fsync costs milliseconds, so one fsync covers every line appended
+        # before it started, and threads whose line is already covered skip theirs.
+        with self._sync_lock:
+            if self._synced >= mine or self.closed:
+                return
+            target = self._appended
+            os.fsync(self._fd)
+            self._synced = target
+
     def close(self) -> None:
-        with self._lock:
+        with self._sync_lock, self._lock:
             if not self.closed:
                 self.closed = True
                 os.close(self._fd)  # closing also releases the flock
