@@ -173,11 +173,16 @@ def read_replies(path: str | Path) -> tuple[dict[str, Reply], list[str]]:
         if not isinstance(data, dict) or not isinstance(data.get("custom_id"), str):
             problems.append(f"line {number}: no custom_id, ignored")
             continue
-        reply = parse_reply(data)
-        old = replies.get(reply.custom_id)
-        if old is None or (old.content is None and reply.content is not None):
-            replies[reply.custom_id] = reply
+        merge_replies(replies, {data["custom_id"]: parse_reply(data)})
     return replies, problems
+
+
+def merge_replies(into: dict[str, Reply], new: dict[str, Reply]) -> None:
+    """Add replies; for an id seen twice, a successful reply wins over a failed one."""
+    for custom_id, reply in new.items():
+        old = into.get(custom_id)
+        if old is None or (old.content is None and reply.content is not None):
+            into[custom_id] = reply
 
 
 def parse_reply(data: dict[str, Any]) -> Reply:

@@ -43,7 +43,7 @@ batch_app = typer.Typer(
     rich_markup_mode=None,
 )
 
-JobsArg = Annotated[Path, typer.Argument(help="JOBS.jsonl: one JSON job per line.", show_default=False)]
+JobsArg = Annotated[Path, typer.Argument(help="One JSON job per line.", metavar="JOBS.jsonl", show_default=False)]
 
 
 @batch_app.command("run")
@@ -185,7 +185,13 @@ def export_cmd(
 
 @batch_app.command("import")
 def import_cmd(
-    results_file: Annotated[Path, typer.Argument(help="Result lines from the OpenAI Batch API or vllm run-batch.", show_default=False)],
+    results_files: Annotated[
+        list[Path],
+        typer.Argument(
+            help="Result files from the OpenAI Batch API (output and error files) or vllm run-batch.",
+            metavar="RESULTS.jsonl...", show_default=False,
+        ),
+    ],
     jobs_file: Annotated[Path, typer.Option("--jobs", help="The JOBS.jsonl the requests were exported from.")],
     output: Annotated[Path, typer.Option("--output", "-o", help="OUT.jsonl: results are appended, one line per job.")],
     retry_file: Annotated[
@@ -211,6 +217,8 @@ def import_cmd(
 
       speechsmith batch import results.jsonl --jobs jobs.jsonl -o out.jsonl --retry-file followup.jsonl
 
+      speechsmith batch import output.jsonl errors.jsonl --jobs jobs.jsonl -o out.jsonl
+
       speechsmith batch import followup-results.jsonl --jobs jobs.jsonl -o out.jsonl
     """
     from pipeline.batch.jobs import read_jobs
@@ -218,15 +226,19 @@ def import_cmd(
         encode_lines,
         followup_lines,
         import_replies,
+        merge_replies,
         read_replies,
         read_requests,
     )
     from pipeline.batch.results import ResultWriter
 
     jobs = read_jobs(jobs_file)
-    replies, problems = read_replies(results_file)
-    for problem in problems:
-        info(f"batch import: {results_file} {problem}")
+    replies: dict = {}
+    for results_file in results_files:
+        found, problems = read_replies(results_file)
+        for problem in problems:
+            info(f"batch import: {results_file} {problem}")
+        merge_replies(replies, found)
     model = model or next((r.model for r in replies.values() if r.model), None) or os.environ.get("SPEECHSMITH_MODEL")
     ctx = _offline_ctx(model or "unknown", context, corpus, prompts)
     with ResultWriter(output, replace=set(replies)) as writer:
