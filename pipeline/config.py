@@ -272,6 +272,13 @@ def resolve(options: ModelOptions | None = None, *, env: dict[str, str] | None =
         raise ConfigError(f"unknown backend {settings.backend!r} ({settings.sources['backend']}): use local or openai")
     if settings.prefill not in ("fold", "assistant"):
         raise ConfigError(f"prefill must be fold or assistant, got {settings.prefill!r}")
+    if (
+        settings.backend == "local" and settings.model and settings.sources.get("model") != "flag"
+        and not settings.model.lower().endswith(".gguf")
+    ):
+        # A remote model id from the env or config file means nothing to the local backend.
+        settings.model = None
+        settings.sources["model"] = "default (remote model id ignored by the local backend)"
     if settings.backend == "openai" and not settings.model:
         settings.model = DEFAULT_REMOTE_MODEL
         settings.sources["model"] = "default"
