@@ -303,9 +303,12 @@ def prompt_warnings(suites: list[Suite], samples: list[SampleResult], options: R
             continue
         seen = set()
         for s in samples:
-            prompt = ((s.result or {}).get("metadata") or {}).get("prompt")
-            if s.suite == suite.name and isinstance(prompt, dict) and prompt.get("version"):
-                seen.add(str(prompt["version"]))
+            meta = (s.result or {}).get("metadata") or {}
+            refs = [meta.get("prompt")] + list(meta.get("prompts") or [])
+            for ref in refs:
+                # the task's own prompt ("adapt", not "adapt/section") carries the suite's version
+                if s.suite == suite.name and isinstance(ref, dict) and ref.get("id") == suite.task:
+                    seen.add(str(ref.get("version")))
         if seen and seen != {suite.prompt_version}:
             out.append(
                 f"suite {suite.name}: pinned to prompt version {suite.prompt_version}, "
@@ -332,9 +335,11 @@ def rescore(suites: list[Suite], samples: list[SampleResult], options: RunOption
             out.append(sample)  # no longer in the suite: keep the stored scores
             continue
         sample = sample.model_copy(deep=True)
-        if sample.status == "miss":
+        if sample.result is None:  # the task never finished: nothing to score
             out.append(sample)
             continue
+        if sample.status == "miss":  # only a judge call missed: score again
+            sample.status, sample.error, sample.error_type = "ok", None, None
         inputs = prepare_inputs(suite, case, options.corpus_dir)
         out.append(runs[suite.name].score(sample, case, inputs))
     out = sort_samples(out)
