@@ -1,0 +1,273 @@
+"""summarize: extractive summaries of real reports, pipeline verification, llm one-call and map-reduce."""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+from pathlib import Path
+
+import pytest
+
+from pipeline.backends.fake import FakeBackend
+from pipeline.call import Client
+from pipeline.chunk import segment
+from pipeline.errors import InputError
+from pipeline.extractive import find_figures, who_and_what
+from pipeline.summary import LENGTHS, Summary
+from pipeline.tasks import TaskContext, run_task
+from pipeline.tasks import summarize as task
+
+REPORTS = Path(__file__).parent / "fixtures" / "reports"
+FILES = sorted(REPORTS.glob("*.txt"))
+
+
+def _nfkc(text: str) -> str:
+    return unicodedata.normalize("NFKC", text)
+
+
+def assert_traceable(summary: dict, text: str, length: str) -> None:
+    """Every figure verbatim in its cited paragraph; every item cites existing paragraphs."""
+    spec = LENGTHS[length]
+    paragraphs = segment(text).paragraphs
+    n = len(paragraphs)
+    s = Summary.model_validate(summary)
+    assert s.gist and s.gist_source and all(1 <= p <= n for p in s.gist_source)
+    assert len(s.key_points) <= spec.points and len(s.tasks) <= spec.tasks and len(s.figures) <= spec.figures
+    for item in [*s.key_points, *s.tasks, *s.figures]:
+        assert item.source and all(1 <= p <= n for p in item.source)
+    source = _nfkc(text)
+    for f in s.figures:
+        assert _nfkc(f.value) in source, f"figure {f.value!r} is not in the source"
+        assert any(_nfkc(f.value) in _nfkc(paragraphs[p - 1].text) for p in f.source)
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.stem)
+@pytest.mark.parametrize("length", ["short", "medium", "long"])
+def test_extractive_summary_of_real_reports(path: Path, length: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    result = run_task("summarize", {"text": text, "length": length, "method": "extractive"}, TaskContext())
+    spec = LENGTHS[length]
+    out = result.output
+    assert_traceable(out, text, length)
+    assert result.metadata["method"] == "extractive" and result.ok
+    assert len(out["key_points"]) == spec.points
+    assert len(out["gist"]) <= spec.gist_zi + 1
+    assert all(len(p["text"]) <= spec.point_zi + 1 for p in out["key_points"])
+    paragraphs = segment(text).paragraphs
+    for p in out["key_points"]:
+        # Extractive points are (trimmed) sentences of the paragraph they cite.
+        assert p["text"].rstrip("。")[:10] in paragraphs[p["source"][0] - 1].text
+    # A government work report sets figures; a speech may have few.
+    if path.stem.startswith("gwr"):
+        assert len(out["figures"]) == spec.figures and len(out["tasks"]) == spec.tasks
+    assert result.checks["verbatim"]["dropped"] == []
+
+
+def test_report_2025_gets_its_headline_target() -> None:
+    text = (REPORTS / "gwr_2025.txt").read_text(encoding="utf-8")
+    out = run_task("summarize", {"text": text, "length": "short", "method": "extractive"}, TaskContext()).output
+    assert {"value": "5%左右", "measures": "国内生产总值增长", "source": [21]} in out["figures"]
+
+
+def test_figures_carry_what_they_measure() -> None:
+    doc = segment("经济规模稳步扩大，国内生产总值达到134.9万亿元、增长5%。城镇新增就业1256万人。2024年9月26日召开会议。")
+    found = [(f.value, f.measures) for f, _, _ in find_figures(doc)]
+    assert ("134.9万亿元", "国内生产总值达到") in found
+    assert ("1256万人", "城镇新增就业") in found
+    assert all("2024" not in v and "26" != v for v, _ in found)  # dates are not figures
+
+
+@pytest.mark.parametrize(
+    ("sentence", "who", "what"),
+    [
+        ("各地区各部门要切实压实安全生产责任。", "各地区各部门", "切实压实安全生产责任。"),
+        ("政府要寓管理于服务之中，用服务的暖心增强企业的信心。", "政府", "寓管理于服务之中，用服务的暖心增强企业的信心。"),
+        ("加大稳外贸政策力度，支持企业稳订单拓市场。", None, "加大稳外贸政策力度，支持企业稳订单拓市场。"),
+        ("（一）大力提振消费、提高投资效益。", None, "大力提振消费、提高投资效益。"),
+    ],
+)
+def test_who_and_what(sentence: str, who: str | None, what: str) -> None:
+    assert who_and_what(sentence) == (who, what)
+
+
+# --- verification ----------------------------------------------------------------------------
+
+SOURCE = (
+    "各位代表：\n"
+    "今年发展主要预期目标是：国内生产总值增长5%左右；城镇调查失业率5.5%左右。\n"
+    "实施更加积极的财政政策，赤字率拟按4%左右安排。扎实推进“两重”建设。\n"
+    "各地区各部门要压实责任，确保各项任务落到实处。\n"
+)
+
+
+def _summary(**kw) -> Summary:
+    base = {
+        "gist": "报告提出国内生产总值增长5%左右等目标。", "gist_source": [2],
+        "key_points": [{"text": "实施更加积极的财政政策。", "source": [3]}],
+        "tasks": [{"what": "压实责任", "who": "各地区各部门", "source": [4]}],
+        "figures": [{"value": "5%左右", "measures": "国内生产总值增长", "source": [2]}],
+    }
+    base.update(kw)
+    return Summary.model_validate(base)
+
+
+def test_verify_keeps_what_is_in_the_source() -> None:
+    summary, checks = task.verify(_summary(), segment(SOURCE), LENGTHS["medium"])
+    assert summary == _summary()
+    assert checks["verbatim"]["dropped"] == [] and checks["sources"]["repaired"] == []
+
+
+def test_verify_drops_invented_figures_and_quotes() -> None:
+    bad = _summary(
+        key_points=[
+            {"text": "经济增长6%。", "source": [2]},
+            {"text": "推进“两新”工作。", "source": [3]},
+            {"text": "扎实推进“两重”建设。", "source": [3]},
+        ],
+        tasks=[{"what": "新增就业1200万人", "source": [4]}],
+        figures=[
+            {"value": "9.9%", "measures": "编造", "source": [2]},
+            {"value": "5.5%左右", "measures": "城镇调查失业率", "source": [2]},
+            {"value": "左右", "measures": "不是数字", "source": [2]},
+        ],
+    )
+    summary, checks = task.verify(bad, segment(SOURCE), LENGTHS["medium"])
+    assert [p.text for p in summary.key_points] == ["扎实推进“两重”建设。"]
+    assert summary.tasks == []
+    assert [f.value for f in summary.figures] == ["5.5%左右"]
+    dropped = {d["text"] for d in checks["verbatim"]["dropped"]}
+    assert {"经济增长6%。", "推进“两新”工作。", "新增就业1200万人", "编造 9.9%", "不是数字 左右"} == dropped
+
+
+def test_verify_replaces_a_gist_with_an_invented_figure_and_repairs_sources() -> None:
+    fallback = _summary(gist="今年发展主要预期目标是：国内生产总值增长5%左右。", gist_source=[2])
+    bad = _summary(
+        gist="国内生产总值增长8%。", gist_source=[99],
+        figures=[{"value": "4%左右", "measures": "赤字率", "source": [2]}],
+        key_points=[{"text": "实施更加积极的财政政策。", "source": []}],
+    )
+    summary, checks = task.verify(bad, segment(SOURCE), LENGTHS["medium"], fallback=fallback)
+    assert summary.gist == fallback.gist
+    assert summary.figures[0].source == [3]  # 4%左右 is in ¶3, not ¶2
+    assert summary.key_points[0].source == [3]  # located by content
+    assert checks["verbatim"]["dropped"][0]["item"] == "gist"
+
+
+def test_full_width_digits_in_the_source_match_half_width_figures() -> None:
+    doc = segment("比上年增长１４．２％，效益提高。")
+    s = _summary(gist="工农业总产值比上年增长14.2%。", gist_source=[1], key_points=[], tasks=[],
+                 figures=[{"value": "14.2%", "measures": "比上年增长", "source": [1]}])
+    summary, checks = task.verify(s, doc, LENGTHS["short"])
+    assert summary.gist.endswith("14.2%。") and summary.figures and not checks["verbatim"]["dropped"]
+
+
+# --- llm: one call, map-reduce ----------------------------------------------------------------
+
+GOOD = json.dumps(
+    {
+        "gist": "报告提出今年国内生产总值增长5%左右的目标并部署十项任务。", "gist_source": [21],
+        "key_points": [{"text": "实施更加积极的财政政策。", "source": [24]}],
+        "tasks": [{"what": "大力提振消费、提高投资效益", "who": None, "source": [31]}],
+        "figures": [{"value": "5%左右", "measures": "国内生产总值增长", "source": [21]},
+                    {"value": "7.5%", "measures": "编造的数字", "source": [21]}],
+    },
+    ensure_ascii=False,
+)
+
+
+def _report() -> str:
+    return (REPORTS / "gwr_2025.txt").read_text(encoding="utf-8")
+
+
+def test_llm_one_call_when_the_text_fits() -> None:
+    backend = FakeBackend([GOOD], context_window=64_000)
+    ctx = TaskContext(client=Client(backend))
+    result = run_task("summarize", {"text": _report(), "length": "short", "method": "llm"}, ctx)
+    assert len(backend.requests) == 1 and result.metadata["mode"] == "one-call"
+    prompt = backend.requests[0].messages[-1].content
+    assert "[21] 今年发展主要预期目标是" in prompt  # paragraphs are numbered for citation
+    assert [f["value"] for f in result.output["figures"]] == ["5%左右"]
+    assert result.checks["verbatim"]["dropped"][0]["not_in_source"] == ["7.5%"]
+    assert result.metadata["prompts"][0]["id"] == "summarize"
+    assert result.metadata["usage"]["calls"] == 1
+    assert_traceable(result.output, _report(), "short")
+
+
+@pytest.mark.parametrize("context", [900, 1500, 6000])
+def test_map_reduce_terminates_with_small_contexts(context: int) -> None:
+    backend = FakeBackend(lambda req: GOOD, context_window=context)
+    client = Client(backend)
+    result = run_task(
+        "summarize", {"text": _report(), "length": "short", "method": "llm"}, TaskContext(client=client)
+    )
+    meta = result.metadata
+    assert meta["mode"] == "map-reduce"
+    assert meta["reduce_depth"] <= task.MAX_REDUCE_DEPTH
+    maps = len(meta["chunks"])
+    assert maps > 1 and len(backend.requests) >= maps
+    # Every request fit the context, and every call went through the Client (so the run log).
+    assert all(client.request_tokens(r) + r.max_tokens <= context for r in backend.requests)
+    assert meta["usage"]["calls"] == len(backend.requests)
+    assert [p["id"] for p in meta["prompts"]] == ["summarize/map", "summarize/reduce"]
+    assert_traceable(result.output, _report(), "short")
+    if context == 6000:
+        assert meta["reduce_depth"] >= 1 and not meta["merged_without_model"]
+
+
+def test_map_chunks_cover_the_text_in_order() -> None:
+    backend = FakeBackend(lambda req: GOOD, context_window=3000)
+    result = run_task("summarize", {"text": _report(), "length": "short", "method": "llm"},
+                      TaskContext(client=Client(backend)))
+    spans = [c["paragraphs"] for c in result.metadata["chunks"]]
+    assert spans[0][0] == 1 and spans[-1][1] == len(segment(_report()).paragraphs)
+    assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:], strict=False))
+
+
+def test_merge_partials_without_model_caps_counts() -> None:
+    parts = [_summary(), _summary(gist="第二部分。"), _summary()]
+    merged = task.merge_partials(parts, LENGTHS["short"])
+    assert merged.gist == parts[0].gist and len(merged.figures) <= 3
+
+
+def test_auto_picks_by_backend() -> None:
+    assert task.choose_method("auto", TaskContext())[0] == "extractive"
+    fake = TaskContext(client=Client(FakeBackend([])))
+    assert task.choose_method("auto", fake)[0] == "llm"
+    with pytest.raises(InputError, match="needs a model"):
+        task.choose_method("hybrid", TaskContext())
+    with pytest.raises(InputError, match="unknown method"):
+        task.choose_method("magic", fake)
+
+
+def test_dry_run_calls_no_model() -> None:
+    backend = FakeBackend([], context_window=2000)
+    ctx = TaskContext(client=Client(backend), dry_run=True)
+    result = run_task("summarize", {"text": _report(), "length": "short", "method": "llm"}, ctx)
+    assert backend.requests == []
+    plan = result.metadata["dry_run"]
+    assert plan["mode"] == "map-reduce" and plan["prompt"]["id"] == "summarize/map"
+    assert plan["prompt_tokens"] + plan["max_tokens"] <= 2000
+    assert "--- user ---" in result.text
+
+
+def test_batch_request_and_finish_round_trip() -> None:
+    text = (REPORTS / "speech_wenming.txt").read_text(encoding="utf-8")
+    ctx = TaskContext(client=Client(FakeBackend([], context_window=64_000)))
+    inputs = {"text": text, "length": "short", "method": "llm"}
+    one = task.batch_request(inputs, ctx)
+    assert one.schema is Summary and one.prompt.id == "summarize"
+    raw = json.dumps({"gist": "动员全局争创自治区文明单位。", "gist_source": [2],
+                      "figures": [{"value": "10%", "measures": "文明单位整体数量将减少", "source": [1]}]},
+                     ensure_ascii=False)
+    result = task.batch_finish(inputs, raw, ctx)
+    assert result.output["figures"][0]["source"] == [5]  # repaired to the paragraph holding 10%
+    small = TaskContext(client=Client(FakeBackend([], context_window=2000)))
+    with pytest.raises(InputError, match="too long for one call"):
+        task.batch_request(inputs, small)
+
+
+def test_empty_input_is_an_input_error() -> None:
+    with pytest.raises(InputError):
+        run_task("summarize", {"text": "  \n ", "method": "extractive"}, TaskContext())
+    with pytest.raises(InputError, match="unknown length"):
+        run_task("summarize", {"text": "一句话。", "length": "huge", "method": "extractive"}, TaskContext())
