@@ -164,6 +164,7 @@ class Client:
         budget = self.max_reasks if max_reasks is None else max_reasks
         raw = ""
         errors: list[str] = []
+        first_key = ""
         for attempt in range(1, budget + 2):
             if attempt > 1:
                 with self._lock:
@@ -172,6 +173,7 @@ class Client:
                 request, prompt, step, attempt=attempt, kind="call" if attempt == 1 else "reask", store=False
             )
             response = done.response
+            first_key = first_key or done.key
             raw = response.text
             try:
                 value = parse_json(raw, schema)
@@ -183,7 +185,8 @@ class Client:
                 request = _reask(request, raw, errors)
                 continue
             if self.cache is not None and not done.hit:
-                self.cache.put(done.key, response)
+                # Under the original request's key: the next run asks that, not the re-ask.
+                self.cache.put(first_key, response)
             return value
         where = f"; the raw output is in `speechsmith log show {self.run_id}`" if self.run_id else ""
         snippet = " ".join(raw.split())[:80]
