@@ -103,6 +103,7 @@ class Paragraph:
 _SPACE = " \t\u3000\xa0\u200b\u200c\u200d\ufeff"  # zero-width marks from web pages too
 _MD_HEADING = re.compile(r"^#{1,6}\s+")
 _WHITE = re.compile(r"\s")
+_HALF_TABLE = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)}
 
 
 class Doc:
@@ -126,6 +127,14 @@ class Doc:
                 )
             pos = line_end + 1
         self.zi = len(text) - len(_WHITE.findall(text))  # = hanzi.count_zi, 20x faster
+        self._half: str | None = None
+
+    @property
+    def half(self) -> str:
+        """The text with full-width ASCII (，is not ASCII; Ａ１ are) made half-width, same length."""
+        if self._half is None:
+            self._half = self.text.translate(_HALF_TABLE)
+        return self._half
 
     def paragraph_at(self, offset: int) -> int:
         """1-based paragraph number holding text offset; 0 when outside every paragraph."""

@@ -50,6 +50,7 @@ _LEAD = re.compile(r"^(?:#{1,6}\s+|\*\*|__)?\s*")
 # 一是 / 二要 / 第一， after a sentence or clause break, or at the paragraph start
 _BREAK = r"(?:^|(?<=[。；;：:，,！!？?、\s“”（(]))"
 _INLINE = re.compile(
+    rf"(?=[{_CN}第首其])"  # cheap first-character test
     rf"(?:{_BREAK}(?P<n>[{_CN}]{{1,3}})(?P<suf>是|要)"
     # the first item often follows 就是 / 主要是 with no break: 就是一要…，二要…
     rf"|(?<=[是有：:为])(?P<n1>一)(?P<suf1>是|要)"

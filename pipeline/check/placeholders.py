@@ -19,7 +19,8 @@ P103 = rule("P103", "todo-marker", Severity.error,
             "notes to the writer: TODO, 待补充, 待定, 此处插入…")
 
 _MARKS = re.compile(
-    r"(?<![A-Za-z])[xX×]{2,}(?![A-Za-z])"  # xx同志, 20xx年, XX万元, ××
+    r"(?=[xX×aA□■△◇○某_＿\-－])"  # cheap first-character test; the regex is run on whole reports
+    r"(?:(?<![A-Za-z])[xX×]{2,}(?![A-Za-z])"  # xx同志, 20xx年, XX万元, ××
     r"|(?<![A-Za-z0-9])[xX×](?=[年月日号时万亿元个名人家项%％])"  # X月X日, X万元
     r"|(?<![A-Za-z0-9])(?:aa+|AA+)(?![A-Za-z]|级|A)"  # aa市 (AAA级 is a rating)
     r"|[□■△◇]+"  # □aa
@@ -28,7 +29,7 @@ _MARKS = re.compile(
     r"|某某+"  # 某某单位; a single 某 (某些, 某地) is ordinary Chinese
     r"|_{2,}|＿{2,}"  # fill-in blanks
     # 我叫--，---届 ; not ----> or --flag, and not a paragraph-leading -- used as a dash (U104)
-    r"|(?<![-A-Za-z0-9_])-{2,}(?![->A-Za-z0-9_])|－{2,}"
+    r"|(?<![-A-Za-z0-9_])-{2,}(?![->A-Za-z0-9_])|－{2,})"
 )
 _BULLET = re.compile(r"^[□■○△◇]\s")  # a box used as a list bullet at a line start
 

@@ -36,12 +36,9 @@ _SPACE = re.compile(r"\s+")
 _ENDS = ("。", "！", "？", "；", "!", "?", ";", "…", "”")
 
 
-_HALF = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)}  # full-width ASCII -> ASCII
-
-
-def _key(text: str) -> str:
+def _key(doc: Doc, start: int, end: int) -> str:
     """Comparison key: half-width, without spaces and punctuation (hanzi.normalize, but fast)."""
-    return _NOT_WORD.sub("", text.translate(_HALF))
+    return _NOT_WORD.sub("", doc.half[start:end])
 
 
 @checker(R101, R102, R103)
@@ -51,7 +48,7 @@ def check_repetition(doc: Doc, config: CheckConfig) -> Iterator[Finding]:
     for para in doc.paragraphs:
         if not para.text.endswith(_ENDS):
             continue  # headings and link lines (纲要（草案）) may well recur
-        key = _key(para.text)
+        key = _key(doc, para.start, para.end)
         if len(key) < MIN_PARAGRAPH_ZI:
             continue
         if key in seen_paras:
@@ -70,7 +67,7 @@ def check_repetition(doc: Doc, config: CheckConfig) -> Iterator[Finding]:
                               "for reading aloud", start, end)
             if para.number in duplicate_paras or not sent.endswith(_ENDS):
                 continue
-            key = _key(sent)
+            key = _key(doc, start, end)
             if len(key) < MIN_SENTENCE_ZI:
                 continue
             if key in seen_sents:
