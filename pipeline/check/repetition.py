@@ -53,8 +53,11 @@ def check_repetition(doc: Doc, config: CheckConfig) -> Iterator[Finding]:
             continue
         if key in seen_paras:
             duplicate_paras.add(para.number)
+            end = para.line_end
+            if doc.text[end : end + 1] == "\n" and doc.text[para.line_start - 1 : para.line_start] == "\n":
+                end += 1  # take one of the blank lines around it too, so no gap of two is left
             yield finding(doc, "R101", f"paragraph repeats ¶{seen_paras[key]}", para.start, para.end,
-                          edits=[Edit(para.line_start, para.line_end, "")])
+                          edits=[Edit(para.line_start, end, "")])
         else:
             seen_paras[key] = para.number
     seen_sents: dict[str, int] = {}

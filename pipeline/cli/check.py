@@ -1,9 +1,163 @@
-"""`speechsmith check`: not built yet."""
+"""`speechsmith check`: lint a speech before it goes to the leader."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
+
+from pipeline.cli.common import OutputOpt, TableFormat, emit, info, write_atomic
+
+_HELP = """Lint a Chinese speech: placeholders left in (xx, 20xx, 【单位名称】), numbering gaps
+(一是, 二是, 四是), half-width or unbalanced punctuation, salutation and closing, repeated
+sentences, over-long sentences, length and speaking time, figures not in the source, and
+traditional characters in simplified text.
+
+FILE is .txt, .md, .docx or .html, or - for stdin. Each finding shows the rule id, severity,
+paragraph (¶, counting non-empty lines), an excerpt and what to do. Exit code 1 when any
+error-level finding remains, 2 for unreadable input or bad options.
+
+--fix applies the safe fixes (full-width punctuation, doubled marks, traditional to simplified
+characters, -- to ——, removing a repeated paragraph): a .txt/.md file is rewritten in place
+(or written to -o), a .docx is written next to it as NAME.fixed.docx (or to -o), stdin goes to
+stdout (the findings then go to stderr).
+
+Rules are chosen like ruff: --select P,N (families or ids), --ignore R103. --rules lists them.
+
+Examples:
+
+  speechsmith check 讲话.docx
+
+  speechsmith check 讲话.txt --length 3000 --audience 各位代表 --format json
+
+  speechsmith check 讲话.md --minutes 15 --source 素材.txt --ignore R103
+
+  speechsmith check 讲话.txt --fix -o 讲话.fixed.txt
+
+  cat 讲话.txt | speechsmith check - --select P,N
+"""
+
+_TEXT_SUFFIXES = {".txt", ".md", ".markdown", ".text", ""}
+
+Codes = Annotated[
+    list[str] | None,
+    typer.Option(help="Rule ids or prefixes, comma-separated or repeated (P, N101, U1)."),
+]
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the main app."""
+    app.command("check", help=_HELP)(check)
+
+
+def check(
+    file: Annotated[str | None, typer.Argument(help="Speech file (.txt .md .docx .html), or - for stdin.", show_default=False)] = None,
+    fmt: Annotated[TableFormat, typer.Option("--format", "-f", help="table (default) or json.")] = TableFormat.table,
+    output: OutputOpt = None,
+    fix: Annotated[bool, typer.Option("--fix", help="Apply the safe fixes and write the fixed text (see above).")] = False,
+    select: Annotated[list[str] | None, typer.Option("--select", help="Only these rules: ids or prefixes, e.g. P,N101.")] = None,
+    ignore: Annotated[list[str] | None, typer.Option("--ignore", help="Skip these rules: ids or prefixes, e.g. R103.")] = None,
+    length: Annotated[int | None, typer.Option("--length", help="Target length in 字 (L101), ±--tolerance.")] = None,
+    minutes: Annotated[float | None, typer.Option("--minutes", help="Target speaking time in minutes at 220 字/分钟 (L102).")] = None,
+    tolerance: Annotated[float, typer.Option("--tolerance", help="Allowed deviation for --length/--minutes.")] = 0.15,
+    source: Annotated[Path | None, typer.Option("--source", help="Source text: figures and names not in it are flagged (F rules).")] = None,
+    max_sentence: Annotated[int, typer.Option("--max-sentence", help="Longest sentence in 字 before R103 warns.")] = 120,
+    audience: Annotated[str | None, typer.Option("--audience", help="Who is addressed, e.g. 各位代表; the salutation must fit (S102).")] = None,
+    rules: Annotated[bool, typer.Option("--rules", help="List the rules and exit.")] = False,
+) -> None:
+    from pipeline.check.report import counts, render_json, render_table, rules_table
+    from pipeline.errors import InputError
+    from pipeline.tasks import TaskContext
+    from pipeline.tasks import check as task
+
+    if rules:
+        _print_rules(rules_table(), fmt)
+        return
+    if file is None:
+        raise InputError("give a FILE to check, or - for stdin (see speechsmith check --help)")
+    inputs = {
+        "select": select, "ignore": ignore, "length": length, "minutes": minutes,
+        "tolerance": tolerance, "source_file": str(source) if source else None,
+        "max_sentence": max_sentence, "audience": audience,
+    }
+    suffix = Path(file).suffix.lower() if file != "-" else ""
+    if fix and suffix == ".docx":
+        findings, zi, wrote = _fix_docx(file, output, task.config_from_inputs(inputs))
+    else:
+        from pipeline.textio import read_document
+
+        doc = read_document(file)
+        result = task.run({**inputs, "text": doc.text, "fix": fix}, TaskContext())
+        findings = result.output["findings"]
+        zi = result.output["zi"]
+        wrote = None
+        if fix:
+            wrote = _write_fixed(file, suffix, output, result.output["fixed_text"], doc.text)
+    name = None if file == "-" else file
+    report = render_json(findings, zi=zi, name=name, fixed=bool(fix)) if fmt == TableFormat.json \
+        else render_table(findings, zi=zi)
+    # with the fixed text on stdout the report goes to stderr, so stdout stays the text
+    to_stderr = fix and wrote == "-"
+    if output is not None and not fix:
+        emit(report, output)
+    elif to_stderr:
+        info(report)
+    else:
+        typer.echo(report)
+    if fix and wrote not in (None, "-"):
+        info(f"speechsmith: fixed text written to {wrote}")
+    if counts(findings)["error"]:
+        raise typer.Exit(1)
+
+
+def _write_fixed(file: str, suffix: str, output: Path | None, fixed: str, original: str) -> str | None:
+    from pipeline.errors import InputError
+
+    if output is not None:
+        write_atomic(output, fixed if fixed.endswith("\n") else fixed + "\n")
+        return str(output)
+    if file == "-":
+        emit(fixed, None)
+        return "-"
+    if suffix not in _TEXT_SUFFIXES:
+        raise InputError(f"{file}: --fix cannot rewrite a {suffix} file in place; give -o FILE.txt")
+    if fixed != original:
+        write_atomic(Path(file), fixed)
+        return file
+    return None
+
+
+def _fix_docx(file: str, output: Path | None, config):
+    from pipeline.check.base import Doc
+    from pipeline.check.docx_fix import docx_text, fix_docx
+    from pipeline.errors import InputError
+    from pipeline.textio import read_document
+
+    read_document(file)  # the usual checks and messages (missing, empty, not a docx)
+    data = Path(file).read_bytes()
+    fixed, findings = fix_docx(data, config)
+    target = output or Path(file).with_name(Path(file).stem + ".fixed.docx")
+    if target.suffix.lower() != ".docx":
+        raise InputError(f"{target}: the fixed copy of a .docx must be a .docx file")
+    write_atomic(target, fixed)
+    import io
+
+    import docx
+
+    zi = Doc(docx_text(docx.Document(io.BytesIO(fixed)))).zi
+    return findings, zi, str(target)
+
+
+def _print_rules(rows: list[dict], fmt: TableFormat) -> None:
+    if fmt == TableFormat.json:
+        import json
+
+        typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    from pipeline.check.report import display_width
+
+    width = max(display_width(r["name"]) for r in rows)
+    for r in rows:
+        fixable = "fix" if r["fixable"] else "   "
+        typer.echo(f"{r['id']}  {r['severity']:<7}  {fixable}  {r['name']:<{width}}  {r['summary']}")

@@ -1,0 +1,108 @@
+"""check: lint a speech (no model needed). Used by the CLI, batch lines and eval cases.
+
+inputs (CLI option names):
+    text | file          the speech (file: .txt .md .docx .html path, or "-" for stdin)
+    length, minutes      targets for L101 / L102; tolerance (default 0.15)
+    source | source_file text the speech must not add figures or names to (F rules)
+    audience             who is addressed (S102)
+    select, ignore       rule ids or prefixes, a list or a comma-separated string
+    max_sentence         字 per sentence for R103 (default 120)
+    fix                  apply the safe fixes; output["fixed_text"] holds the result
+
+output: {"findings": [...], "counts": {...}, "zi": n, "minutes": m, "fixed_text"?: str}
+checks: {"lint": {"passed": no error-level finding, "errors": n, "warnings": n}}
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pipeline.check import CheckConfig, fix_text, has_errors, lint, validate_codes
+from pipeline.check.report import counts, render_table
+from pipeline.errors import InputError
+from pipeline.tasks import TaskContext, TaskResult
+
+
+def codes(value: Any) -> list[str]:
+    """--select P,N1 / ["P", "N1"] / repeated options -> ["P", "N1"]."""
+    if value is None:
+        return []
+    items = [value] if isinstance(value, str) else list(value)
+    out = [c.strip() for item in items for c in str(item).replace("，", ",").split(",") if c.strip()]
+    bad = validate_codes(out)
+    if bad:
+        raise InputError(f"unknown rule id or prefix: {', '.join(bad)} (see `speechsmith check --rules`)")
+    return out
+
+
+def config_from_inputs(inputs: dict[str, Any]) -> CheckConfig:
+    """A CheckConfig from task inputs, with one clear error for each bad value."""
+    from pipeline.textio import read_text
+
+    source = inputs.get("source")
+    if inputs.get("source_file"):
+        source = read_text(inputs["source_file"])
+    cfg = CheckConfig(
+        select=codes(inputs.get("select")),
+        ignore=codes(inputs.get("ignore")),
+        source=source,
+        audience=inputs.get("audience") or None,
+    )
+    for key, kind in (("length", int), ("minutes", float), ("tolerance", float), ("max_sentence", int)):
+        value = inputs.get(key)
+        if value is None:
+            continue
+        try:
+            number = kind(value)
+        except (TypeError, ValueError):
+            raise InputError(f"{key} must be a number, not {value!r}") from None
+        if number <= 0 or (key == "tolerance" and number >= 1):
+            raise InputError(f"{key} must be {'between 0 and 1' if key == 'tolerance' else 'positive'}, not {value!r}")
+        setattr(cfg, key, number)
+    return cfg
+
+
+def _text(inputs: dict[str, Any]) -> str:
+    if inputs.get("text") is not None:
+        text = str(inputs["text"])
+    elif inputs.get("file"):
+        from pipeline.textio import read_text
+
+        text = read_text(inputs["file"])
+    else:
+        raise InputError("check needs a text or a file")
+    if not text.strip():
+        raise InputError("nothing to check: the text is empty")
+    return text
+
+
+def run(inputs: dict[str, Any], ctx: TaskContext) -> TaskResult:
+    text = _text(inputs)
+    cfg = config_from_inputs(inputs)
+    output: dict[str, Any] = {}
+    if inputs.get("fix"):
+        fixed, findings = fix_text(text, cfg)
+        output["fixed_text"] = fixed
+        zi_text = fixed
+    else:
+        findings = lint(text, cfg)
+        zi_text = text
+    from pipeline.check.base import Doc
+
+    zi = Doc(zi_text).zi
+    c = counts(findings)
+    output.update(
+        findings=[f.to_dict() for f in findings],
+        counts=c,
+        zi=zi,
+        minutes=round(zi / cfg.rate, 1),
+    )
+    passed = not has_errors(findings)
+    return TaskResult(
+        task="check",
+        output=output,
+        text=render_table(findings, zi=zi),
+        metadata={"rules": sorted({f.rule for f in findings})},
+        checks={"lint": {"passed": passed, "errors": c["error"], "warnings": c["warning"]}},
+        ok=passed,
+    )
