@@ -99,14 +99,14 @@ class _Doc:
 
     def to_speech(self) -> Speech:
         def join(paras: list[_Para]) -> str:
-            return "\n".join(p.text for p in paras if p.text.strip())
+            return "\n".join(_end(p.text) for p in paras if p.text.strip())
 
         return Speech(
             title=self.title or "讲话",
             salutation=self.salutation,
             opening=join(self.opening),
             sections=[
-                Section(heading=h, paragraphs=[p.text for p in ps if p.text.strip()])
+                Section(heading=h, paragraphs=[_end(p.text) for p in ps if p.text.strip()])
                 for h, ps in self.sections
             ],
             closing=join(self.closing),
@@ -114,6 +114,12 @@ class _Doc:
 
     def zishu(self) -> int:
         return self.to_speech().zishu
+
+
+def _end(paragraph: str) -> str:
+    # trimming can leave a paragraph ending on a clause mark; a paragraph ends a sentence
+    paragraph = paragraph.strip()
+    return paragraph[:-1] + "。" if paragraph.endswith(("，", "；", "、", ",", ";")) else paragraph
 
 
 @dataclass
@@ -131,6 +137,7 @@ class _Run:
     caught: list[dict[str, Any]] = field(default_factory=list)  # inventions and losses the gates stopped
     units: list[dict[str, Any]] = field(default_factory=list)
     expand_calls: int = 0
+    model_calls: int = 0
     trimmed: int = 0
 
     @property
@@ -386,6 +393,10 @@ def _rewrite(run: _Run, source: str, step: str) -> tuple[str, str]:
     """(text, status) for one passage: the gated model rewrite, else the source passage."""
     if count_zi(source) < 8:  # 谢谢大家！ and the like: nothing to rewrite
         return source, "source"
+    cap = run.ctx.extra.get("model_passages")
+    if cap is not None and run.model_calls >= int(cap):
+        return source, "source"  # the caller bounded the model calls (tests, quick runs)
+    run.model_calls += 1
     raw = _generate(run, source, "", count_zi(source) * 2, step)
     out, status = _gate(run, source, raw)
     if os.environ.get("SPEECHSMITH_RESTYLE_TRACE"):
@@ -414,7 +425,7 @@ def _frame_vars(run: _Run) -> dict[str, str]:
 
 
 def _topic(title: str, text: str) -> str:
-    m = re.search(r"在(.{2,30}?)上的(?:讲话|发言|致辞|报告)", title or "")
+    m = re.search(r"在(.{2,30}?)上的[^，。]{0,6}?(?:讲话|发言|致辞|报告)", title or "")
     if m:
         return m.group(1)
     m = re.search(
@@ -472,7 +483,8 @@ def _build_kept(run: _Run) -> _Doc:
             run.units.append({"part": g, "paragraph": p, "status": status, "zi": count_zi(text)})
             out.append(_Para(_sentences(light_edit(text, run.style)), passage, status))
         paras_out.append(out)
-    _add_openers(run.style, paras_out[1:-1] if src.sections else paras_out[:1])
+    # the paragraph right after the salutation needs no second 同志们
+    _add_openers(run.style, paras_out[1:-1] if src.sections else paras_out[:1], not src.sections)
     title = src.title
     if title == "讲话":
         topic = run.given.get("occasion") or _topic("", run.source_text)
@@ -500,20 +512,23 @@ def _unused(groups: list[list[list[_Sent]]], chosen: set[tuple[int, int, int]] |
     ]
 
 
-def _add_openers(style: Style, part_groups: list[list[_Para]]) -> None:
+def _add_openers(style: Style, part_groups: list[list[_Para]], skip_first: bool) -> None:
     # Spoken delivery marks a turn every few paragraphs; more would be a tic.
     if not style.openers:
         return
-    k = 0
-    for paras in part_groups:
+    k, since = 0, 1
+    for g, paras in enumerate(part_groups):
         for i, para in enumerate(paras):
-            if i % 2 or not para.sents:
+            since += 1
+            if since < 2 or not para.sents or (g == 0 and i == 0 and skip_first):
                 continue
             first = para.sents[0].text
             if first.startswith(tuple(style.openers)) or first.startswith(("同志们", "大家")):
                 continue
+            if _ENUM_RE.match(first) or _H2_RE.match(first):  # 第二，… keeps its enumerator first
+                continue
             para.sents[0] = _Sent(style.openers[k % len(style.openers)] + first, para.sents[0].score)
-            k += 1
+            k, since = k + 1, 0
 
 
 def _body_items(run: _Run, budget: int, max_items: int | None = None) -> list[tuple[str, str]]:
