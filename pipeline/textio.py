@@ -9,8 +9,8 @@ from __future__ import annotations
 import codecs
 import html.parser
 import io
+import re
 import sys
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -63,7 +63,7 @@ def decode_bytes(data: bytes, name: str = "<bytes>") -> tuple[str, str]:
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return _decode_strict(data, "utf-16", name), "utf-16"
     if _looks_utf16(data):
-        enc = "utf-16-le" if data[1::2].count(0) > data[0::2].count(0) else "utf-16-be"
+        enc = _utf16_order(data)
         return _decode_strict(data, enc, name), enc
     if b"\x00" in data:
         raise InputError(f"{name}: looks like a binary file, not text")
@@ -73,11 +73,32 @@ def decode_bytes(data: bytes, name: str = "<bytes>") -> tuple[str, str]:
         pass
     try:
         # GB18030 is a superset of GBK and GB2312, so one try covers all three.
-        return _finish(data.decode("gb18030"), name), "gb18030"
+        text = data.decode("gb18030")
     except UnicodeDecodeError:
+        text = None
+    # GB18030 maps almost any byte soup to *some* characters; real Chinese text is made of
+    # common ones (汉字, ASCII, CJK punctuation), so mojibake from a binary file is refused.
+    if text is None or _plausible_share(text) < 0.9:
         raise InputError(
             f"{name}: not valid UTF-8, UTF-16 or GB18030/GBK text (binary file?)"
-        ) from None
+        )
+    return _finish(text, name), "gb18030"
+
+
+_UNSUPPORTED = {
+    ".doc": "old Word .doc files cannot be read; save it as .docx",
+    ".wps": "WPS .wps files cannot be read; save it as .docx",
+    ".pdf": "PDF files cannot be read; copy the text into a .txt file or save as .docx",
+    ".rtf": "RTF files cannot be read; save it as .docx or .txt",
+    ".xls": "spreadsheets are not speeches",
+    ".xlsx": "spreadsheets are not speeches",
+}
+_SIGNATURES = {
+    b"%PDF": "a PDF file cannot be read; copy the text into a .txt file or save as .docx",
+    b"\xd0\xcf\x11\xe0": "an old Word/WPS file (.doc/.wps) cannot be read; save it as .docx",
+    b"{\\rtf": "an RTF file cannot be read; save it as .docx or .txt",
+}
+_META_CHARSET = re.compile(rb"<meta[^>]{0,200}?charset\s*=\s*[\"']?\s*([A-Za-z0-9_-]+)", re.I)
 
 
 def _from_bytes(data: bytes, name: str, suffix: str, max_bytes: int) -> Document:
@@ -85,15 +106,38 @@ def _from_bytes(data: bytes, name: str, suffix: str, max_bytes: int) -> Document
         raise InputError(f"{name}: input is over the {max_bytes:,}-byte limit")
     if not data.strip():
         raise InputError(f"{name}: file is empty")
+    for magic, why in _SIGNATURES.items():
+        if data.startswith(magic):
+            raise InputError(f"{name}: {why}")
+    if suffix in _UNSUPPORTED and data[:4] != b"PK\x03\x04":
+        raise InputError(f"{name}: {_UNSUPPORTED[suffix]}")
     if suffix == ".docx" or data[:4] == b"PK\x03\x04":
         return Document(_read_docx(data, name), name, "docx")
-    text, enc = decode_bytes(data, name)
+    declared = _declared_charset(data) if suffix in HTML_SUFFIXES or b"<html" in data[:2000].lower() else None
+    if declared:
+        text, enc = declared
+    else:
+        text, enc = decode_bytes(data, name)
     if suffix in HTML_SUFFIXES or _looks_html(text):
         text = html_to_text(text)
     text = normalize_newlines(text)
     if not text.strip():
         raise InputError(f"{name}: no text in file")
     return Document(text, name, enc)
+
+
+def _declared_charset(data: bytes) -> tuple[str, str] | None:
+    """An HTML page's <meta charset>, when it decodes the page cleanly (GB2312 pages are common)."""
+    m = _META_CHARSET.search(data[:4096])
+    if not m:
+        return None
+    enc = m.group(1).decode("ascii", "ignore").lower()
+    if enc in ("gb2312", "gbk", "gb_2312-80", "x-gbk"):
+        enc = "gb18030"  # a superset: pages labelled GB2312 often hold GBK characters
+    try:
+        return data.decode(enc).lstrip("\ufeff"), enc
+    except (LookupError, UnicodeDecodeError):
+        return None
 
 
 def _decode_strict(data: bytes, enc: str, name: str) -> str:
@@ -109,6 +153,41 @@ def _finish(text: str, name: str) -> str:
     if bad > max(8, len(text[:20000]) // 100):
         raise InputError(f"{name}: looks like a binary file, not text")
     return text
+
+
+def _utf16_order(data: bytes) -> str:
+    """Byte order of BOM-less UTF-16: the lane holding the high bytes has the zeros (ASCII) or
+    the 0x4E-0x9F bytes (汉字); in little-endian that is the odd lane."""
+    sample = data[:4000]
+    even, odd = sample[0::2], sample[1::2]
+    zero_even, zero_odd = even.count(0), odd.count(0)
+    if zero_even != zero_odd:
+        return "utf-16-le" if zero_odd > zero_even else "utf-16-be"
+    han_even = sum(1 for b in even if 0x4E <= b <= 0x9F)
+    han_odd = sum(1 for b in odd if 0x4E <= b <= 0x9F)
+    return "utf-16-le" if han_odd >= han_even else "utf-16-be"
+
+
+def _plausible_share(text: str) -> float:
+    """Share of characters that ordinary Chinese or English text is made of."""
+    sample = text[:20000]
+    if not sample:
+        return 1.0
+    good = 0
+    for ch in sample:
+        o = ord(ch)
+        if (
+            32 <= o < 127 or ch in "\n\r\t"
+            or 0x4E00 <= o <= 0x9FFF  # CJK unified ideographs
+            or 0x3000 <= o <= 0x303F  # CJK punctuation
+            or 0xFF00 <= o <= 0xFFEF  # full-width forms
+            or 0x2000 <= o <= 0x206F  # general punctuation (“ ” — …)
+            or 0x2460 <= o <= 0x24FF  # ① ⑴
+            or 0x25A0 <= o <= 0x25FF  # □ ○
+            or o in (0xA0, 0xB7, 0xD7, 0xB0)  # nbsp · × °
+        ):
+            good += 1
+    return good / len(sample)
 
 
 def _looks_utf16(data: bytes) -> bool:
@@ -193,9 +272,34 @@ def _read_docx(data: bytes, name: str) -> str:
         raise InputError("reading .docx needs python-docx (pip install python-docx)") from None
     try:
         document = docx.Document(io.BytesIO(data))
-    except (zipfile.BadZipFile, KeyError, ValueError) as exc:
-        raise InputError(f"{name}: not a readable .docx file ({exc})") from None
-    text = "\n\n".join(p.text for p in document.paragraphs)
+    except Exception as exc:  # python-docx raises many kinds (BadZipFile, KeyError, PackageNotFoundError…)
+        if isinstance(exc, (MemoryError, KeyboardInterrupt)):
+            raise
+        detail = str(exc).strip().split("\n")[0][:120]
+        raise InputError(f"{name}: not a readable .docx file ({detail or type(exc).__name__})") from None
+    text = "\n\n".join(_docx_blocks(document))
     if not text.strip():
         raise InputError(f"{name}: the .docx has no text")
     return normalize_newlines(text)
+
+
+def _docx_blocks(document: object) -> list[str]:
+    """Paragraphs and table cells in document order (some offices lay speeches out in tables)."""
+    from docx.table import Table
+    from docx.text.paragraph import Paragraph
+
+    out: list[str] = []
+    body = document.element.body  # type: ignore[attr-defined]
+    for child in body.iterchildren():
+        tag = child.tag.rsplit("}", 1)[-1]
+        if tag == "p":
+            out.append(Paragraph(child, document).text)
+        elif tag == "tbl":
+            for row in Table(child, document).rows:
+                seen: set[int] = set()
+                for cell in row.cells:
+                    if id(cell._tc) in seen:  # merged cells repeat
+                        continue
+                    seen.add(id(cell._tc))
+                    out.extend(p.text for p in cell.paragraphs)
+    return out

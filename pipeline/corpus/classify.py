@@ -17,12 +17,13 @@ from pipeline.corpus.structure import Front
 # (genre, [(cue, weight)]). The highest total wins; ties go to the earlier genre.
 _GENRE_CUES: tuple[tuple[str, tuple[tuple[str, int], ...]], ...] = (
     ("政府工作报告", (
-        (r"向大会(?:报告|作)(?:政府)?工作|作政府工作报告|报告政府工作", 12),
-        (r"我代表国务院", 6), (r"政府工作报告", 3),
+        (r"向(?:本次)?大会(?:报告|作|提出).{0,30}(?:工作|报告)|作政府工作报告|报告政府工作", 12),
+        (r"代表(?:中华人民共和国)?国务院|受.{0,12}国务院的?委托|代表中央人民政府|代表中央人民政府", 6),
+        (r"政府工作报告|政府工作報告", 3),
     )),
     ("工作报告", (
         (r"代表.{1,12}(?:委员会|人民政府|常委会).{0,12}(?:向大会|作).{0,8}报告", 8),
-        (r"请予审议", 4),
+        (r"请予审议|請予審議", 4),
     )),
     ("表态发言", (
         (r"表示坚决拥护|坚决拥护和支持|坚决拥护", 6), (r"我谨代(?:表)?", 3),
@@ -55,6 +56,9 @@ _GENRE_CUES: tuple[tuple[str, tuple[tuple[str, int], ...]], ...] = (
     )),
 )
 _FALLBACK_GENRE = "讲话"
+# A speech says what it is near its start ("今天召开…动员大会", "向大会作政府工作报告"); cues deep
+# inside a 20,000-字 report (a 募捐 mentioned in passing) must not outvote the opening.
+_OPENING = 1500
 
 _ROLE = r"(?:县长|市长|省长|区长|乡长|镇长|局长|书记|主任|主席|部长|厅长|校长|院长|总经理|董事长|所长|处长|科长)"
 _MEETING = (
@@ -76,8 +80,8 @@ def classify(text: str, *, salutation: str | None = None, front: Front | None = 
              fallback_title: str | None = None) -> Labels:
     """Labels for one speech. Placeholders never end up inside a label."""
     front = front or Front()
-    plain = mask_placeholders(text, mask="")
-    genre = guess_genre(plain)
+    plain = mask_placeholders(text[:_OPENING], mask="")
+    genre = guess_genre(plain, printed_title=front.title, file_title=fallback_title)
     occasion = front.occasion or guess_occasion(plain, genre)
     speaker = front.speaker or guess_speaker(plain, genre)
     audience = guess_audience(plain, salutation, genre)
@@ -96,15 +100,30 @@ def genre_scores(text: str) -> dict[str, int]:
     return scores
 
 
-def guess_genre(text: str) -> str:
+def guess_genre(text: str, *, printed_title: str | None = None, file_title: str | None = None) -> str:
+    """The best-scoring genre. A title printed above the speech ("政府工作报告") names its genre;
+    a file name is weaker evidence, used only when the content says little."""
     scores = genre_scores(text)
     best = max(scores.values())
+    printed = next((g for g, _ in _GENRE_CUES if printed_title and g in printed_title), None)
+    if printed:
+        return printed
+    named = next((g for g, _ in _GENRE_CUES if file_title and g in file_title), None)
+    if named and (best < 4 or scores[named] == best):
+        return named
     if best < 4:
         return _FALLBACK_GENRE
     return next(g for g, _ in _GENRE_CUES if scores[g] == best)
 
 
 def guess_occasion(text: str, genre: str) -> str | None:
+    if genre in ("政府工作报告", "工作报告"):
+        # The session the report is made to, not one it looks back on ("…会议以来的五年").
+        m = re.search(
+            r"(?:向|在|这次|本次)(第[^，。、]{1,6}届全[国國]人民代表大[会會]第[^，。、]{1,4}次[会會][议議])"
+            r"(?:上|作|報告|报告|提出)?", text,
+        )
+        return m.group(1) if m else "全国人民代表大会会议"
     m = re.search(r"(?:本次|这次|此次|本届)?(论坛|峰会|研讨会|年会)以“([^”]{2,30})”为主题", text)
     if m:
         return f"“{m.group(2)}”{m.group(1)}"
@@ -121,9 +140,6 @@ def guess_occasion(text: str, genre: str) -> str | None:
     if m:
         visitor = re.sub(r"^(?:今天|今日|近日)", "", m.group(1)).replace("各位领导", "")
         return f"{visitor}{m.group(2)}".replace("进行", "")
-    m = re.search(r"向(第[^，。]{1,6}届全国人民代表大会第[^，。]{1,4}次会议)", text)
-    if m:
-        return m.group(1)
     if genre == "经验交流发言":
         school = re.search(r"是([\u4e00-\u9fff]{2,10}?(?:中学|小学|学校|大学|学院))", text)
         return f"{school.group(1) if school else ''}学习经验交流会"
@@ -144,7 +160,9 @@ def guess_speaker(text: str, genre: str) -> str | None:
     m = re.search(r"我谨?代(?:表)?([^，。；]{2,12}?)(?:表示|向|对)", text)
     if m and genre == "表态发言":
         return f"{m.group(1)}代表"
-    if re.search(r"我代表国务院", text) or genre == "政府工作报告":
+    if re.search(r"代表中央人民政府", text) and genre == "政府工作报告":
+        return "政务院总理"
+    if re.search(r"我(?:现在)?代表(?:中华人民共和国)?国务院", text) or genre == "政府工作报告":
         return "国务院总理"
     m = re.search(rf"刚才[^，。；]{{0,10}}?副({_ROLE})", text)
     if m:
@@ -152,7 +170,7 @@ def guess_speaker(text: str, genre: str) -> str | None:
     m = re.search(r"听取了[^，。；]{0,10}?代表(市|县|区|省)(?:人民)?政府", text)
     if m:
         return f"{m.group(1)}领导"
-    m = re.search(r"我代表([^，。；和、]{2,12}?)(?:和|、|对|向|，)", text)
+    m = re.search(r"我代表([^，。；、]{2,12}?)(?:和(?!国)|、|对|向|，)", text)
     if m:
         return f"{m.group(1)}领导"
     m = re.search(r"([乡镇县市区])党委(?:、)?政府举办", text)

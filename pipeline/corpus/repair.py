@@ -34,7 +34,7 @@ _BODY_MIN_ZI = 45  # longer than any heading in the seeds or 52 government repor
 _WORD_CUT_MIN_ZI = 12  # a shorter line is a heading or a greeting even if the next line continues
 _SHORT_ZI = 8
 # Characters that leave a sentence open (prepositions, conjunctions) or cannot begin one.
-_CANNOT_END = set("为对把被将从向与和及在于以让使给跟同或而并且但就都也还又要能会可很更最所其各每之")
+_CANNOT_END = set("为对把被将从向与和及在于以让使给跟同或而并且但就都也还又要能会可很更最所其各每之是")
 _CANNOT_START = set("的地得之们着")
 # List items: '一是…', '一要…', '第一，…', '其一…' start a paragraph of their own.
 _ENUMERATION = re.compile(r"^(?:[一二三四五六七八九十]+[是要]|第[一二三四五六七八九十]+[，,、]|其[一二三四五六七八九十][，,、是])")

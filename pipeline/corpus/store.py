@@ -18,6 +18,7 @@ file and the field at fault.
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -137,9 +138,18 @@ def _split_front_matter(text: str, path: Path) -> tuple[dict[str, Any], str]:
         meta = yaml.safe_load("\n".join(lines[1:end])) or {}
     except yaml.YAMLError as exc:
         where = ""
-        mark = getattr(exc, "problem_mark", None)
+        # The context mark is where the broken construct began ('genre: [欢迎' …); the problem
+        # mark is where the parser gave up, often a line later.
+        mark = getattr(exc, "context_mark", None) or getattr(exc, "problem_mark", None)
         if mark is not None:
             where = f" at line {mark.line + 2}"  # +1 for 1-based, +1 for the opening '---'
+            # Name the field on the offending line (or the one above, where a value began).
+            for row in (mark.line, mark.line - 1):
+                if 0 <= row < end - 1:
+                    key = re.match(r"\s*([A-Za-z_][\w-]*)\s*:", lines[1 + row])
+                    if key:
+                        where += f" (field '{key.group(1)}')"
+                        break
         problem = getattr(exc, "problem", None) or str(exc).split("\n")[0]
         raise InputError(f"{path}: malformed YAML front matter{where}: {problem}") from None
     if not isinstance(meta, dict):
