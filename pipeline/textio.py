@@ -179,12 +179,17 @@ def _plausible_share(text: str) -> float:
         if (
             32 <= o < 127 or ch in "\n\r\t"
             or 0x4E00 <= o <= 0x9FFF  # CJK unified ideographs
+            or 0x3400 <= o <= 0x4DBF or 0x20000 <= o <= 0x2FFFF  # extensions A, B…
+            or 0xF900 <= o <= 0xFAFF  # compatibility ideographs
+            or 0x2100 <= o <= 0x22FF  # ℃ Ⅻ → ≥ (letterlike, number forms, arrows, math)
+            or 0x20A0 <= o <= 0x20CF  # currency signs
+            or 0xA1 <= o <= 0xFF  # Latin-1 (é, ±)
             or 0x3000 <= o <= 0x303F  # CJK punctuation
             or 0xFF00 <= o <= 0xFFEF  # full-width forms
             or 0x2000 <= o <= 0x206F  # general punctuation (“ ” — …)
             or 0x2460 <= o <= 0x24FF  # ① ⑴
             or 0x25A0 <= o <= 0x25FF  # □ ○
-            or o in (0xA0, 0xB7, 0xD7, 0xB0)  # nbsp · × °
+            or o == 0xA0  # no-break space
         ):
             good += 1
     return good / len(sample)
