@@ -23,6 +23,7 @@ Chinese numerals are only taken as figures where they are unambiguous figures (å
 
 from __future__ import annotations
 
+import bisect
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -331,7 +332,7 @@ def extract_facts(text: str, kinds: Iterable[str] | None = None) -> list[Fact]:
                     continue
                 if kind == "number" and not _is_figure(text, start, end, stripped):
                     continue
-                taken.append((start, end))
+                bisect.insort(taken, (start, end))
                 if kind in wanted:
                     facts.append(Fact(kind, stripped, normalize_value(kind, stripped), (start, end)))
     if "quote" in wanted:
@@ -348,7 +349,9 @@ def extract_facts(text: str, kinds: Iterable[str] | None = None) -> list[Fact]:
 
 
 def _overlaps(taken: list[tuple[int, int]], start: int, end: int) -> bool:
-    return any(start < b and a < end for a, b in taken)
+    """Does [start, end) overlap one of the disjoint intervals, kept sorted in `taken`?"""
+    i = bisect.bisect_left(taken, (end, -1))
+    return i > 0 and taken[i - 1][1] > start
 
 
 def _is_figure(text: str, start: int, end: int, frag: str) -> bool:
