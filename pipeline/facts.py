@@ -87,19 +87,19 @@ _UNITS = sorted(
     元 美元 欧元 周年 日元 港元 人民币 元/吨 元/平方米 个 人 人次 户 家 项 条 件 座 所 名 位 次 年 个月 月
     天 小时 分钟 秒 公里 千米 米 厘米 毫米 平方米 平方公里 平方千米 亩 公顷 吨 千克 公斤 克 斤
     千瓦 千瓦时 兆瓦 度 台 辆 架 艘 份 套 册 岁 周 倍 篇 张 批 期 轮 届 块 种 类 处 支 只 头 株 棵
-    间 级 场 道 本 部 所 栋 幢 层 床 张 标准箱 立方米 桶 方 笔 单 例 起 宗 个点 余人 多人 亿人 万人
+    间 级 场 道 本 部 所 栋 幢 层 床 张 标准箱 立方米 桶 笔 单 例 起 宗 个点 余人 多人 亿人 万人
     """.split(),
     key=len,
     reverse=True,
 )
 _UNIT = "(?:" + "|".join(re.escape(u) for u in _UNITS) + ")"
-_ORD_UNITS = "轮|届|次|批|期|条|款|章|节|个|名|位|季度|阶段|产业|大|代"
+_ORD_UNITS = "轮|届|次|批|期|条|款|章|节|个|名|位|季度|阶段|大|代"
 
 # Person titles; 副 is optional in front of each. Names are surname + 0-2 characters.
 _TITLES = sorted(
     """
     局长 书记 市长 县长 省长 区长 镇长 乡长 主任 部长 处长 科长 厅长 校长 院长 所长 队长 站长
-    主席 总理 委员 同志 董事长 总经理 经理 秘书长 会长 理事长 馆长 行长 司令员 政委 检察长 庭长
+    主席 总理 委员长 委员 同志 董事长 总经理 经理 秘书长 会长 理事长 馆长 行长 司令员 政委 检察长 庭长
     教授 老师 先生 女士 总监 组长 社长 台长 主编 总裁 村长 支书 省委书记 市委书记 县委书记
     """.split(),
     key=len,
@@ -179,7 +179,8 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     (
         "number",
         re.compile(
-            rf"{_APPROX_PRE}[{_CN_DIGIT}十]*[十百千万亿]+{_APPROX_POST}[万亿]?{_UNIT}(?<!十个)(?<!十项)(?<!十条)"
+            rf"{_APPROX_PRE}[{_CN_DIGIT}十]*[{_CN_DIGIT}][{_CN_DIGIT}十]*[十百千万亿]+{_APPROX_POST}[万亿]?{_UNIT}"
+            rf"(?<!十个)(?<!十项)(?<!十条)"
             rf"|[{_CN_DIGIT}十]+倍"
         ),
     ),
@@ -375,7 +376,8 @@ def _persons(text: str) -> list[Fact]:
     for pattern in (_PERSON_RE, _PERSON_AFTER_RE):
         for m in pattern.finditer(text):
             name = m.group("n3") if m.group("n3") is not None else m.group("n1")
-            if name is None or _PLACEHOLDER_NUM.search(name) or name in _NOT_NAMES:
+            if (name is None or _PLACEHOLDER_NUM.search(name) or name in _NOT_NAMES
+                    or name[:2] in _NOT_NAME_WORDS):
                 continue
             span = m.span()
             if any(s[0] <= span[0] and span[1] <= s[1] for s in found):
@@ -393,6 +395,13 @@ def _persons(text: str) -> list[Fact]:
 
 # Strings the surname pattern accepts that are words, not names (万名同志, 江委员…).
 _NOT_NAMES = {"万", "龙", "史", "习", "温", "白", "黎", "严", "武", "毛", "钱", "方", "江"}
+# Words that start with a surname character (严厉查处长春… is not a 处长 named 严厉查).
+_NOT_NAME_WORDS = {
+    "严厉", "严格", "严肃", "严重", "严密", "周边", "周密", "周期", "周到", "周年", "万元", "武装",
+    "高度", "黄金", "龙头", "白色", "温暖", "江河", "钱款", "毛利", "程序", "程度", "金融", "林业",
+    "田间", "董事", "曾经", "马上", "陆续", "范围", "夏季", "夏粮", "许多", "许可", "苏联", "余额",
+    "顾全", "顾及", "习惯", "温度", "段落", "贺信", "贺电", "何时", "方面", "常委", "孙子",
+}
 
 
 # --- comparison ---------------------------------------------------------------------------

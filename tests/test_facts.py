@@ -87,6 +87,9 @@ def test_forms_issue_lists(text, kind, fact, value):
         "一、进一步明确指导思想",
         "（3）加强领导",
         "各位同志、全体同志们",
+        "千方百计推动农业发展，应对世界百年变局",  # set phrases, not figures
+        "发展第三产业，新增万吨级港口泊位，亿万人民",
+        "严厉查处长春长生公司问题疫苗案件",  # not a 处长 named 严厉查
     ],
 )
 def test_not_figures(text):
