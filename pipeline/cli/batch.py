@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -43,6 +42,18 @@ batch_app = typer.Typer(
     rich_markup_mode=None,
 )
 
+ContextOpt = Annotated[
+    int | None,
+    typer.Option("--context", min=512, help="The target model's context window in tokens (for prompt packing). Default: known per model."),
+]
+PrefillOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--prefill",
+        help="How a reply prefix is sent: fold (into the user message; OpenAI) or assistant "
+        "(continue_final_message; vLLM). Default: the configured prefill (fold).",
+    ),
+]
 JobsArg = Annotated[Path, typer.Argument(help="One JSON job per line.", metavar="JOBS.jsonl", show_default=False)]
 
 
@@ -134,8 +145,11 @@ def run_cmd(
         f", {summary.skipped} done earlier, {summary.not_run + summary.abandoned} left"
         f" in {summary.seconds:.1f} s ({summary.tokens} tokens) -> {output}"
     )
-    if verbose and client is not None:
-        info(f"usage: {client.usage.to_dict()}")
+    if client is not None:
+        from pipeline.connect import report_usage
+
+        client.finish()
+        report_usage(client)
     if summary.interrupted:
         info("batch: interrupted; run the same command again to continue")
         sys.exit(130)
@@ -149,8 +163,11 @@ def run_cmd(
 def export_cmd(
     jobs_file: JobsArg,
     output: Annotated[Path, typer.Option("--output", "-o", help="requests.jsonl to upload (OpenAI Batch API) or give to vllm run-batch.")],
-    model: Annotated[str | None, typer.Option("--model", "-m", help="Model id written into every request body. Default: $SPEECHSMITH_MODEL.")] = None,
-    context: Annotated[int, typer.Option("--context", min=512, help="The target model's context window in tokens (for prompt packing).")] = 128_000,
+    model: Annotated[
+        str | None, typer.Option("--model", "-m", help="Model id written into every request body. Default: the configured model.")
+    ] = None,
+    context: ContextOpt = None,
+    prefill: PrefillOpt = None,
     corpus: CorpusOpt = None,
     prompts: PromptsOpt = None,
 ) -> None:
@@ -169,18 +186,15 @@ def export_cmd(
     from pipeline.batch.openai_batch import encode_lines, export_requests
     from pipeline.errors import InputError
 
-    model = model or os.environ.get("SPEECHSMITH_MODEL")
-    if not model:
-        raise InputError("export needs --model: the model id goes into every request body")
     jobs = read_jobs(jobs_file)
-    ctx = _offline_ctx(model, context, corpus, prompts)
-    lines, report = export_requests(jobs, ctx, model)
+    ctx, model, prefill = _offline_ctx(model, context, prefill, corpus, prompts)
+    lines, report = export_requests(jobs, ctx, model, prefill=prefill)
     for problem in report.skipped:
         info(f"batch export: skipped {problem}")
     if not lines:
         raise InputError(f"no job in {jobs_file} could be exported")
     write_atomic(output, encode_lines(lines))
-    info(f"batch export: {report.written} request(s) -> {output} ({len(report.skipped)} skipped)")
+    info(f"batch export: {report.written} request(s) for {model} -> {output} ({len(report.skipped)} skipped)")
 
 
 @batch_app.command("import")
@@ -200,8 +214,11 @@ def import_cmd(
     requests_file: Annotated[
         Path | None, typer.Option("--requests", help="The exported requests.jsonl: follow-up lines are copied from it exactly.")
     ] = None,
-    model: Annotated[str | None, typer.Option("--model", "-m", help="Model id for rebuilt follow-up requests (default: from the results).")] = None,
-    context: Annotated[int, typer.Option("--context", min=512, help="The target model's context window in tokens.")] = 128_000,
+    model: Annotated[
+        str | None, typer.Option("--model", "-m", help="Model id for rebuilt follow-up requests. Default: the one in the results.")
+    ] = None,
+    context: ContextOpt = None,
+    prefill: PrefillOpt = None,
     corpus: CorpusOpt = None,
     prompts: PromptsOpt = None,
 ) -> None:
@@ -239,8 +256,8 @@ def import_cmd(
         for problem in problems:
             info(f"batch import: {results_file} {problem}")
         merge_replies(replies, found)
-    model = model or next((r.model for r in replies.values() if r.model), None) or os.environ.get("SPEECHSMITH_MODEL")
-    ctx = _offline_ctx(model or "unknown", context, corpus, prompts)
+    model = model or next((r.model for r in replies.values() if r.model), None)
+    ctx, model, prefill = _offline_ctx(model, context, prefill, corpus, prompts)
     with ResultWriter(output, replace=set(replies)) as writer:
         report = import_replies(jobs, replies, writer, ctx)
     c = report.counts
@@ -250,9 +267,14 @@ def import_cmd(
         f"batch import: {c['ok']} ok, {c['invalid']} invalid, {c['error']} error, "
         f"{len(report.missing)} missing, {report.already} done earlier -> {output}"
     )
+    if report.not_batchable:
+        info(
+            f"batch import: {len(report.not_batchable)} job(s) of tasks without a one-call strategy are not in "
+            f"the results; run them with `speechsmith batch run {jobs_file} -o {output}`"
+        )
     if retry_file is not None:
         original = read_requests(requests_file) if requests_file is not None else None
-        lines, trouble = followup_lines(report.retry, jobs, ctx, model=model, original=original)
+        lines, trouble = followup_lines(report.retry, jobs, ctx, model=model, original=original, prefill=prefill)
         for problem in trouble:
             info(f"batch import: cannot write a follow-up request for {problem}")
         write_atomic(retry_file, encode_lines(lines))
@@ -261,13 +283,22 @@ def import_cmd(
         info(f"batch import: {len(report.retry)} job(s) failed or are missing; add --retry-file FILE to write their requests")
 
 
-def _offline_ctx(model: str, context: int, corpus: Path | None, prompts: Path | None) -> Any:
+def _offline_ctx(
+    model: str | None, context: int | None, prefill: str | None, corpus: Path | None, prompts: Path | None
+) -> tuple[Any, str, str]:
+    """A TaskContext whose client builds requests for `model` but never calls it."""
     from pipeline.batch.openai_batch import ExportBackend
     from pipeline.call import Client
+    from pipeline.config import ModelOptions, resolve
     from pipeline.tasks import TaskContext
 
-    client = Client(ExportBackend(model, context), command="batch")
-    return TaskContext(client=client, corpus_dir=corpus, prompts_dir=prompts)
+    if prefill not in (None, "fold", "assistant"):
+        raise typer.BadParameter(f"use fold or assistant, not {prefill!r}", param_hint="--prefill")
+    settings = resolve(ModelOptions(backend="openai", model=model, context=context))
+    model = settings.model or ""
+    client = Client(ExportBackend(model, settings.context_window(model)), command="batch")
+    ctx = TaskContext(client=client, corpus_dir=corpus, prompts_dir=prompts)
+    return ctx, model, prefill or settings.prefill
 
 
 def register(app: typer.Typer) -> None:

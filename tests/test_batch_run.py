@@ -1,0 +1,234 @@
+"""`batch run` against a real loopback OpenAI-compatible server: faults, 429s, kill -9, Ctrl-C.
+
+Jobs are `summarize --method llm` on short texts: one structured call each through the real
+task, Client, openai backend (SDK + retries) and the batch runner.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from pipeline.backends.openai_backend import OpenAIBackend
+from pipeline.batch.jobs import read_jobs
+from pipeline.batch.limits import Pacer
+from pipeline.batch.results import ResultWriter, read_results
+from pipeline.batch.runner import run_batch
+from pipeline.call import Client
+from pipeline.tasks import TaskContext
+from tests.openai_server import OpenAIServer, Reply
+
+ROOT = Path(__file__).resolve().parent.parent
+GOOD = json.dumps({
+    "gist": "会议部署了全县安全生产工作。",
+    "gist_source": [2],
+    "key_points": [{"text": "压实安全生产责任，深入开展隐患排查整治。", "source": [3]}],
+    "tasks": [{"what": "深入开展隐患排查整治", "who": "各乡镇", "source": [3]}],
+    "figures": [],
+}, ensure_ascii=False)
+
+
+def _text(i: int, marker: str = "") -> str:
+    return (f"同志们：\n今天召开全县安全生产工作会议（第{i}场）{marker}。\n"
+            "各乡镇要压实安全生产责任，深入开展隐患排查整治。\n谢谢大家！")
+
+
+def _jobs_file(path: Path, n: int, markers: dict[int, str] | None = None) -> Path:
+    markers = markers or {}
+    with path.open("w", encoding="utf-8") as fh:
+        for i in range(n):
+            job = {"id": f"j{i:03d}", "task": "summarize", "method": "llm", "length": "short",
+                   "text": _text(i, markers.get(i, ""))}
+            fh.write(json.dumps(job, ensure_ascii=False) + "\n")
+    return path
+
+
+def _client(server: OpenAIServer, *, retries: int = 4) -> Client:
+    backend = OpenAIBackend("test-model", base_url=server.url, api_key="sk-test-batch", max_retries=retries,
+                            backoff=0.01, max_backoff=0.05, timeout=10)
+    return Client(backend, command="batch", max_reasks=1)
+
+
+def _prompt(body: dict) -> str:
+    return json.dumps(body.get("messages"), ensure_ascii=False)
+
+
+def test_twenty_percent_faults_every_job_recorded_once(tmp_path):
+    rng = random.Random(7)
+    lock = threading.Lock()
+    kinds = itertools.cycle(["500", "429", "drop"])
+    injected: dict[str, int] = {"500": 0, "429": 0, "drop": 0}
+
+    def responder(body: dict) -> str | Reply:
+        prompt = _prompt(body)
+        if "ALWAYS-FAIL" in prompt:
+            return Reply.error(500, "upstream exploded")
+        if "INVALID-OUTPUT" in prompt:
+            return "这不是JSON，是一段闲聊。"
+        with lock:
+            kind = next(kinds) if rng.random() < 0.2 else None
+            if kind:
+                injected[kind] += 1
+        if kind == "500":
+            return Reply.error(500)
+        if kind == "429":
+            return Reply.rate_limited(retry_after=0.05)
+        if kind == "drop":
+            return Reply.dropped()
+        return GOOD
+
+    n = 60
+    jobs_path = _jobs_file(tmp_path / "jobs.jsonl", n, {5: "ALWAYS-FAIL", 17: "INVALID-OUTPUT", 41: "ALWAYS-FAIL"})
+    with OpenAIServer(responder=responder) as server:
+        client = _client(server)
+        pacer = Pacer(8)
+        with ResultWriter(tmp_path / "out.jsonl") as writer:
+            summary = run_batch(read_jobs(jobs_path), writer, TaskContext(client=client), concurrency=8, pacer=pacer)
+        assert server.max_in_flight <= 8
+        requests = len(server.chat_requests)
+
+    records, _ = read_results(tmp_path / "out.jsonl")
+    ids = [r["id"] for r in records]
+    assert sorted(ids) == [f"j{i:03d}" for i in range(n)]  # none lost, none duplicated
+    status = {r["id"]: r for r in records}
+    assert summary.counts == {"ok": 57, "invalid": 1, "error": 2}
+    for i in (5, 41):
+        rec = status[f"j{i:03d}"]
+        assert rec["status"] == "error" and "HTTP 500" in rec["errors"][0] and "after 5 attempt" in rec["errors"][0]
+    invalid = status["j017"]
+    assert invalid["status"] == "invalid" and invalid["raw"] == "这不是JSON，是一段闲聊。" and invalid["errors"]
+    assert invalid["usage"]["calls"] == 2  # the first try and one re-ask
+    ok = [r for r in records if r["status"] == "ok"]
+    assert all(r["result"]["output"]["gist"] == "会议部署了全县安全生产工作。" for r in ok)
+    assert all(r["usage"]["prompt_tokens"] > 0 and r["usage"]["calls"] >= 1 for r in ok)
+    # The faults really happened and were retried, not skipped.
+    assert min(injected.values()) >= 2 and sum(r["usage"]["retries"] for r in ok) >= sum(injected.values()) - 6
+    assert requests >= n + sum(injected.values())
+    assert pacer.limit.rate_limited >= injected["429"]
+    assert "sk-test-batch" not in (tmp_path / "out.jsonl").read_text(encoding="utf-8")
+
+
+def test_concurrency_backs_off_on_429_and_recovers(tmp_path):
+    # The server allows 4 requests in flight and answers 429 beyond that, like a provider's
+    # concurrency limit; the runner starts at 16.
+    server = OpenAIServer(latency=0.05)
+
+    def responder(body: dict) -> str | Reply:
+        if server._in_flight > 4:
+            return Reply.rate_limited(retry_after=0.1)
+        return GOOD
+
+    server.responder = responder
+    n = 48
+    with server:
+        pacer = Pacer(16)
+        with ResultWriter(tmp_path / "out.jsonl") as writer:
+            summary = run_batch(read_jobs(_jobs_file(tmp_path / "jobs.jsonl", n)), writer,
+                                TaskContext(client=_client(server, retries=8)), concurrency=16, pacer=pacer)
+        limited = sum(1 for r in server.chat_requests if r.json)  # all requests, 429s included
+    assert summary.counts["ok"] == n
+    assert pacer.limit.rate_limited > 0 and pacer.limit.limit < 16
+    # Without backing off, 16 workers against a limit of 4 would burn most requests on 429s.
+    assert limited < n * 2
+
+
+def _cli(jobs: Path, out: Path, server: OpenAIServer, *extra: str) -> subprocess.Popen:
+    env = dict(os.environ, OPENAI_API_KEY="sk-test-batch", PYTHONPATH=str(ROOT))
+    cmd = [sys.executable, "-m", "pipeline", "batch", "run", str(jobs), "-o", str(out), "--backend", "openai",
+           "--base-url", server.url, "-m", "test-model", "--no-progress", *extra]
+    return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _lines_when(out: Path, at_least: int, proc: subprocess.Popen, timeout: float = 30) -> int:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if out.exists():
+            count = out.read_bytes().count(b"\n")
+            if count >= at_least:
+                return count
+        if proc.poll() is not None:
+            pytest.fail(f"batch run ended early: {proc.stderr.read()}")
+        time.sleep(0.02)
+    pytest.fail("batch run made no progress")
+
+
+def _check_file(out: Path) -> list[dict]:
+    blob = out.read_bytes()
+    assert blob.endswith(b"\n")  # no torn last line
+    return [json.loads(line) for line in blob.splitlines()]  # every line is whole JSON
+
+
+def test_kill_9_mid_run_then_rerun_every_id_exactly_once(tmp_path):
+    n = 40
+    jobs = _jobs_file(tmp_path / "jobs.jsonl", n)
+    out = tmp_path / "out.jsonl"
+    with OpenAIServer(latency=0.1, responder=lambda body: GOOD) as server:
+        proc = _cli(jobs, out, server, "-j", "4")
+        _lines_when(out, 8, proc)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+        proc.stdout.close()
+        proc.stderr.close()
+        first = _check_file(out)
+        assert 8 <= len(first) < n
+        again = _cli(jobs, out, server, "-j", "4")
+        _, err = again.communicate(timeout=60)
+    assert again.returncode == 0, err
+    assert f"{len(first)} done earlier" in err
+    records = _check_file(out)
+    assert sorted(r["id"] for r in records) == [f"j{i:03d}" for i in range(n)]
+    assert all(r["status"] == "ok" for r in records)
+    assert records[: len(first)] == first  # what was written is never rewritten
+
+
+def test_ctrl_c_finishes_in_flight_jobs_then_rerun_completes(tmp_path):
+    n = 40
+    jobs = _jobs_file(tmp_path / "jobs.jsonl", n)
+    out = tmp_path / "out.jsonl"
+    with OpenAIServer(latency=0.3, responder=lambda body: GOOD) as server:
+        proc = _cli(jobs, out, server, "-j", "4")
+        at_signal = _lines_when(out, 4, proc)
+        os.kill(proc.pid, signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
+        assert proc.returncode == 130, err
+        assert "interrupted" in err and "run the same command again" in err
+        first = _check_file(out)
+        # Every request that had started was finished and written (none abandoned), and no new
+        # job started after the interrupt (at most the 4 in flight, plus any started while the
+        # signal was on its way).
+        assert len(first) == len(server.chat_requests)
+        assert at_signal <= len(first) <= at_signal + 8 < n
+        again = _cli(jobs, out, server, "-j", "8")
+        _, err = again.communicate(timeout=60)
+    assert again.returncode == 0, err
+    records = _check_file(out)
+    assert sorted(r["id"] for r in records) == [f"j{i:03d}" for i in range(n)]
+
+
+def test_second_ctrl_c_abandons_in_flight_jobs_at_once(tmp_path):
+    jobs = _jobs_file(tmp_path / "jobs.jsonl", 12)
+    out = tmp_path / "out.jsonl"
+    with OpenAIServer(latency=5.0, responder=lambda body: GOOD) as server:
+        proc = _cli(jobs, out, server, "-j", "4")
+        deadline = time.monotonic() + 30
+        while len(server.chat_requests) < 4 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        os.kill(proc.pid, signal.SIGINT)
+        time.sleep(0.3)
+        start = time.monotonic()
+        os.kill(proc.pid, signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
+        took = time.monotonic() - start
+    assert proc.returncode == 130, err
+    assert took < 3  # did not wait for the 5 s replies
+    assert not out.exists() or out.read_bytes() == b""
