@@ -271,3 +271,17 @@ def test_empty_input_is_an_input_error() -> None:
         run_task("summarize", {"text": "  \n ", "method": "extractive"}, TaskContext())
     with pytest.raises(InputError, match="unknown length"):
         run_task("summarize", {"text": "一句话。", "length": "huge", "method": "extractive"}, TaskContext())
+
+
+def test_verify_clears_a_who_the_source_never_names() -> None:
+    bad = _summary(tasks=[{"what": "压实责任", "who": "市委常委会", "source": [4]},
+                          {"what": "确保各项任务落到实处", "who": "各地区各部门", "source": [4]}])
+    summary, checks = task.verify(bad, segment(SOURCE), LENGTHS["medium"])
+    assert [t.who for t in summary.tasks] == [None, "各地区各部门"]
+    assert checks["verbatim"]["who_not_in_source"][0]["who"] == "市委常委会"
+
+
+def test_auto_keeps_a_very_short_text_extractive() -> None:
+    fake = TaskContext(client=Client(FakeBackend([])))
+    method, reason = task.choose_method("auto", fake, segment("同志们：\n要压实责任。确保安全。"))
+    assert method == "extractive" and "sentences" in reason
