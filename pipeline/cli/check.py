@@ -52,7 +52,7 @@ def register(app: typer.Typer) -> None:
 
 
 def check(
-    file: Annotated[str | None, typer.Argument(help="Speech file (.txt .md .docx .html), or - for stdin.", show_default=False)] = None,
+    file: Annotated[str | None, typer.Argument(help="Speech file (.txt .md .docx .html), or - for stdin.", show_default=False, metavar="FILE")] = None,
     fmt: Annotated[TableFormat, typer.Option("--format", "-f", help="table (default) or json.")] = TableFormat.table,
     output: OutputOpt = None,
     fix: Annotated[bool, typer.Option("--fix", help="Apply the safe fixes and write the fixed text (see above).")] = False,
