@@ -81,7 +81,7 @@ def segment(text: str) -> Document:
     index = 0
     for number, para in enumerate(split_paragraphs(text), 1):
         level = heading_level(para)
-        pieces = split_sentences(para) or [para]
+        pieces = _merge_open_quotes(split_sentences(para)) or [para]
         heading = ""
         if level:
             only = len(para) <= _HEADING_ONLY_MAX and not re.search(r"[。！？；][^”’」』）)]", para)
@@ -98,6 +98,24 @@ def segment(text: str) -> Document:
             Paragraph(number, para, sentences, level, heading, tuple(h for _, h in trail))
         )
     return Document(tuple(paragraphs))
+
+
+def _merge_open_quotes(pieces: list[str]) -> list[str]:
+    # "坚持“要搞马克思主义，不要搞修正主义；要搞团结……”" is one sentence: a ； or 。 inside an
+    # open quotation does not end it (unless the quote never closes in the paragraph).
+    out: list[str] = []
+    buf = ""
+    for piece in pieces:
+        buf += piece
+        if buf.count("“") <= buf.count("”") and buf.count("「") <= buf.count("」"):
+            out.append(buf)
+            buf = ""
+    if buf:
+        if out and buf.count("“") > buf.count("”"):
+            out.extend(split_sentences(buf))  # a quote that never closes: keep the plain split
+        else:
+            out.append(buf)
+    return out
 
 
 @dataclass

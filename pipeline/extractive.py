@@ -205,9 +205,16 @@ def trim(text: str, limit: int) -> str:
         return text
     cut = -1
     for m in re.finditer(r"[，；：,;:]", text[: limit + 1]):
-        if m.start() >= limit // 3:
+        head = text[: m.start()]
+        # Never end inside an open quotation: the reader would get half a 提法.
+        if m.start() >= limit // 3 and head.count("“") <= head.count("”"):
             cut = m.start()
-    out = text[:cut] if cut > 0 else text[:limit]
+    if cut < 0:
+        open_at = text.rfind("“", 0, limit)
+        cut = open_at if open_at >= limit // 3 and text[:open_at].count("“") == text[:open_at].count("”") else limit
+    out = text[:cut]
+    if out.count("“") > out.count("”"):
+        out += "”"
     return out.rstrip("，；：,;:、") + "。"
 
 
@@ -409,14 +416,18 @@ def _pick_figures(doc: Document, by_index: dict[int, Scored], count: int, n: int
     ranked.sort(key=lambda r: -r[0])
     chosen: list[tuple[int, Figure]] = []
     seen: set[tuple[str, str]] = set()
-    per_measure: dict[str, int] = {}
-    for _, order, fig in ranked:
-        key = (fig.value, fig.measures)
-        if key in seen or per_measure.get(fig.measures, 0) >= 1:
-            continue
-        seen.add(key)
-        per_measure[fig.measures] = per_measure.get(fig.measures, 0) + 1
-        chosen.append((order, fig))
-        if len(chosen) >= count:
-            break
+    # First pass: one figure per sentence, so the table spreads over the text; second pass fills.
+    for per_sentence in (1, 1000):
+        used: dict[int, int] = {}
+        for o, _ in chosen:
+            used[o // 1000] = used.get(o // 1000, 0) + 1
+        for _, order, fig in ranked:
+            key = (fig.value, fig.measures)
+            if len(chosen) >= count:
+                break
+            if key in seen or used.get(order // 1000, 0) >= per_sentence:
+                continue
+            seen.add(key)
+            used[order // 1000] = used.get(order // 1000, 0) + 1
+            chosen.append((order, fig))
     return [f for _, f in sorted(chosen, key=lambda c: c[0])]
