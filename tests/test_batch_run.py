@@ -169,7 +169,7 @@ def _check_file(out: Path) -> list[dict]:
 
 
 def test_kill_9_mid_run_then_rerun_every_id_exactly_once(tmp_path):
-    n = 40
+    n = 30
     jobs = _jobs_file(tmp_path / "jobs.jsonl", n)
     out = tmp_path / "out.jsonl"
     with OpenAIServer(latency=0.1, responder=lambda body: GOOD) as server:
@@ -192,10 +192,10 @@ def test_kill_9_mid_run_then_rerun_every_id_exactly_once(tmp_path):
 
 
 def test_ctrl_c_finishes_in_flight_jobs_then_rerun_completes(tmp_path):
-    n = 40
+    n = 30
     jobs = _jobs_file(tmp_path / "jobs.jsonl", n)
     out = tmp_path / "out.jsonl"
-    with OpenAIServer(latency=0.3, responder=lambda body: GOOD) as server:
+    with OpenAIServer(latency=0.25, responder=lambda body: GOOD) as server:
         proc = _cli(jobs, out, server, "-j", "4")
         at_signal = _lines_when(out, 4, proc)
         os.kill(proc.pid, signal.SIGINT)
