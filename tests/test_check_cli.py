@@ -172,3 +172,13 @@ def test_task_for_evals_and_batch():
     fixed = run_task("check", {"file": str(SPEECH7), "fix": True, "ignore": ["P", "N", "R103"]}, TaskContext())
     assert fixed.ok is True and fixed.output["findings"] == []
     assert "（一）" in fixed.output["fixed_text"]
+
+
+def test_markdown_front_matter_is_neither_checked_nor_changed():
+    speech = SPEECH7.read_text(encoding="utf-8")
+    front = "---\nid: seed-07\nplaceholders:\n- 20xx\nheadings:\n- 一、统一思想\n- 三、加强领导\n---\n"
+    result = run_task("check", {"text": front + speech, "select": "P,N,U"}, TaskContext())
+    plain = run_task("check", {"text": speech, "select": "P,N,U"}, TaskContext())
+    assert result.output["findings"] == plain.output["findings"]  # same paragraphs, same offsets
+    fixed = run_task("check", {"text": front + speech, "fix": True, "select": "U"}, TaskContext())
+    assert fixed.output["fixed_text"].startswith(front) and "（一）" in fixed.output["fixed_text"]

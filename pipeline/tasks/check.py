@@ -15,6 +15,7 @@ checks: {"lint": {"passed": no error-level finding, "errors": n, "warnings": n}}
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from pipeline.check import CheckConfig, fix_text, has_errors, lint, validate_codes
@@ -76,17 +77,33 @@ def _text(inputs: dict[str, Any]) -> str:
     return text
 
 
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\n.*?\n---[ \t]*\n", re.S)
+
+
+def split_front_matter(text: str) -> tuple[str, str]:
+    """(YAML front matter of a Markdown file or "", the rest). Corpus records have one."""
+    m = _FRONT_MATTER.match(text)
+    if not m or m.end() > 20000:
+        return "", text
+    return m.group(0), text[m.end():]
+
+
 def run(inputs: dict[str, Any], ctx: TaskContext) -> TaskResult:
     text = _text(inputs)
     cfg = config_from_inputs(inputs)
+    # Front matter is blanked to its newlines, so offsets and paragraph numbers stay those of the
+    # body while the front matter itself is neither checked nor changed.
+    front, body = split_front_matter(text)
+    blank = "\n" * front.count("\n")
     output: dict[str, Any] = {}
     if inputs.get("fix"):
-        fixed, findings = fix_text(text, cfg)
+        fixed, findings = fix_text(blank + body, cfg)
+        fixed = front + fixed[len(blank):]
         output["fixed_text"] = fixed
-        zi_text = fixed
+        zi_text = fixed[len(front):]
     else:
-        findings = lint(text, cfg)
-        zi_text = text
+        findings = lint(blank + body, cfg)
+        zi_text = body
     from pipeline.check.base import Doc
 
     zi = Doc(zi_text).zi
