@@ -147,9 +147,12 @@ def _decode_strict(data: bytes, enc: str, name: str) -> str:
         raise InputError(f"{name}: broken {enc.upper()} text") from None
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f]")  # control characters text files never hold
+
+
 def _finish(text: str, name: str) -> str:
     text = text.lstrip("\ufeff")
-    bad = sum(1 for ch in text[:20000] if ord(ch) < 32 and ch not in "\n\r\t\f\v")
+    bad = len(_CONTROL.findall(text, 0, 20000))
     if bad > max(8, len(text[:20000]) // 100):
         raise InputError(f"{name}: looks like a binary file, not text")
     return text

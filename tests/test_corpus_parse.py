@@ -72,6 +72,16 @@ def test_a_sentence_mentioning_an_article_is_not_a_cut():
     assert len(split_collection("范文三\n甲\n范文一\n乙").sections) == 1
 
 
+def test_fast_zi_count_equals_hanzi_count_zi():
+    from pipeline.corpus.structure import count_zi
+    from pipeline.hanzi import count_zi as reference
+
+    for path in (SEED, *sorted(REPORTS.glob("*.txt"))):
+        text = read_text(path)
+        assert count_zi(text) == reference(text), path.name
+    assert count_zi("同志们：\u3000\xa0 好\n\t") == reference("同志们：\u3000\xa0 好\n\t") == 5
+
+
 def test_parse_number():
     assert [parse_number(x) for x in ("七", "十", "十二", "二十", "3", "１２", "两")] == [7, 10, 12, 20, 3, 12, 2]
 

@@ -10,7 +10,7 @@ speeches is compared in well under a second (see evals/bench/bench_corpus.py).
 from __future__ import annotations
 
 import hashlib
-import heapq
+import itertools
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -48,8 +48,8 @@ def _pct(x: float) -> str:
 class _Entry:
     id: str
     digest: str
-    shingles: frozenset[int]
-    sample: tuple[int, ...]  # bottom-k hashes: a random sample of the shingles
+    shingles: frozenset[str]
+    sample: tuple[str, ...]  # bottom-k hashes: a random sample of the shingles
 
 
 @lru_cache(maxsize=64)
@@ -63,13 +63,11 @@ def fingerprint(text: str) -> str:
 
 
 @lru_cache(maxsize=16)
-def shingles(text: str, k: int = SHINGLE) -> frozenset[int]:
-    # Python's str hash: fast, and stable within a process, which is all an index needs
-    # (shingles are never stored).
+def shingles(text: str, k: int = SHINGLE) -> frozenset[str]:
     norm = normalize(text)
     if len(norm) <= k:
-        return frozenset({hash(norm)})
-    return frozenset(hash(norm[i: i + k]) for i in range(len(norm) - k + 1))
+        return frozenset({norm})
+    return frozenset({norm[i: i + k] for i in range(len(norm) - k + 1)})
 
 
 @dataclass
@@ -114,8 +112,10 @@ class DedupIndex:
         return best
 
 
-def _sample(sh: frozenset[int]) -> tuple[int, ...]:
-    return tuple(heapq.nsmallest(_SAMPLE, sh))
+def _sample(sh: frozenset[str]) -> tuple[str, ...]:
+    # Any fair sample of the smaller text estimates how much of it the larger one holds; a set
+    # iterates in (salted) hash order, so its first elements are such a sample, for free.
+    return tuple(itertools.islice(sh, _SAMPLE))
 
 
 def _worth_comparing(na: int, nb: int) -> bool:
@@ -124,7 +124,7 @@ def _worth_comparing(na: int, nb: int) -> bool:
     return small >= JACCARD_MIN * large or small >= _MIN_SHINGLES_FOR_CONTAINMENT
 
 
-def _compare(other_id: str, a: frozenset[int], b: frozenset[int]) -> Match | None:
+def _compare(other_id: str, a: frozenset[str], b: frozenset[str]) -> Match | None:
     inter = len(a & b)
     if not inter:
         return None

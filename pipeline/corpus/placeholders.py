@@ -36,9 +36,15 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("yiyi", re.compile(r"一一")),
 )
 
+_TRIGGERS = {
+    "year": "xX×ｘＸ", "latin": "xXaAｘＸａＡ×", "cross": "×＊*", "box": "□■△◇◆☆○〇",
+    "dash": "-", "underscore": "_＿", "mou": "某", "yiyi": "一",
+}
+
 # 一一 is also an ordinary adverb ("一一落实", "一一列举"); it is a blank only where a name
 # stands: before 的, or before a noun ("我们一一园林绿化").
 _YIYI_BEFORE_NOUN = re.compile(r"一一(?=的)")
+_YIYI_SLOT = re.compile(r"(?:我们|我市|我县|我区|我省|我镇|我乡|全市|全县|本市|本县|在|对|为|是)$")
 
 
 @dataclass(frozen=True)
@@ -54,6 +60,10 @@ def find_placeholders(text: str) -> list[Placeholder]:
     found: list[Placeholder] = []
     taken: list[tuple[int, int]] = []
     for kind, pattern in _PATTERNS:
+        # Most texts hold none of a pattern's characters: a substring test is 100x cheaper
+        # than running the regex with its look-arounds over 20,000 字.
+        if not any(ch in text for ch in _TRIGGERS[kind]):
+            continue
         for m in pattern.finditer(text):
             start, end = m.start(), m.end()
             if any(s < end and start < e for s, e in taken):
@@ -95,6 +105,10 @@ def _yiyi_is_blank(text: str, start: int) -> bool:
         return False  # part of a longer run of 一, not this pattern
     if _YIYI_BEFORE_NOUN.match(text, start):
         return True
+    # Elsewhere only in a name's slot after a possessor ("我们一一园林绿化"); the adverb follows
+    # other words ("把问题一一落实"), so jieba's tagger is not even loaded for it.
+    if not _YIYI_SLOT.search(text, max(0, start - 2), start):
+        return False
     after = text[start + 2: start + 8]
     if not after:
         return False

@@ -23,8 +23,13 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from pipeline.corpus.structure import heading_level, is_closing, is_greeting, is_salutation
-from pipeline.hanzi import count_zi
+from pipeline.corpus.structure import (
+    count_zi,
+    heading_level,
+    is_closing,
+    is_greeting,
+    is_salutation,
+)
 
 _TERMINAL = "。！？!?；;…"
 _CLOSERS = "”’」』）)》】"

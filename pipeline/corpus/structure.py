@@ -7,8 +7,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from pipeline.hanzi import count_zi
-
 _CN = "一二三四五六七八九十百零〇两"
 _DIG = "0-9０-９"
 
@@ -42,6 +40,12 @@ _DATE = re.compile(r"(?P<y>\d{4})\s*年\s*(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\
 _SPEAKER_LINE = re.compile(
     r"^(?P<role>国务院总理|国务院副总理|国家主席|总理|.{0,12}(?:书记|省长|市长|县长|区长|乡长|镇长|局长|主任|主席|部长|厅长|校长|院长|总经理|董事长))?[\s\u3000]*(?P<name>[\u4e00-\u9fff][\u4e00-\u9fff\s\u3000]{1,5})$"
 )
+
+
+def count_zi(text: str) -> int:
+    """Same count as pipeline.hanzi.count_zi (non-space characters), in C speed: repair and
+    structure call it for every paragraph boundary of 20,000-字 reports."""
+    return len("".join(text.split()))
 
 
 @dataclass
