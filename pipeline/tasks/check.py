@@ -91,10 +91,10 @@ def split_front_matter(text: str) -> tuple[str, str]:
 def run(inputs: dict[str, Any], ctx: TaskContext) -> TaskResult:
     text = _text(inputs)
     cfg = config_from_inputs(inputs)
-    # Front matter is blanked to its newlines, so offsets and paragraph numbers stay those of the
-    # body while the front matter itself is neither checked nor changed.
+    # Front matter is blanked with spaces (same length), so spans stay offsets into the text and
+    # paragraph numbers count the body only; the front matter is neither checked nor changed.
     front, body = split_front_matter(text)
-    blank = "\n" * front.count("\n")
+    blank = re.sub(r"[^\n]", " ", front)
     output: dict[str, Any] = {}
     if inputs.get("fix"):
         fixed, findings = fix_text(blank + body, cfg)
