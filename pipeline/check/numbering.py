@@ -2,9 +2,12 @@
 
 Headings (a numbered paragraph start): 一、 （一） 1. 1、 （1） ① 第一部分. Their levels come from
 the order in which the styles first appear, as in any outline: a style seen again closes every
-deeper level, so （一）（二） restart under each 一、 二、. Enumerations inside the text: 一是…二是…
-三是, 一要…二要, 第一，…第二，… (after a sentence break or at a paragraph start). They restart at
-every heading and wherever a new 一 appears.
+deeper level, so （一）（二） restart under each 一、 二、. A 一 of a style already open starts a
+list nested in the current item (reports reuse 一、 inside 第一，), and the next number goes to
+the deepest open list it continues. Enumerations inside the text: 一是…二是…三是, 一要…二要,
+第一，…第二，… (after a sentence break or at a paragraph start; 首先 and 其次 count as the first
+two items). An enumeration ends at a heading of its own level or above, not at a list nested
+in one of its items, and starts again wherever a new 一 appears.
 
 What is not numbering: 一是一、二是二 (an idiom), 统一是 / 唯一是 (the 一 belongs to a word),
 numbers in quotations, figures such as 1.5万亿元 or 2024年 at a paragraph start, and a list that
