@@ -130,7 +130,7 @@ def _soft_wrap(prev: str, nxt: str) -> bool:
         return False
     if heading_level(nxt) is not None and count_zi(nxt) <= 60:
         return False
-    if heading_level(prev) is not None and _finished(prev):
+    if heading_level(prev) is not None and (_finished(prev) or count_zi(prev) <= _BODY_MIN_ZI):
         return False
     return True
 
