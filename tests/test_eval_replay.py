@@ -40,8 +40,8 @@ C1 = "各位代表：\n今年全县安全生产形势总体平稳。\n要坚持�
 
 
 def summary_reply(request: ChatRequest) -> str:
-    if request.schema_name == "JudgeScore":
-        return '{"score": 7}'
+    if request.messages[-1].role == "assistant" and request.messages[-1].content.startswith("分数"):
+        return "7分"  # the rubric judge continues its "分数：" prefill
     return json.dumps(
         {"gist": "会议部署全县安全生产工作", "key_points": [{"text": "压实安全生产责任", "source": [2]}]},
         ensure_ascii=False,

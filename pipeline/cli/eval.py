@@ -178,7 +178,11 @@ def score_cmd(
     tolerance: ToleranceOpt = 0.05,
     report: ReportOpt = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write here instead of updating RUN.")] = None,
+    cassettes: Annotated[
+        Path | None, typer.Option("--cassettes", help="Cassette root for rubric judges (default: the run's).")
+    ] = None,
     corpus: CorpusOpt = None,
+    prompts: PromptsOpt = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No table on stdout.")] = False,
 ) -> None:
     """Re-score a run's stored outputs with the suites' current assertions; calls no model.
@@ -203,7 +207,13 @@ def score_cmd(
         if not files:
             raise InputError(f"{run}: summary.json does not name its suite files; pass --suite")
         paths = [Path(p) for p in files]
-    outcome = rescore(load_suites(paths), samples, RunOptions(corpus_dir=corpus))
+    if cassettes is None:
+        # the run's cassette folders are <root>/<suite>: recover the root
+        used = [Path(p).parent for p in (summary.get("cassettes") or {}).values()]
+        cassettes = used[0] if used and all(u == used[0] for u in used) else None
+    outcome = rescore(
+        load_suites(paths), samples, RunOptions(corpus_dir=corpus, prompts_dir=prompts, cassettes_dir=cassettes)
+    )
     code = _finish(output or run, outcome.samples, outcome.summary, report, baseline, tolerance, quiet)
     raise typer.Exit(code)
 

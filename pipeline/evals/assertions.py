@@ -20,12 +20,13 @@ from pipeline.evals import textmetrics as tm
 from pipeline.evals.results import AssertionResult, SampleResult
 from pipeline.hanzi import count_zi
 
-# The schema each task's `output` must validate against ("module:Class"); None: output only.
-DEFAULT_SCHEMAS = {
-    "adapt": "pipeline.speech:Speech",
-    "summarize": "pipeline.summary:Summary",
-    "restyle": None,
-    "check": None,
+# The schema each task's output must validate against ("module:Class") and where it sits in the
+# result; None: a non-empty output is enough.
+DEFAULT_SCHEMAS: dict[str, tuple[str | None, str]] = {
+    "adapt": ("pipeline.speech:Speech", "output"),
+    "summarize": ("pipeline.summary:Summary", "output"),
+    "restyle": ("pipeline.speech:Speech", "output.speech"),
+    "check": (None, "output"),
 }
 
 Judge = Callable[[str, str, str], float]  # (rubric, text, label) -> score 0..10
@@ -40,6 +41,7 @@ class CaseData:
     inputs: dict[str, Any]
     corpus_dir: Path | None = None
     judge: Judge | None = None
+    prompts_dir: Path | None = None
     _corpus: dict[str, str] | None = field(default=None, repr=False)
 
     @cached_property
@@ -131,8 +133,11 @@ def _res(spec: Any, passed: bool, score: float, value: float | None = None,
 
 # --- one function per assertion type --------------------------------------------------------
 def _schema_valid(spec: S.SchemaValid, sample: SampleResult, data: CaseData) -> AssertionResult:
-    ref = spec.schema_ref or DEFAULT_SCHEMAS.get(sample.task)
-    output = (sample.result or {}).get("output")
+    default_ref, default_path = DEFAULT_SCHEMAS.get(sample.task, (None, "output"))
+    ref = spec.schema_ref or default_ref
+    output: Any = sample.result or {}
+    for part in (spec.field or default_path).split("."):
+        output = output.get(part) if isinstance(output, dict) else None
     if ref is None:
         ok = isinstance(output, dict) and bool(output)
         return _res(spec, ok, float(ok), detail="" if ok else "empty output")
@@ -226,7 +231,7 @@ def _facts_preserved(spec: S.FactsPreserved, sample: SampleResult, data: CaseDat
 def _no_invented(spec: S.NoInventedFacts, sample: SampleResult, data: CaseData) -> AssertionResult:
     from pipeline.facts import GUARD_KINDS, find_unsupported
 
-    allowed = [data.source or data.brief_text]
+    allowed = [data.source, data.brief_text]  # the source and anything the case gave (title, …)
     added = find_unsupported(select_text(sample.result, spec.field), allowed, kinds=GUARD_KINDS)
     n = len(added)
     return _res(spec, n <= spec.max_added, 1.0 if n <= spec.max_added else 1 / (1 + n - spec.max_added),
@@ -234,7 +239,7 @@ def _no_invented(spec: S.NoInventedFacts, sample: SampleResult, data: CaseData) 
 
 
 def _rouge(spec: S.Rouge, sample: SampleResult, data: CaseData) -> AssertionResult:
-    ref = data.suite.reference(data.case, spec)
+    ref = data.source if spec.against == "input" else data.suite.reference(data.case, spec)
     if not ref:
         return _res(spec, False, 0.0, detail="no reference text for this case")
     value = tm.rouge(select_text(sample.result, spec.field), ref, spec.metric, spec.level)
@@ -272,6 +277,38 @@ def _copy_rate(spec: S.CopyRate, sample: SampleResult, data: CaseData) -> Assert
     score = min(1.0, spec.max_lcs / max(lcs, 1)) * min(1.0, (1 - overlap) / max(1 - spec.max_overlap, 1e-9))
     return _res(spec, ok, score, overlap, spec.max_overlap,
                 f"longest copied run {lcs} 字 (max {spec.max_lcs}), {spec.n}-gram overlap {overlap:.2f}")
+
+
+_JINJA = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.S)
+
+
+def system_prompts(task: str, names: list[str] | None, prompts_dir: Path | None) -> dict[str, str]:
+    """The static text (template tags removed) of the system prompts of a task's prompts."""
+    from pipeline.paths import prompts_dir as default_dir
+
+    root = default_dir(prompts_dir)
+    folders = [root / n for n in names] if names else [p.parent for p in sorted((root / task).rglob("meta.yaml"))]
+    out = {}
+    for folder in folders:
+        path = folder / "system.md"
+        if path.is_file():
+            out[str(folder.relative_to(root))] = _JINJA.sub("\n", path.read_text(encoding="utf-8"))
+    return out
+
+
+def _no_prompt_leak(spec: S.NoPromptLeak, sample: SampleResult, data: CaseData) -> AssertionResult:
+    text = tm.strip_marks(select_text(sample.result, spec.field))
+    prompts = system_prompts(data.suite.task_of(data.case), spec.prompts, data.prompts_dir)
+    if not prompts:
+        return _res(spec, False, 0.0, detail="no system prompts found to compare with")
+    worst, where = "", ""
+    for name, static in prompts.items():
+        run = tm.longest_common_substring(text, tm.strip_marks(static))
+        if len(run) > len(worst):
+            worst, where = run, name
+    ok = len(worst) <= spec.max_lcs
+    return _res(spec, ok, 1.0 if ok else spec.max_lcs / len(worst), len(worst), spec.max_lcs,
+                f"longest run of a system prompt: {len(worst)} 字" + (f" from {where}: {worst[:40]}" if worst else ""))
 
 
 def _latency(spec: S.Latency, sample: SampleResult, data: CaseData) -> AssertionResult:
@@ -319,6 +356,7 @@ _DISPATCH: dict[str, Callable[[Any, SampleResult, CaseData], AssertionResult]] =
     "no_invented_facts": _no_invented,
     "rouge": _rouge,
     "copy_rate": _copy_rate,
+    "no_prompt_leak": _no_prompt_leak,
     "latency": _latency,
     "tokens": _tokens,
     "cost": _cost,

@@ -176,12 +176,13 @@ class _SuiteRun:
             client=client, corpus_dir=options.corpus_dir, prompts_dir=options.prompts_dir,
             extra={"eval": {"suite": suite.name, "case": case.id, "sample": sample}},
         )
-        out = SampleResult(suite=suite.name, task=suite.task, case=case.id, sample=sample)
+        task = suite.task_of(case)
+        out = SampleResult(suite=suite.name, task=task, case=case.id, sample=sample)
         start = time.perf_counter()
         inputs: dict[str, Any] = {}
         try:
             inputs = prepare_inputs(suite, case, options.corpus_dir)
-            result = options.task_runner(suite.task, inputs, ctx)
+            result = options.task_runner(task, inputs, ctx)
             out.result = result.model_dump(mode="json")
         except CassetteMiss as exc:
             out.status, out.error, out.error_type = "miss", str(exc), "CassetteMiss"
@@ -202,7 +203,7 @@ class _SuiteRun:
         return self.score(out, case, inputs)
 
     def score(self, sample: SampleResult, case: Case, inputs: dict[str, Any]) -> SampleResult:
-        data = CaseData(self.suite, case, inputs, self.options.corpus_dir, self.judges)
+        data = CaseData(self.suite, case, inputs, self.options.corpus_dir, self.judges, self.options.prompts_dir)
         before = self.judges.stats.misses if self.judges else 0
         score_sample(sample, data)
         if self.judges and self.judges.stats.misses > before and sample.status == "ok":
@@ -291,6 +292,7 @@ def run_meta(suites: list[Suite], options: RunOptions, runs: dict[str, _SuiteRun
         "mode": options.mode,
         "case_filter": options.cases,
         "suite_files": {s.name: str(s.path) if s.path else None for s in suites},
+        "cassettes": {name: str(run.store.directory) for name, run in runs.items()},
         "backends": {name: run.store.meta for name, run in runs.items()},
     }
 
@@ -326,15 +328,16 @@ def rescore(suites: list[Suite], samples: list[SampleResult], options: RunOption
     options = options or RunOptions()
     options.mode = "replay"
     by_name = {s.name: s for s in suites}
+    cases = {(s.name, c.id): c for s in suites for c in s.cases}
     runs = {s.name: _SuiteRun(s, options, None, None) for s in suites}
     out: list[SampleResult] = []
     for sample in samples:
         suite = by_name.get(sample.suite)
-        case = next((c for c in suite.cases if c.id == sample.case), None) if suite else None
+        case = cases.get((sample.suite, sample.case))
         if suite is None or case is None:
             out.append(sample)  # no longer in the suite: keep the stored scores
             continue
-        sample = sample.model_copy(deep=True)
+        sample = sample.model_copy()  # scoring replaces whole fields, never mutates nested ones
         if sample.result is None:  # the task never finished: nothing to score
             out.append(sample)
             continue

@@ -121,6 +121,7 @@ class Rouge(_Spec):
     metric: Literal["rouge1", "rouge2", "rougeL"] = "rougeL"
     level: Literal["char", "word"] = "char"
     threshold: float = Field(0.2, ge=0, le=1)
+    against: Literal["reference", "input"] = "reference"  # input: the text the task worked from
     reference: str | None = None
     reference_file: str | None = None
 
@@ -131,6 +132,12 @@ class CopyRate(_Spec):
     max_lcs: int = Field(30, ge=1)  # longest common substring, in characters after normalization
     max_overlap: float = Field(0.3, ge=0, le=1)  # share of the output's n-grams found in the source
     n: int = Field(8, ge=2, le=50)
+
+
+class NoPromptLeak(_Spec):
+    type: Literal["no_prompt_leak"]
+    max_lcs: int = Field(16, ge=4)  # longest run of a system prompt allowed in the output
+    prompts: list[str] | None = None  # prompt names; default: every prompt of the suite's task
 
 
 class Latency(_Spec):
@@ -157,7 +164,7 @@ class Rubric(_Spec):
 
 AssertionSpec = Annotated[
     SchemaValid | Length | Contains | Regex | PointsCovered | CheckClean | FactsPreserved
-    | NoInventedFacts | Rouge | CopyRate | Latency | Tokens | Cost | Rubric,
+    | NoInventedFacts | Rouge | CopyRate | NoPromptLeak | Latency | Tokens | Cost | Rubric,
     Field(discriminator="type"),
 ]
 
@@ -195,6 +202,7 @@ class Case(BaseModel):
 
     id: str = Field(pattern=_ID_RE)
     description: str = ""
+    task: Literal["adapt", "summarize", "restyle", "check"] | None = None  # default: the suite's
     inputs: dict[str, Any] = Field(default_factory=dict)
     repeat: int | None = Field(None, ge=1, le=20)
     reference: str | None = None  # for rouge
@@ -230,6 +238,9 @@ class Suite(BaseModel):
     @property
     def folder(self) -> Path:
         return self.path.parent if self.path else Path.cwd()
+
+    def task_of(self, case: Case) -> str:
+        return case.task or self.task
 
     def repeat(self, case: Case) -> int:
         return case.repeat or self.defaults.repeat
@@ -281,7 +292,8 @@ def _where(raw: dict[str, Any], loc: tuple[Any, ...]) -> str:
 def parse_suite(text: str, path: Path | str = "<suite>") -> Suite:
     path = Path(path)
     try:
-        raw = yaml.safe_load(text)
+        # libyaml's loader when present: a 1,000-case suite loads in a tenth of the time
+        raw = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark else ""
