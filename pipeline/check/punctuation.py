@@ -68,10 +68,10 @@ def _half_width(doc: Doc, para: Paragraph) -> Iterator[Finding]:
     if not edits:
         return
     edits.sort(key=lambda e: e.start)
-    marks = "".join(sorted({doc.text[e.start] for e in edits}))
+    marks = dict.fromkeys(doc.text[e.start] + "→" + e.text for e in edits)
     first = edits[0].start
-    yield finding(doc, "U101", f"{len(edits)} half-width mark(s) {marks} in Chinese text: use full-width "
-                  "，；：？！（）。", first, first + 1, edits=edits)
+    yield finding(doc, "U101", f"{len(edits)} half-width mark(s) in Chinese text: {' '.join(marks)}",
+                  first, first + 1, edits=edits)
 
 
 def _paren_edits(text: str, base: int) -> Iterator[Edit]:
