@@ -69,6 +69,7 @@ def test_placeholders_in_seed_speeches():
         "此处插入具体数据。",
         "投资总额达XX万元。",
         "××县委书记讲话",
+        "○○年○○月○○日召开会议。",
     ],
 )
 def test_placeholder_positive_forms(text):

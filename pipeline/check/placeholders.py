@@ -25,7 +25,7 @@ _MARKS = re.compile(
     r"|(?<![A-Za-z0-9])(?:aa+|AA+)(?![A-Za-z]|级|A)"  # aa市 (AAA级 is a rating)
     r"|[□■△◇]+"  # □aa
     # ○○同志; but ○ also stands for the digit zero in older texts (一九五○年, 二百○八所)
-    r"|(?<![〇零一二三四五六七八九十百千万亿○])○+(?![〇零一二三四五六七八九十百千万亿○年])"
+    r"|(?<![〇零一二三四五六七八九十百千万亿○])○+(?![〇零一二三四五六七八九十百千万亿○])"
     r"|某某+"  # 某某单位; a single 某 (某些, 某地) is ordinary Chinese
     r"|_{2,}|＿{2,}"  # fill-in blanks
     # 我叫--，---届 ; not ----> or --flag, and not a paragraph-leading -- used as a dash (U104)
