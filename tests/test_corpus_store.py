@@ -67,7 +67,7 @@ def test_zishu_is_recounted_after_a_hand_edit(seeded, tmp_path):
         (("genre: 欢迎致辞", "genra: 欢迎致辞"), "field 'genra': not a known field"),
         (("genre: 欢迎致辞", "genre: ''"), "field 'genre': String should have at least 1 character"),
         (("id: seed-03", "id: seed-99"), "field 'id': 'seed-99' does not match the file name"),
-        (("headings: []", "headings: 3"), "field 'headings': Input should be a valid list"),
+        (("headings: []", "headings: {a: 1}"), "field 'headings': Input should be a valid list"),
         (("---\n\n尊敬的", "\n\n尊敬的"), "front matter is not closed"),
     ],
 )
@@ -146,6 +146,27 @@ def test_update_refreshes_a_damaged_text_but_keeps_edits(seeded, tmp_path):
     record = next(r for r in load_corpus(folder) if r.id == "seed-03")
     assert record.genre == "见面会致辞"
     assert "在彬期间工作顺利生活愉快" in record.text
+
+
+def test_hand_typed_yaml_values_are_accepted(seeded, tmp_path):
+    folder = _copy(seeded, tmp_path)
+    path = folder / "seed-03.md"
+    text = path.read_text(encoding="utf-8")
+    text = text.replace("date: null", "date: 2013-05-20").replace("placeholders: []", "placeholders: xx")
+    text = text.replace("title: 在市审计组经济责任审计上的欢迎致辞", "title: 2013")
+    path.write_text(text, encoding="utf-8")
+    record = next(r for r in load_corpus(folder) if r.id == "seed-03")
+    assert (record.date, record.placeholders, record.title) == ("2013-05-20", ["xx"], "2013")
+
+
+def test_a_folder_is_ingested_file_by_file(tmp_path):
+    src = tmp_path / "in"
+    src.mkdir()
+    shutil.copy(SEED, src / "page.txt")
+    shutil.copy(SEEDS / "reports" / "2024年政府工作报告.txt", src / "report.txt")
+    (src / "notes.json").write_text("{}", encoding="utf-8")
+    report = ingest([src], tmp_path / "corpus")
+    assert report.count("added") == 8 and not report.failed
 
 
 def test_record_model_rejects_extra_fields_and_bad_ids():

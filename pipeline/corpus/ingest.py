@@ -193,6 +193,21 @@ def ingest(paths: list[str | Path], corpus: Path, *, update: bool = False, dry_r
         raise InputError(f"--id-prefix {id_prefix!r}: use lower-case letters, digits and '-'")
     ingester = Ingester(corpus, update=update, dry_run=dry_run)
     report = IngestReport()
-    for path in paths:
+    for path in expand_paths(paths):
         report.outcomes.extend(ingester.add_path(path, id_prefix=id_prefix))
     return report
+
+
+INGESTIBLE = (".txt", ".md", ".markdown", ".docx", ".html", ".htm")
+
+
+def expand_paths(paths: list[str | Path]) -> list[str | Path]:
+    """A folder stands for the speech files directly inside it (sorted); other paths as given."""
+    out: list[str | Path] = []
+    for path in paths:
+        p = Path(path)
+        if str(path) != "-" and p.is_dir():
+            out.extend(sorted(f for f in p.iterdir() if f.is_file() and f.suffix.lower() in INGESTIBLE))
+        else:
+            out.append(path)
+    return out

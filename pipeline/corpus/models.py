@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import re
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -53,8 +54,21 @@ class SpeechRecord(BaseModel):
 
     @field_validator("placeholders", "headings", mode="before")
     @classmethod
-    def _none_is_empty(cls, value: object) -> object:
-        return [] if value is None else value
+    def _list_of_text(cls, value: object) -> object:
+        # Hand edits: an empty key, or a single value written without the list dash.
+        if value is None:
+            return []
+        if isinstance(value, (str, int, float)):
+            return [str(value)]
+        if isinstance(value, list):
+            return [_as_text(v) for v in value]
+        return value
+
+    @field_validator("title", "genre", "occasion", "speaker", "audience", "date", "source", mode="before")
+    @classmethod
+    def _scalar_as_text(cls, value: object) -> object:
+        # YAML reads `date: 2024-03-05` as a date and `title: 2024` as a number; both are text here.
+        return _as_text(value)
 
     def paragraphs(self) -> list[str]:
         return self.text.split("\n")
@@ -66,3 +80,11 @@ class SpeechRecord(BaseModel):
 
 def valid_id(value: str) -> bool:
     return bool(_ID_RE.match(value))
+
+
+def _as_text(value: object) -> object:
+    if isinstance(value, (datetime.date, datetime.datetime)):
+        return value.isoformat()
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    return value
