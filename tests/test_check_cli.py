@@ -187,3 +187,12 @@ def test_markdown_front_matter_is_neither_checked_nor_changed():
     assert result.output["findings"][0]["span"][0] == plain.output["findings"][0]["span"][0] + len(front)
     fixed = run_task("check", {"text": front + speech, "fix": True, "select": "U"}, TaskContext())
     assert fixed.output["fixed_text"].startswith(front) and "（一）" in fixed.output["fixed_text"]
+
+
+def test_task_source_as_text_or_path(tmp_path):
+    source = tmp_path / "素材.txt"
+    source.write_text("全市29个乡镇受灾。", encoding="utf-8")
+    speech = "全市39个乡镇受灾。"
+    for value in (str(source), "全市29个乡镇受灾。"):
+        result = run_task("check", {"text": speech, "source": value, "select": "F"}, TaskContext())
+        assert [f["excerpt"] for f in result.output["findings"]] == ["全市39个乡镇受灾。"]

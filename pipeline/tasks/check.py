@@ -3,7 +3,8 @@
 inputs (CLI option names):
     text | file          the speech (file: .txt .md .docx .html path, or "-" for stdin)
     length, minutes      targets for L101 / L102; tolerance (default 0.15)
-    source | source_file text the speech must not add figures or names to (F rules)
+    source | source_file text the speech must not add figures or names to (F rules);
+                         "source" may also be a path to a file, as on the command line
     audience             who is addressed (S102)
     select, ignore       rule ids or prefixes, a list or a comma-separated string
     max_sentence         字 per sentence for R103 (default 120)
@@ -16,6 +17,7 @@ checks: {"lint": {"passed": no error-level finding, "errors": n, "warnings": n}}
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 from pipeline.check import CheckConfig, fix_text, has_errors, lint, validate_codes
@@ -43,6 +45,8 @@ def config_from_inputs(inputs: dict[str, Any]) -> CheckConfig:
     source = inputs.get("source")
     if inputs.get("source_file"):
         source = read_text(inputs["source_file"])
+    elif isinstance(source, str) and _is_path(source):
+        source = read_text(source)  # a batch line's "source" is the CLI's --source FILE
     cfg = CheckConfig(
         select=codes(inputs.get("select")),
         ignore=codes(inputs.get("ignore")),
@@ -61,6 +65,15 @@ def config_from_inputs(inputs: dict[str, Any]) -> CheckConfig:
             raise InputError(f"{key} must be {'between 0 and 1' if key == 'tolerance' else 'positive'}, not {value!r}")
         setattr(cfg, key, number)
     return cfg
+
+
+def _is_path(value: str) -> bool:
+    if not value or len(value) > 1024 or "\n" in value:
+        return False
+    try:
+        return Path(value).is_file()
+    except OSError:
+        return False
 
 
 def _text(inputs: dict[str, Any]) -> str:
