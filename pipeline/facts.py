@@ -418,8 +418,19 @@ def _group(kind: str) -> str:
             "quote": "phrase", "title": "phrase"}.get(kind, kind)
 
 
+def _verbatim(piece: str, half_text: str) -> bool:
+    """piece occurs in half_text, and not as the tail of a longer number (5% in 15%)."""
+    if piece not in half_text:
+        return False
+    if not (piece[:1].isdigit() or piece[-1:].isdigit()):
+        return True
+    pattern = (r"(?<![0-9.])" if piece[:1].isdigit() else "") + re.escape(piece) + (
+        r"(?![0-9])" if piece[-1:].isdigit() else "")
+    return re.search(pattern, half_text) is not None
+
+
 def _supported(fact: Fact, half_text: str, values: set[tuple[str, str]]) -> bool:
-    if _half(fact.text) in half_text:
+    if _verbatim(_half(fact.text), half_text):
         return True
     if fact.kind in ("quote", "title"):
         return fact.value in half_text or (_group(fact.kind), fact.value) in values

@@ -151,3 +151,10 @@ def test_find_unsupported_and_mask_for_the_fact_guard():
 def test_mask_person_keeps_title():
     assert mask_unsupported("贾卫东副局长作重要讲话", []) == "XX副局长作重要讲话"
     assert mask_unsupported("贾卫东副局长作重要讲话", ["贾卫东"]) == "贾卫东副局长作重要讲话"
+
+
+def test_verbatim_match_respects_number_boundaries():
+    # 5% occurs inside 15% and 29个 inside 129个, but they are other figures
+    bad = [f.text for f in find_unsupported("增长5%，共29个乡镇，投资1.5万亿元", ["增长15%，共129个乡镇，投资21.5万亿元"])]
+    assert bad == ["5%", "29个", "1.5万亿元"]
+    assert find_unsupported("增长15%，共129个乡镇", "增长15%，共129个乡镇") == []
