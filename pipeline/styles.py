@@ -56,6 +56,10 @@ class StyleFrame(BaseModel):
     lead_ins: list[str] = Field(default_factory=list)
     # Enumerators for pledges or points ("一是", "二是" …); empty keeps plain paragraphs.
     enumerators: list[str] = Field(default_factory=list)
+    # How a reported demand (要…/必须…) is turned round (remarks: 我们将…), unless the item
+    # already starts with one of `speaker_marks`. Demands are then preferred when selecting.
+    demand_prefix: str = ""
+    speaker_marks: list[str] = Field(default_factory=lambda: ["我们", "我"])
 
 
 class Style(BaseModel):

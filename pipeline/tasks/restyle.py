@@ -53,6 +53,7 @@ _HAN_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
 _H1_RE = re.compile(r"^\s*(?:[一二三四五六七八九十]+[、.．]|第[一二三四五六七八九十]+部分[，、：:\s])")
 _H2_RE = re.compile(r"^\s*[（(][一二三四五六七八九十]+[)）]")
 _ENUM_RE = re.compile(r"^\s*(?:[一二三四五六七八九十]是|第[一二三四五六七八九十][，、])")
+_MARK_RE = re.compile(r"^\s*(?:[一二三四五六七八九十]是|第[一二三四五六七八九十][，、]|[（(][一二三四五六七八九十]+[)）])")
 _SALUTATION_RE = re.compile(r"^[^。！？!?]{2,40}[：:]$")
 _SALUTATION_WORDS = ("同志", "领导", "来宾", "朋友", "们", "乡亲", "代表", "老师", "同学", "先生", "女士")
 _THANKS_RE = re.compile(r"^(?:谢谢(?:大家|各位)?|再见)[！!。.]?$")
@@ -60,7 +61,8 @@ _GREETING_RE = re.compile(r"^(?:大家|各位)?(?:上午|下午|晚上)?好[！!
 _TITLE_MAX = 40
 _CUE_WORDS = ("要", "必须", "务必", "确保", "坚持", "加强", "推进", "落实", "强调", "重点")
 _CLAIM_WORDS = ("是", "意义", "成绩", "取得", "成效", "标志", "基础", "体现", "说明")
-_DEMAND_WORDS = ("要", "必须", "务必", "确保", "抓紧", "严禁", "一定", "力争", "狠抓")
+# 要 as a demand, not in 重要 / 主要 / 需要 / 必要 / 要求 / 要素 / 要点
+_DEMAND_RE = re.compile(r"(?<![重主需必])要(?![求素点害])|必须|务必|确保|抓紧|严禁|一定|力争|狠抓")
 
 
 # --- the working document -------------------------------------------------------------
@@ -114,6 +116,12 @@ class _Doc:
 
     def zishu(self) -> int:
         return self.to_speech().zishu
+
+
+def _close(sentence: str) -> str:
+    # a sub-heading used as a sentence ("（一）…的必然要求") needs its full stop once joined
+    sentence = sentence.strip()
+    return sentence if re.search(r"[。！？!?；;…”’」）)]$", sentence) else sentence + "。"
 
 
 def _end(paragraph: str) -> str:
@@ -196,7 +204,9 @@ def _join_broken_lines(lines: list[str]) -> list[str]:
 
 def _is_broken(line: str) -> bool:
     # a long line that stops without any closing punctuation continues on the next line
-    return len(line) >= 20 and not re.search(r"[。！？!?；;：:…”’」）)\]】》]$", line) and not _H1_RE.match(line)
+    if (_H1_RE.match(line) or _H2_RE.match(line) or _ENUM_RE.match(line)) and len(line) <= 40:
+        return False  # a heading line ends without punctuation on purpose
+    return len(line) >= 20 and not re.search(r"[。！？!?；;：:…”’」）)\]】》]$", line)
 
 
 def _looks_like_title(line: str) -> bool:
@@ -227,7 +237,11 @@ def light_edit(text: str, style: Style) -> str:
         text = _replace_unprotected(text, phrase, "")
     for old, new in style.replacements.items():
         text = _replace_unprotected(text, old, new)
-    return re.sub(r"^[，,、；;]+", "", text).strip()
+    # removals can leave a dangling clause mark: "…很多，。" / "，，" / a leading "，"
+    text = re.sub(r"[，,、；;]+(?=[。！？!?；;])", "", text)
+    text = re.sub(r"([，,])[，,]+", r"\1", text)
+    text = re.sub(r"(^|(?<=[。！？!?]))[，,、；;：:]+", "", text)
+    return text.strip()
 
 
 def _replace_unprotected(text: str, old: str, new: str) -> str:
@@ -409,11 +423,12 @@ def _rewrite(run: _Run, source: str, step: str) -> tuple[str, str]:
 # --- building the output ------------------------------------------------------------------
 
 
-def _frame_vars(run: _Run) -> dict[str, str]:
+def _frame_vars(run: _Run) -> dict[str, Any]:
     topic = run.given.get("occasion") or _topic(run.source.title, run.source_text) or "有关会议"
     speaker = run.given.get("speaker", "")
     short = re.sub(r"(?:动员|工作|推进|部署)?(?:会议|大会|动员会|座谈会|论坛|会)$", "", topic)
     return {
+        "topic_found": topic != "有关会议",
         "topic": topic,
         "topic_short": (short + "工作") if short and short != "有关" else "下一步工作",
         "speaker": speaker,
@@ -439,7 +454,7 @@ def _topic(title: str, text: str) -> str:
     return m.group(1) if m else ""
 
 
-def _render_frame(template: str | None, variables: dict[str, str]) -> str:
+def _render_frame(template: str | None, variables: dict[str, Any]) -> str:
     if not template:
         return ""
     from jinja2 import StrictUndefined
@@ -536,18 +551,23 @@ def _body_items(run: _Run, budget: int, max_items: int | None = None) -> list[tu
     src = run.source
     parts: list[tuple[str, list[str]]] = []
     opening = [p for p in split_paragraphs(src.opening) if not _GREETING_RE.match(p)]
-    if opening:
+    if opening and not (max_items and src.sections):  # pledges answer the sections
         parts.append(("", opening))
     parts += [(sec.heading, sec.paragraphs or [sec.heading]) for sec in src.sections]
     if max_items and len(parts) < max_items and not src.sections:
         # no numbered sections: each paragraph may be its own item
         parts = [("", [p]) for p in opening]
     groups = [[_sentences(p) for p in paras] for _, paras in parts]
+    if run.style.frame.demand_prefix:  # remarks answer the speech's demands
+        for sents in (s for paras in groups for s in paras):
+            for sent in sents:
+                sent.score += 2.0 if _DEMAND_RE.search(sent.text) else 0.0
     chosen = _select(groups, budget)
     items: list[tuple[str, str]] = []
     for g, (heading, _) in enumerate(parts):
         for p, sents in enumerate(groups[g]):
-            passage = "".join(s.text for i, s in enumerate(sents) if (g, p, i) in chosen)
+            # the source's own 一是 / （二） marks would clash with the new genre's order
+            passage = "".join(_close(_MARK_RE.sub("", s.text)) for i, s in enumerate(sents) if (g, p, i) in chosen)
             if passage:
                 items.append((heading, passage))
     return items
@@ -574,18 +594,22 @@ def _build_restructured(run: _Run) -> _Doc:
         items = [(h, p.replace(body_final, "")) for h, p in items]
         items = [(h, p) for h, p in items if count_zi(p) >= 4]
     if n_enum and run.source.sections:
-        items = _merge_by_heading(items)[:n_enum]
+        items = _merge_by_heading(items)
+    if n_enum and len(items) > n_enum:
+        items = _fold(items, n_enum)
+    elif not n_enum:
+        items = _merge_short(items)
     paras: list[_Para] = []
     for i, (heading, passage) in enumerate(items):
         text, status = _rewrite(run, passage, step=f"restyle.item{i}")
         run.units.append({"part": "body", "paragraph": i, "status": status, "zi": count_zi(text)})
-        text = light_edit(text, style)
+        text = _turn_round(light_edit(text, style), frame)
         if frame.enumerators:
             lead = frame.enumerators[i % len(frame.enumerators)]
             pledge = _H1_RE.sub("", heading).rstrip("。") + "。" if heading else ""
             text = lead + pledge + text
         elif frame.lead_ins and not frame.headings and not _has_lead_in(text):
-            text = _render_frame(frame.lead_ins[i % len(frame.lead_ins)], variables) + text
+            text = _render_frame(_pick_lead_in(frame.lead_ins, passage, i), variables) + text
         paras.append(_Para(_sentences(text), passage, status))
     doc = _Doc(title=title, salutation=salutation)
     doc.opening = [_Para([_Sent(opening, fixed=True)], status="frame")] if opening else []
@@ -602,6 +626,45 @@ def _build_restructured(run: _Run) -> _Doc:
         doc.opening += paras
     doc.closing = [_Para([_Sent(closing, fixed=True)], status="frame")] if closing else []
     return doc
+
+
+_DEMAND_START = re.compile(r"^(?:我们|各级|各部门|各单位|大家|全局|全市|全县)?(?:都|一定|务必)?(?:要|必须|务必|一定要)")
+
+
+def _turn_round(text: str, frame: Any) -> str:
+    """Remarks answer a speech: its demands become pledges."""
+    if not frame.demand_prefix or text.startswith(tuple(frame.speaker_marks)):
+        return text
+    m = _DEMAND_START.match(text)
+    if m and frame.demand_prefix:
+        return frame.demand_prefix + text[m.end():]
+    return text
+
+
+def _merge_short(items: list[tuple[str, str]], floor: int = 60) -> list[tuple[str, str]]:
+    """Reported points of one section share a paragraph until it is substantial."""
+    merged: list[tuple[str, str]] = []
+    for heading, passage in items:
+        if merged and merged[-1][0] == heading and count_zi(merged[-1][1]) < floor:
+            merged[-1] = (heading, merged[-1][1] + passage)
+        else:
+            merged.append((heading, passage))
+    return merged
+
+
+def _fold(items: list[tuple[str, str]], n: int) -> list[tuple[str, str]]:
+    """n consecutive groups of about equal length (a 表态发言 has a few points, not twelve)."""
+    total = sum(count_zi(p) for _, p in items)
+    groups: list[tuple[str, str]] = []
+    acc = 0
+    for heading, passage in items:
+        boundary = len(groups) < n and (not groups or acc >= total * len(groups) / n)
+        if boundary:
+            groups.append((heading, passage))
+        else:
+            groups[-1] = (groups[-1][0], groups[-1][1] + passage)
+        acc += count_zi(passage)
+    return groups
 
 
 def _merge_by_heading(items: list[tuple[str, str]]) -> list[tuple[str, str]]:
@@ -627,6 +690,14 @@ def _final_call(run: _Run) -> str:
     return ""
 
 
+def _pick_lead_in(lead_ins: list[str], passage: str, i: int) -> str:
+    # the last lead-in (要求) reports demands; the others take turns for statements
+    if len(lead_ins) > 1 and _DEMAND_RE.search(passage):
+        return lead_ins[-1]
+    plain = lead_ins[:-1] if len(lead_ins) > 1 else lead_ins
+    return plain[i % len(plain)]
+
+
 _LEAD_IN_RE = re.compile(r"^[^，。]{0,12}(?:指出|强调|要求|认为|提出|号召|表示)[，：:]")
 
 
@@ -638,7 +709,7 @@ def _classify(passage: str, n: int) -> int:
     # minutes: 会议认为 (judgements), 会议强调 (priorities), 会议要求 (demands)
     if n < 3:
         return 0
-    if any(w in passage for w in _DEMAND_WORDS):
+    if _DEMAND_RE.search(passage):
         return 2
     if any(w in passage for w in _CLAIM_WORDS):
         return 0
