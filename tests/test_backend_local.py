@@ -1,0 +1,93 @@
+"""The embedded backend with the real Gemma 3 270M (short generations only)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pydantic import BaseModel, Field
+
+from pipeline.backends.base import ChatRequest, Message
+from pipeline.backends.local import LocalBackend, render_prompt
+from pipeline.call import Client
+from pipeline.errors import BudgetExceeded, InputError
+
+pytestmark = pytest.mark.model
+
+EXAMPLE = (
+    "各位同志：今天我们召开全县安全生产工作会议，主要任务是深入贯彻落实上级关于安全生产的决策部署，"
+    "总结去年工作，分析当前形势，部署今年任务。刚才，几位同志作了很好的发言，我都同意。"
+)
+
+
+class Outline(BaseModel):
+    title: str = Field(max_length=30)
+    points: list[str] = Field(min_length=1, max_length=3)
+
+
+def test_render_prompt_is_plain_text_with_the_prefill_last() -> None:
+    request = ChatRequest(
+        (Message("system", "下面是讲话稿。"), Message("user", EXAMPLE), Message("assistant", "同志们：")),
+    )
+    assert render_prompt(request) == f"下面是讲话稿。\n\n{EXAMPLE}\n\n同志们："
+
+
+def test_grammar_constrained_schema_always_validates(local_client: Client) -> None:
+    request = ChatRequest(
+        (Message("user", EXAMPLE + "\n\n这篇讲话的标题和要点（JSON）："),),
+        max_tokens=64, temperature=0.0,
+    )
+    outline = local_client.structured(request, Outline, max_reasks=0)
+    assert isinstance(outline, Outline) and 1 <= len(outline.points) <= 3
+
+
+def test_completion_continues_the_prefill(local_backend: LocalBackend) -> None:
+    request = ChatRequest((Message("user", EXAMPLE), Message("assistant", "同志们，")), max_tokens=12, temperature=0.0)
+    response = local_backend.complete(request)
+    assert response.text and not response.text.startswith("同志们，")
+    assert response.usage.prompt_tokens == local_backend.count_request(request)
+    assert response.usage.completion_tokens <= 12
+    assert response.finish_reason in ("stop", "length")
+
+
+def test_shared_prefix_is_read_once(local_backend: LocalBackend) -> None:
+    import llama_cpp
+
+    llm = local_backend.llm
+    first = ChatRequest((Message("user", EXAMPLE * 5), Message("user", "主题：压实安全生产责任")), max_tokens=2, temperature=0.0)
+    second = ChatRequest((Message("user", EXAMPLE * 5), Message("user", "主题：隐患排查整治")), max_tokens=2, temperature=0.0)
+    local_backend.complete(first)
+    llama_cpp.llama_perf_context_reset(llm.ctx)
+    local_backend.complete(second)
+    evaluated = llama_cpp.llama_perf_context(llm.ctx).n_p_eval
+    total = local_backend.count_request(second)
+    assert total > 250 and evaluated < 30  # only the differing tail was read again
+
+
+def test_count_tokens_uses_the_gemma_tokenizer(local_backend: LocalBackend) -> None:
+    from pipeline.tokens import count_tokens as cl100k
+
+    gemma = local_backend.count_tokens(EXAMPLE)
+    assert 0 < gemma < cl100k(EXAMPLE)  # Gemma packs Chinese tighter (~0.66/字 vs ~1.17/字)
+    assert local_backend.count_tokens("") == 0
+
+
+def test_one_model_load_per_process(local_backend: LocalBackend) -> None:
+    other = LocalBackend(local_backend.path, n_ctx=local_backend.context_window, n_threads=local_backend.n_threads)
+    assert other.llm is local_backend.llm
+
+
+def test_context_overflow_is_refused_with_numbers(local_backend: LocalBackend) -> None:
+    client = Client(local_backend)
+    request = ChatRequest((Message("user", EXAMPLE * 250),), max_tokens=64)
+    with pytest.raises(BudgetExceeded, match=r"request needs \d+ prompt \+ 64 output tokens .* 8192-token context"):
+        client.chat(request)
+
+
+def test_bad_model_files_are_input_errors(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="model file not found"):
+        LocalBackend(tmp_path / "missing.gguf")
+    junk = tmp_path / "junk.gguf"
+    junk.write_bytes(b"not a gguf at all" * 10)
+    with pytest.raises(InputError, match="cannot load model"):
+        _ = LocalBackend(junk).llm
