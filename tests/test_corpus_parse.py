@@ -346,3 +346,23 @@ def test_classify_on_a_short_text():
     assert labels.genre == "动员大会讲话"
     assert labels.occasion == "全县安全生产工作动员大会"
     assert labels.title == "在全县安全生产工作动员大会上的讲话"
+
+
+@pytest.mark.parametrize(
+    ("text", "genre", "occasion"),
+    [
+        ("同志们：\n今天，我们召开全县安全生产工作会议，主要任务是部署今年任务。下面，我讲三点意见。",
+         "工作会议讲话", "全县安全生产工作会议"),
+        ("尊敬的各位来宾，女士们、先生们：\n在这金秋时节，第十届农民丰收节隆重开幕了。我谨代表县委、县政府，向各位来宾表示热烈欢迎！",
+         "开幕致辞", "第十届农民丰收节开幕式"),
+        ("同志们：\n今天，我们隆重召开全市教育系统表彰大会，对先进集体和先进个人进行表彰。",
+         "表彰大会讲话", "全市教育系统表彰大会"),
+        ("尊敬的各位领导、同志们：\n衷心感谢组织的信任，让我走上新的工作岗位。请各位领导放心。", "表态发言", None),
+        ("同志们：\n今天召开民营企业家座谈会，主要是听取大家的意见建议。", "座谈会讲话", "民营企业家座谈会"),
+        ("各位领导、同志们：\n根据安排，现将本人一年来履职情况述职如下，请予评议。", "述职报告", None),
+    ],
+)
+def test_other_genres_from_content(text, genre, occasion):
+    structure = find_structure(text.split("\n"))
+    labels = classify(text, salutation=structure.salutation)
+    assert (labels.genre, labels.occasion) == (genre, occasion)

@@ -29,7 +29,9 @@ _GENRE_CUES: tuple[tuple[str, tuple[tuple[str, int], ...]], ...] = (
         (r"表示坚决拥护|坚决拥护和支持|坚决拥护", 6), (r"我谨代(?:表)?", 3),
         (r"表态", 2), (r"我们将(?:努力)?(?:做好以下|从以下|着重)", 4), (r"我们将", 1),
         (r"请(?:各位领导)?放心", 3), (r"确保(?:圆满)?完成", 1),
+        (r"感谢组织的?信任|组织的信任和培养|走上新的(?:工作)?岗位|新的工作岗位", 3),
     )),
+    ("述职报告", ((r"述职", 6), (r"现将.{0,20}(?:履职|工作)情况.{0,6}汇报", 4))),
     ("募捐动员讲话", (
         (r"募捐", 5), (r"捐款|捐助|捐赠", 2), (r"献爱心|伸出援助之手|奉献爱心|爱心", 2),
         (r"灾区|灾民|受灾", 2),
@@ -49,6 +51,11 @@ _GENRE_CUES: tuple[tuple[str, tuple[tuple[str, int], ...]], ...] = (
     ("开幕致辞", ((r"开幕式|隆重开幕|宣布.{0,10}开幕", 6),)),
     ("表彰大会讲话", ((r"表彰大会|受到表彰|先进集体和先进个人|颁奖", 4),)),
     ("会议总结讲话", ((r"圆满完成了?(?:各项)?(?:预定)?议程|会议即将结束|这次会议开得", 5),)),
+    ("座谈会讲话", ((r"召开.{0,30}座谈会|这次座谈会|今天的座谈会", 6),)),
+    ("工作会议讲话", (
+        (r"召开.{0,30}工作(?:会议|推进会|部署会)|这次(?:工作)?会议的(?:主要)?任务", 5),
+        (r"讲几点意见|讲(?:几|三|四|五)点(?:意见)?", 2),
+    )),
     ("动员大会讲话", (
         (r"动员大会|动员会|誓师大会", 5), (r"动员报告", 4), (r"动员(?:全|广大|各级)", 2),
         (r"讲几点意见|讲(?:几|三|四|五)点|再做些强调|强调几点", 3), (r"目标责任书", 2),
@@ -136,6 +143,9 @@ def guess_occasion(text: str, genre: str) -> str | None:
     m = re.search(r"举办(?:这个|这次|本次|此次)?([^，。；！？]{2,30}?(?:活动|论坛|峰会|研讨会))", text)
     if m:
         return m.group(1)
+    m = re.search(r"([^，。；！？、\n]{2,24}?)(?:隆重|胜利|正式)?开幕", text)
+    if m and genre == "开幕致辞":
+        return re.sub(r"^(?:在|今天|值此|在这)[^，。]{0,8}?时节，?", "", m.group(1)).rstrip("了") + "开幕式"
     m = re.search(r"([^，。；！？：:\n]{2,16}?)莅临[^，。；\n]{0,6}?(?:进行|开展|检查|指导|考察|调研)([^，。；！？\n]{2,20})", text)
     if m:
         visitor = re.sub(r"^(?:今天|今日|近日)", "", m.group(1)).replace("各位领导", "")
@@ -170,7 +180,7 @@ def guess_speaker(text: str, genre: str) -> str | None:
     m = re.search(r"听取了[^，。；]{0,10}?代表(市|县|区|省)(?:人民)?政府", text)
     if m:
         return f"{m.group(1)}领导"
-    m = re.search(r"我代表([^，。；、]{2,12}?)(?:和(?!国)|、|对|向|，)", text)
+    m = re.search(r"我谨?代表([^，。；、]{2,12}?)(?:和(?!国)|、|对|向|，)", text)
     if m:
         return f"{m.group(1)}领导"
     m = re.search(r"([乡镇县市区])党委(?:、)?政府举办", text)
@@ -200,7 +210,7 @@ def guess_audience(text: str, salutation: str | None, genre: str) -> str | None:
     parts = [re.sub(r"们$", "", p) for p in parts if p]
     if parts == ["同志"]:
         return "与会同志"
-    return "和".join(dict.fromkeys(parts)) or None
+    return "、".join(dict.fromkeys(parts)) or None
 
 
 def _title(front: Front, genre: str, occasion: str | None, fallback: str | None) -> str:
