@@ -50,7 +50,7 @@ def _dir(corpus: Path | None) -> Path:
 
 
 def add(
-    paths: Annotated[list[str], typer.Argument(metavar="PATH...", help="Files to ingest (.txt .md .docx .html), folders of them, or - for stdin.", show_default=False)],
+    paths: Annotated[list[str], typer.Argument(metavar="PATH", help="Files to ingest (.txt .md .docx .html), folders of them, or - for stdin.", show_default=False)],
     corpus: CorpusOpt = None,
     update: Annotated[bool, typer.Option("--update", help="Re-parse speeches already in the corpus; labels you edited are kept.")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would be added; write nothing.")] = False,
@@ -190,7 +190,7 @@ def stats(corpus: CorpusOpt = None, fmt: FormatTableOpt = TableFormat.table) -> 
 
 
 def remove(
-    speech_ids: Annotated[list[str], typer.Argument(metavar="ID...", help="Speech ids to delete.")],
+    speech_ids: Annotated[list[str], typer.Argument(metavar="ID", help="Speech ids to delete.")],
     corpus: CorpusOpt = None,
 ) -> None:
     """Delete speeches from the corpus (their files; git keeps the history).
