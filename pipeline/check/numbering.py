@@ -42,7 +42,7 @@ _CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"
 
 # Heading styles at a paragraph start, after an optional Markdown heading mark or bold.
 _HEADINGS: list[tuple[str, re.Pattern[str]]] = [
-    ("一、", re.compile(rf"([{_CN}]{{1,3}})\s*[、．]")),
+    ("一、", re.compile(rf"([{_CN}]{{1,3}})\s*[、．.]")),
     ("（一）", re.compile(rf"[（(]\s*([{_CN}]{{1,3}})\s*[）)]")),
     ("1.", re.compile(r"([0-9０-９]{1,2})\s*(?:[、．]|\.(?![0-9０-９]))(?![0-9０-９])")),
     ("（1）", re.compile(r"[（(]\s*([0-9０-９]{1,2})\s*[）)]")),
