@@ -285,3 +285,13 @@ def test_auto_keeps_a_very_short_text_extractive() -> None:
     fake = TaskContext(client=Client(FakeBackend([])))
     method, reason = task.choose_method("auto", fake, segment("同志们：\n要压实责任。确保安全。"))
     assert method == "extractive" and "sentences" in reason
+
+
+def test_quotes_with_inner_punctuation_are_verbatim() -> None:
+    doc = segment("我们坚持“抓住机遇，深化改革，扩大开放”的方针。\n")
+    s = _summary(gist="坚持“抓住机遇，深化改革，扩大开放”。", gist_source=[1], figures=[], tasks=[],
+                 key_points=[{"text": "坚持\"抓住机遇，深化改革\"。", "source": [1]},
+                             {"text": "坚持“抓住机遇深化改革”。", "source": [1]}])
+    summary, checks = task.verify(s, doc, LENGTHS["short"])
+    assert summary.gist.startswith("坚持“抓住机遇") and len(summary.key_points) == 1
+    assert checks["verbatim"]["dropped"][0]["not_in_source"] == ["“抓住机遇深化改革”"]

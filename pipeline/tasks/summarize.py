@@ -412,7 +412,8 @@ def unverified(text: str, norm_source: str) -> list[str]:
     missing: list[str] = []
     for fact in extract_facts(text, _CHECK_KINDS):
         if fact.kind in ("quote", "title"):
-            found = _norm(fact.value) in norm_source
+            # The words inside the marks, punctuation included, whatever marks the model used.
+            found = _norm(fact.text.strip("“”‘’「」『』《》〈〉\"'")) in norm_source
         else:
             found = _norm(fact.text) in norm_source
         if not found and fact.text not in missing:
