@@ -72,10 +72,33 @@ class PromptTemplate:
         return tuple(messages)
 
 
+_LOADED: dict[tuple[Path, tuple[bytes | None, ...]], PromptTemplate] = {}
+
+
 def load_prompt(name: str, root: str | Path | None = None) -> PromptTemplate:
-    """Load and validate prompts/<name>/."""
-    base = prompts_dir(root)
-    folder = base / name
+    """Load and validate prompts/<name>/ (parsed once per distinct content of its files)."""
+    folder = prompts_dir(root) / name
+    # Tasks load their prompt on every call and a batch makes thousands of calls. Reading four
+    # small files is cheap, parsing YAML and validating is not: reuse what was loaded from the
+    # very same bytes (never a stale template, however quickly a file is edited).
+    key = (folder, tuple(_read(folder / fname) for fname in _FILES))
+    cached = _LOADED.get(key)
+    if cached is not None:
+        return cached
+    template = _load_prompt(name, folder)
+    if len(_LOADED) < 256:
+        _LOADED[key] = template
+    return template
+
+
+def _read(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None
+
+
+def _load_prompt(name: str, folder: Path) -> PromptTemplate:
     meta_path = folder / "meta.yaml"
     if not meta_path.is_file():
         raise InputError(f"prompt {name!r}: no {meta_path}")
