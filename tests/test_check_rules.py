@@ -203,6 +203,11 @@ def test_half_width_report_2002():
     assert "各位代表！" in apply_fixes(text, found)
 
 
+def test_chinese_numeral_heading_with_a_dot():
+    fixed, left = fix_text("一.形势\n## 二．任务\n三、措施", CheckConfig(select=["U"]))
+    assert fixed == "一、形势\n## 二、任务\n三、措施" and left == []
+
+
 def test_half_width_negatives():
     text = "会议于10:30开始，共有1,000人参加，网址 https://www.gov.cn/a,b 可查，f(x) 取值。"
     assert rules(text, "U101") == []

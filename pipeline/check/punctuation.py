@@ -39,6 +39,7 @@ _HALF = re.compile(
     rf"|[,;:?!](?=[{_HAN}“‘（《])"  # ,我们
     rf"|(?<=[{_HAN}])\.(?=\s|$|[{_HAN}“”])"  # 工作. 下面  (not 1.5 or e.g.)
 )
+_CN_HEADING_DOT = re.compile(r"(?:#{1,6}\s+)?[一二三四五六七八九十]{1,3}[.．](?![0-9])")
 _PAIRS = {"“": "”", "‘": "’", "（": "）", "(": ")", "《": "》", "【": "】"}
 _CLOSE = {v: k for k, v in _PAIRS.items()}
 _SAME = {"(": "（", ")": "）"}
@@ -65,6 +66,10 @@ def _half_width(doc: Doc, para: Paragraph) -> Iterator[Finding]:
     for m in _HALF.finditer(text):
         edits.append(Edit(para.start + m.start(), para.start + m.end(), _FULL[m.group(0)]))
     edits.extend(_paren_edits(text, para.start))
+    m = _CN_HEADING_DOT.match(text)
+    if m:  # 一.形势 -> 一、形势 (a Chinese numeral takes the enumeration comma, not 。)
+        dot = Edit(para.start + m.end() - 1, para.start + m.end(), "、")
+        edits = [e for e in edits if e.start != dot.start] + [dot]
     if not edits:
         return
     edits.sort(key=lambda e: e.start)
