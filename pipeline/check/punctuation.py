@@ -22,7 +22,7 @@ from pipeline.check.base import (
 )
 
 U101 = rule("U101", "half-width-punctuation", Severity.warning,
-            "half-width , ; : ? ! ( ) . next to Chinese characters", fixable=True)
+            "half-width , ; : ? ! ( ) . next to Chinese characters; 一. for 一、", fixable=True)
 U102 = rule("U102", "unbalanced-pair", Severity.warning,
             "unbalanced “” ‘’ （） 《》 【】 in a paragraph")
 U104 = rule("U104", "ascii-dash", Severity.warning,
