@@ -243,6 +243,7 @@ def test_ascii_dash_report_2011():
     assert len(found) == 7
     assert "——我们要推动经济发展" in apply_fixes(text, found)
     assert rules(text, "P") == []  # a leading -- is a dash, not a placeholder
+    assert rules(SEEDS["篇一"], "U104") == []  # 我叫--， is a placeholder, not a dash
 
 
 # --- S salutation and closing ---------------------------------------------------------------
