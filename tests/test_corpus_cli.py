@@ -99,6 +99,11 @@ def test_bad_files_get_one_error_each_and_good_files_still_go_in(tmp_path):
     assert "Traceback" not in result.output
     assert len(load_corpus(folder)) == 8
     assert "8 added" in result.stderr and "2 failed" in result.stderr
+    english = tmp_path / "README.txt"
+    english.write_text("This project writes speeches. " * 20, encoding="utf-8")
+    result = run("corpus", "add", "--corpus", str(folder), str(english))
+    assert result.exit_code == 2
+    assert f"speechsmith: error: {english}: does not look like a Chinese speech" in result.stderr
 
 
 def test_a_government_report_is_one_speech_without_its_footer(tmp_path):

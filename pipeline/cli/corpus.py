@@ -137,15 +137,15 @@ def show(
 
       speechsmith corpus show seed-03 --format json
     """
-    from pipeline.corpus.store import get_record, render_record
+    from pipeline.corpus.store import get_record, record_path
 
-    record = get_record(_dir(corpus), speech_id)
+    record = get_record(_dir(corpus), speech_id)  # validates the file first
     if fmt == "json":
         typer.echo(json.dumps(record.model_dump(), ensure_ascii=False, indent=2))
     elif fmt == "text":
         typer.echo(record.text)
     elif fmt == "md":
-        typer.echo(render_record(record), nl=False)
+        typer.echo(record_path(_dir(corpus), speech_id).read_text(encoding="utf-8-sig"), nl=False)
     else:
         raise typer.BadParameter("use md, text or json", param_hint="--format")
 

@@ -22,6 +22,7 @@ from pipeline.hanzi import count_han
 from pipeline.textio import read_document
 
 _MIN_ZI = 30  # shorter than this is not a speech (a stray heading, a footer line)
+_MIN_HAN_SHARE = 0.3  # an English README or a CSV dump is not a 讲话稿
 
 
 @dataclass
@@ -69,8 +70,14 @@ def parse_document(text: str, source_name: str) -> list[Parsed]:
         repaired = repair_text(section.text)
         front, paragraphs = split_front(repaired.paragraphs)
         body = "\n".join(paragraphs)
-        if count_zi(body) < _MIN_ZI:
+        zi = count_zi(body)
+        if zi < _MIN_ZI:
             continue
+        if count_han(body) < _MIN_HAN_SHARE * zi:
+            raise InputError(
+                f"{source_name}: does not look like a Chinese speech "
+                f"({count_han(body)} of {zi} characters are 汉字)"
+            )
         structure = find_structure(paragraphs)
         labels = classify_mod.classify(
             body, salutation=structure.salutation, front=front, fallback_title=fallback_title
