@@ -287,3 +287,28 @@ def test_cassettes_hold_no_secrets(evals: Path, openai_server, monkeypatch, caps
     code, _, err = cli(monkeypatch, capsys, "eval", "run", str(evals / "suites"), "--prompts",
                        str(evals.parent / "prompts"), "-o", str(evals / "runs" / "replay"))
     assert code == 0, err  # replay needs neither the key nor the server
+
+
+def test_update_mode_records_only_what_changed_and_prunes(evals: Path) -> None:
+    record(evals)
+    folder = evals / "cassettes" / "sum"
+    before = {p.name for p in folder.glob("[!_]*.json")}
+
+    def must_not_call(request: ChatRequest) -> str:
+        raise AssertionError("update called the model for a recorded request")
+
+    suites = load_suites([evals / "suites"])
+    opts = RunOptions(mode="update", backend_factory=lambda spec: FakeBackend(must_not_call),
+                      prompts_dir=evals.parent / "prompts")
+    same = run_suites(suites, opts)
+    assert same.summary["totals"]["cache_hits"] == 2 and same.summary["totals"]["misses"] == 0
+    # change c2's input: only c2 calls the model; the stale cassette is pruned
+    suite = evals / "suites" / "sum.yaml"
+    suite.write_text(suite.read_text(encoding="utf-8").replace("今天召开", "今天上午召开"), encoding="utf-8")
+    opts.backend_factory = lambda spec: FakeBackend(summary_reply)
+    changed = run_suites(load_suites([evals / "suites"]), opts)
+    stats = {s.case: s.cassettes for s in changed.samples}
+    assert (stats["c1"]["hits"], stats["c1"]["recorded"]) == (1, 0)
+    assert (stats["c2"]["hits"], stats["c2"]["recorded"]) == (0, 1)
+    after = {p.name for p in folder.glob("[!_]*.json")}
+    assert len(after) == 2 and len(after & before) == 1

@@ -14,7 +14,9 @@ different prompt; a count never seen while recording falls back to an approximat
 safe only because the rendered request must still match a cassette key exactly.
 
 Modes: replay (a missing cassette raises CassetteMiss, exit code 2), record (always call the
-model, overwrite), live (call the model, write nothing). Only successful responses are written;
+model, overwrite), update (replay what is recorded, call the model and record only what is
+missing: re-recording after a prompt change costs only the calls that changed; the model is not
+even loaded when nothing changed), live (call the model, write nothing). Only successful responses are written;
 request headers and keys never reach this layer, and known secret values are redacted anyway.
 """
 
@@ -33,8 +35,8 @@ from typing import Any, Literal
 from pipeline.backends.base import Backend, ChatRequest, ChatResponse, Usage
 from pipeline.errors import SpeechsmithError
 
-Mode = Literal["replay", "record", "live"]
-MODES: tuple[str, ...] = ("replay", "record", "live")
+Mode = Literal["replay", "record", "update", "live"]
+MODES: tuple[str, ...] = ("replay", "record", "update", "live")
 
 META_FILE = "_meta.json"
 TOKENS_FILE = "_tokens.json"
@@ -120,6 +122,7 @@ class CassetteStore:
         self._limiter = threading.BoundedSemaphore(max(1, limit))
         self._serial_tokens = limit <= 1  # a single llama context: tokenize under the same lock
         self._used: set[str] = set()
+        self._used_tokens: set[str] = set()
         self._tokens: dict[str, int] = {}
         self._cache: dict[str, dict[str, Any] | None] = {}
         self._secrets = _secrets(inner)
@@ -132,7 +135,7 @@ class CassetteStore:
             }
         else:
             self.meta = self._read_meta()
-        if mode == "replay":
+        if mode in ("replay", "update"):
             self._tokens = self._read_json(self.directory / TOKENS_FILE) or {}
 
     # -- facts standing in for the backend -------------------------------------------------
@@ -168,21 +171,25 @@ class CassetteStore:
     def count_tokens(self, text: str, stats: CassetteStats) -> int:
         key = self._token_key(text)
         stats.token_counts += 1
-        if self.mode == "replay":
+        if self.mode in ("replay", "update"):
             count = self._tokens.get(key)
-            if count is None:
+            if count is not None:
+                with self._lock:
+                    self._used_tokens.add(key)
+                return count
+            if self.mode == "replay":
                 stats.token_approx += 1
                 return approx_tokens(text)
-            return count
         assert self.inner is not None
         if self._serial_tokens:
             with self._limiter:
                 count = self.inner.count_tokens(text)
         else:
             count = self.inner.count_tokens(text)
-        if self.mode == "record":
+        if self.mode != "live":
             with self._lock:
                 self._tokens[key] = count
+                self._used_tokens.add(key)
         return count
 
     def count_request(self, request: ChatRequest, stats: CassetteStats) -> int:
@@ -192,18 +199,22 @@ class CassetteStore:
         blob = json.dumps([[m.role, m.content] for m in request.messages], ensure_ascii=False)
         key = "request:" + self._token_key(blob)
         stats.token_counts += 1
-        if self.mode == "replay":
+        if self.mode in ("replay", "update"):
             count = self._tokens.get(key)
-            if count is None:
+            if count is not None:
+                with self._lock:
+                    self._used_tokens.add(key)
+                return count
+            if self.mode == "replay":
                 stats.token_approx += 1
                 return sum(approx_tokens(m.content) + 4 for m in request.messages) + 3
-            return count
         assert self.inner is not None
         with self._limiter:
             count = int(self.inner.count_request(request))  # type: ignore[attr-defined]
-        if self.mode == "record":
+        if self.mode != "live":
             with self._lock:
                 self._tokens[key] = count
+                self._used_tokens.add(key)
         return count
 
     # -- calls -----------------------------------------------------------------------------
@@ -224,11 +235,13 @@ class CassetteStore:
     def complete(self, request: ChatRequest, stats: CassetteStats, *, label: str = "") -> ChatResponse:
         key = request.key(self.backend_name, self.model)
         stats.calls += 1
-        if self.mode == "replay":
+        if self.mode in ("replay", "update"):
             if self.meta is None:
                 stats.misses += 1
                 raise CassetteMiss(f"no cassettes recorded in {self.directory}", key=key)
             data = self.lookup(key)
+            if data is None and self.mode == "update":
+                return self._call_and_record(key, request, stats, label)
             if data is None:
                 stats.misses += 1
                 raise CassetteMiss(
@@ -242,6 +255,9 @@ class CassetteStore:
             stats.retries += response.retries
             stats.model_seconds += float(data.get("seconds", 0.0))
             return response
+        return self._call_and_record(key, request, stats, label)
+
+    def _call_and_record(self, key: str, request: ChatRequest, stats: CassetteStats, label: str) -> ChatResponse:
         assert self.inner is not None
         with self._limiter:
             start = time.perf_counter()
@@ -249,7 +265,7 @@ class CassetteStore:
             seconds = time.perf_counter() - start
         stats.retries += response.retries
         stats.model_seconds += seconds
-        if self.mode == "record":
+        if self.mode != "live":
             self._write(key, request, response, seconds, label)
             stats.recorded += 1
         return response
@@ -296,13 +312,15 @@ class CassetteStore:
         Prune only after a full-suite recording: cassettes no case asked for belong to an older
         prompt and would otherwise pile up. Returns how many files were pruned.
         """
-        if self.mode != "record":
+        if self.mode not in ("record", "update"):
             return 0
         self.directory.mkdir(parents=True, exist_ok=True)
         self._dump(self.directory / META_FILE, self.meta)
         old = {} if prune else (self._read_json(self.directory / TOKENS_FILE) or {})
         with self._lock:
             tokens = {**old, **self._tokens}
+            if prune:
+                tokens = {k: v for k, v in tokens.items() if k in self._used_tokens}
             used = {k[:_KEY_CHARS] for k in self._used}
         self._dump(self.directory / TOKENS_FILE, dict(sorted(tokens.items())))
         removed = 0

@@ -16,6 +16,7 @@ EXIT_HELP = "Exit codes: 0 all well, 1 failed assertions, 3 regression against t
 class Mode(StrEnum):
     replay = "replay"
     record = "record"
+    update = "update"
     live = "live"
 
 
@@ -110,7 +111,8 @@ def run_cmd(
     ] = None,
     mode: Annotated[
         Mode, typer.Option("--mode", help="replay: cassettes only, no model (default); record: call the model and "
-                           "(re)write cassettes; live: call the model, write nothing.")
+                           "(re)write every cassette; update: record only the calls that have no cassette "
+                           "(after a prompt change); live: call the model, write nothing.")
     ] = Mode.replay,
     baseline: BaselineOpt = None,
     tolerance: ToleranceOpt = 0.05,

@@ -277,7 +277,7 @@ def run_suites(suites: list[Suite], options: RunOptions | None = None) -> RunOut
     stores: dict[str, CassetteStore] = {}
     for name, run in runs.items():
         stores[name] = run.store
-        if options.mode == "record":
+        if options.mode in ("record", "update"):
             run.store.finish(prune=full)
             if run.judges:
                 run.judges.store.finish(prune=full)
