@@ -169,6 +169,23 @@ def test_a_folder_is_ingested_file_by_file(tmp_path):
     assert report.count("added") == 8 and not report.failed
 
 
+def test_markdown_speech_and_a_corpus_file_as_input(seeded, tmp_path):
+    md = tmp_path / "讲话.md"
+    md.write_text(
+        "# 在全县安全生产工作会议上的讲话\n\n同志们：\n\n今天召开全县安全生产工作会议，主要任务是部署工作。\n\n"
+        "## 一、提高认识\n\n**安全生产是头等大事。**各级各部门要压实责任，确保不发生重大事故。\n\n谢谢大家！\n",
+        encoding="utf-8",
+    )
+    report = ingest([md], tmp_path / "corpus")
+    record = report.outcomes[0].record
+    assert record.title == "在全县安全生产工作会议上的讲话"
+    assert record.headings == ["一、提高认识"] and record.salutation == "同志们："
+    assert "#" not in record.text and "**" not in record.text
+    # a corpus file fed back in is its own speech, not its front matter: a duplicate
+    again = ingest([seeded / "seed-03.md"], seeded, dry_run=True)
+    assert again.outcomes[0].status == "duplicate" and again.outcomes[0].id == "seed-03"
+
+
 def test_record_model_rejects_extra_fields_and_bad_ids():
     with pytest.raises(ValueError):
         SpeechRecord(id="Bad Id", title="t", genre="g", text="x")

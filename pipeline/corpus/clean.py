@@ -116,3 +116,26 @@ def clean_page(text: str) -> Cleaned:
             continue
         kept.append(line)
     return Cleaned(text="\n".join(kept).strip("\n"), dropped=dropped)
+
+
+_MD_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.*?)\s*#*\s*$")
+_MD_EMPHASIS = re.compile(r"(\*\*|__)(.+?)\1")
+_MD_QUOTE = re.compile(r"^\s{0,3}>\s?")
+
+
+def strip_markdown(text: str) -> str:
+    """Plain text of a Markdown speech: no front matter, '#' marks, bold or quote marks.
+    Lists and numbering stay: '一、' and '1.' are the speech's own words."""
+    lines = text.split("\n")
+    if lines and lines[0].strip() == "---":
+        end = next((i for i in range(1, len(lines)) if lines[i].strip() in ("---", "...")), None)
+        if end is not None:
+            lines = lines[end + 1:]
+    out = []
+    for line in lines:
+        m = _MD_HEADING.match(line)
+        if m:
+            line = m.group(1)
+        line = _MD_QUOTE.sub("", line)
+        out.append(_MD_EMPHASIS.sub(r"\2", line))
+    return "\n".join(out)

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline.corpus import classify as classify_mod
-from pipeline.corpus.clean import clean_page
+from pipeline.corpus.clean import clean_page, strip_markdown
 from pipeline.corpus.dedup import DedupIndex
 from pipeline.corpus.models import LABEL_FIELDS, SpeechRecord
 from pipeline.corpus.placeholders import placeholder_tokens
@@ -135,7 +135,10 @@ class Ingester:
         name = str(path)
         try:
             doc = read_document(path)
-            parsed = parse_document(doc.text, name if name != "-" else "stdin.txt")
+            text = doc.text
+            if Path(name).suffix.lower() in (".md", ".markdown"):
+                text = strip_markdown(text)
+            parsed = parse_document(text, name if name != "-" else "stdin.txt")
         except SpeechsmithError as exc:
             return [Outcome(name, "failed", str(exc))]
         if not parsed:
