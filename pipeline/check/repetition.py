@@ -64,7 +64,7 @@ def check_repetition(doc: Doc, config: CheckConfig) -> Iterator[Finding]:
     for para in doc.paragraphs:
         repeats: dict[int, list[tuple[int, int]]] = {}  # earlier paragraph -> repeated spans
         for start, end, sent in sentences(para):
-            zi = len(_SPACE.sub("", sent))
+            zi = len(_SPACE.sub("", sent)) if _SPACE.search(sent) else len(sent)
             if zi > config.max_sentence:
                 yield finding(doc, "R103", f"sentence of {zi} 字 (over {config.max_sentence}): split it "
                               "for reading aloud", start, end)

@@ -45,7 +45,9 @@ def check_traditional(doc: Doc, config: CheckConfig) -> Iterator[Finding]:
     if len(converted) != len(doc.text):  # t2s maps character for character; be safe anyway
         return
     traditional = sum(1 for a, b in zip(doc.text, converted, strict=True) if a != b)
-    if traditional > _simplified_only(doc.text):
+    # a few traditional characters among many are surely mixed in; only a close call needs the
+    # (slower) count of simplified-only characters
+    if traditional * 20 > len(doc.text) and traditional > _simplified_only(doc.text):
         return  # a text in traditional characters, not a simplified one with a few mixed in
     for para in doc.paragraphs:
         simple = converted[para.start : para.end]
