@@ -353,7 +353,8 @@ def test_traditional_characters_in_report_1957():
 
 def test_traditional_negative():
     assert rules(SEEDS["篇七"], "T") == []
-    # a text written in traditional characters is not "mixed"
+    # a text written in traditional characters (the 1954 report) is not "mixed"
+    assert rules(fixture("gwr_1954_opening.txt"), "T") == []
     assert rules("政府工作報告。各位代表：現在，我代表國務院，向大會報告政府工作。", "T") == []
 
 
