@@ -17,7 +17,7 @@ _SEP = r"[：:、.．\s]*"
 _STYLES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("title篇n", re.compile(rf"^(?P<title>[^。！？!?]{{2,40}}?)篇(?P<n>{_NUM})$")),
     ("【篇n】", re.compile(rf"^[【\[〔(（]\s*篇\s*(?P<n>{_NUM})\s*[】\]〕)）]{_SEP}(?P<title>.{{0,40}})$")),
-    ("篇n：", re.compile(rf"^篇(?P<n>{_NUM})[：:、.．\s]+(?P<title>.{{0,40}})$")),
+    ("篇n：", re.compile(rf"^篇(?P<n>{_NUM})(?:[：:、.．\s]+(?P<title>.{{0,40}}))?$")),
     ("第n篇", re.compile(rf"^[【\[]?第(?P<n>{_NUM})篇[】\]]?{_SEP}(?P<title>.{{0,40}})$")),
     (
         "范文n",
