@@ -101,6 +101,9 @@ def test_reader_boilerplate_rules():
     assert is_reader_boilerplate("下面是小编为大家收集的优秀范文，供大家参考借鉴。")
     # a speech may say 供大家参考; only reader-addressed cues count
     assert not is_reader_boilerplate("下面，我讲几点意见，供大家参考。")
+    # a salutation to netizens, a railway speech about 本站: speech, not site matter
+    assert not is_reader_boilerplate("各位网友、朋友们：")
+    assert not is_reader_boilerplate("本站全体职工要把安全放在首位，接下来大家都要写好这篇文章。")
     # a long paragraph of a report that says 仅供参考 in passing is speech, not boilerplate
     assert not is_reader_boilerplate("有些工业建设单位不按照建设程序办事，" * 20 + "仅供参考")
 
