@@ -6,7 +6,7 @@ Methods (inputs["method"]):
                 over chunks (pipeline.chunk) with at most MAX_REDUCE_DEPTH reduce levels, after
                 which partial summaries are merged without a model, so it always terminates.
     hybrid      the extractive selection is the model's input: the model only shortens the chosen
-                sentences (completion-style prompt for small base models); a rewrite is kept only
+                gist and points (tasks keep the text's own words) (completion-style prompt for small base models); a rewrite is kept only
                 when it passes the same checks as everything else, else the sentence stays.
     auto        extractive without a model, hybrid on the embedded local model, llm on an endpoint.
 
@@ -362,11 +362,9 @@ def _hybrid(
         KeyPoint(text=condense(s.text, p.text, spec.point_zi, f"condense point {i}"), source=p.source)
         for i, (p, s) in enumerate(zip(base.key_points, extraction.points, strict=True), 1)
     ]
-    tasks = []
-    for i, (t, s) in enumerate(zip(base.tasks, extraction.tasks, strict=True), 1):
-        what = condense(s.text, t.what, spec.point_zi, f"condense task {i}")
-        tasks.append(TaskItem(what=what, who=t.who, source=t.source))
-    summary = Summary(gist=gist, gist_source=base.gist_source, key_points=points, tasks=tasks,
+    # Tasks stay in the text's own words (a 部署 is quoted, not paraphrased), and the figures are
+    # verbatim by construction: the model only condenses the gist and the points.
+    summary = Summary(gist=gist, gist_source=base.gist_source, key_points=points, tasks=base.tasks,
                       figures=base.figures)
     kept = sum(1 for entry in log if entry["kept"])
     info = {"hybrid": {"condensed": kept, "kept_extractive": len(log) - kept, "calls": log}}
@@ -565,8 +563,7 @@ def _dry_run(
     plan: dict[str, Any] = {"method": method, "method_reason": reason, "method_requested": requested}
     if method == "hybrid":
         tpl = _prompt("summarize/condense", ctx)
-        sentences = [extraction.summary.gist] + [p.text for p in extraction.summary.key_points] + [
-            t.what for t in extraction.summary.tasks]
+        sentences = [extraction.summary.gist] + [p.text for p in extraction.summary.key_points]
         request = ChatRequest(tpl.render(sentence=sentences[0]), max_tokens=_CONDENSE_TOKENS)
         plan["calls"] = len(sentences)
     else:
