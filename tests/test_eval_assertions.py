@@ -187,3 +187,48 @@ def test_failed_task_fails_every_assertion_and_scores_weighted() -> None:
     assert not s.passed and s.score == pytest.approx(0.75)
     err = score_sample(sample(status="error", error="boom"), CaseData(suite, case, {}))
     assert not err.passed and err.score == 0 and all("boom" in a.detail for a in err.assertions)
+
+
+def test_judge_reply_parsing() -> None:
+    from pipeline.errors import ValidationFailed
+    from pipeline.evals.judge import parse_score
+
+    assert parse_score("8分，结构完整") == 8.0
+    assert parse_score(" 12") == 10.0  # clamped
+    with pytest.raises(ValidationFailed):
+        parse_score("很好")
+
+
+def test_reports_and_progress_bar() -> None:
+    import io
+    from xml.etree import ElementTree as ET
+
+    from pipeline.evals import report
+    from pipeline.evals.compare import compare
+    from pipeline.evals.results import summarize
+    from pipeline.evals.runner import Progress
+
+    suite = parse_suite(
+        "name: t\ntask: adapt\ncases:\n  - id: a\n  - id: b\n"
+        "defaults:\n  assertions:\n    - {type: contains, value: 同志们}\n"
+    )
+    good = score_sample(sample(), CaseData(suite, suite.cases[0], {}))
+    bad = score_sample(sample(text="各位代表："), CaseData(suite, suite.cases[1], {}))
+    bad.case = "b"
+    base = [good, good.model_copy(update={"case": "b"})]
+    runs = [good, bad]
+    comp = compare(base, runs)
+    summary = summarize(runs)
+    xml = ET.fromstring(report.junit(runs, summary, comp).split("\n", 1)[1])
+    cases = xml.findall(".//testcase")
+    assert [c.get("name") for c in cases] == ["c#0", "b#0"]
+    failures = xml.findall(".//failure")
+    assert {f.get("type") for f in failures} == {"assertion", "regression"}
+    md = report.markdown(runs, summary, comp)
+    assert "1 regression(s)" in md and "`t/b#0`" in md and "contains" in md
+    table = report.terminal(runs, summary, comp)
+    assert "REGRESSION t/b#0" in table and "▼" in table
+    buf = io.StringIO()
+    bar = report.ProgressBar(buf, enabled=True)
+    bar(Progress(done=2, total=2, hits=5, retries=1))
+    assert "[########################] 2/2  hits 5" in buf.getvalue() and "retries 1" in buf.getvalue()
