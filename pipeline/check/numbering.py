@@ -51,7 +51,7 @@ _HEADINGS: list[tuple[str, re.Pattern[str]]] = [
 ]
 _LEAD = re.compile(r"^(?:#{1,6}\s+|\*\*|__)?\s*")
 # 一是 / 二要 / 第一， after a sentence or clause break, or at the paragraph start
-_BREAK = r"(?:^|(?<=[。；;：:，,！!？?、\s“”（(]))"
+_BREAK = r"(?:^|(?<=[。；;：:，,！!？?、\s“”（(*]))"  # * : Markdown bold, **一是**
 _INLINE = re.compile(
     rf"(?=[{_CN}第首其])"  # cheap first-character test
     rf"(?:{_BREAK}(?P<n>[{_CN}]{{1,3}})(?P<suf>是|要)"
