@@ -260,6 +260,8 @@ def test_salutation_variants():
     assert is_salutation("各位代表：") and is_salutation("各位代表:") and is_salutation("各位代表！")
     assert is_salutation("尊敬的各位领导、各位来宾，女士们、先生们：")
     assert not is_salutation("主要表现在：")
+    assert not is_salutation("我们的目标是：") and not is_salutation("你们好！")
+    assert is_salutation("各位学员们：") and is_salutation("村民们！")
     assert find_structure(["各位代表，现在，我代表国务院，作政府工作报告。"]).salutation == "各位代表"
 
 

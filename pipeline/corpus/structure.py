@@ -25,7 +25,8 @@ _COLON = "：:"
 
 _ADDRESS_WORDS = re.compile(
     r"尊敬|亲爱|各位|诸位|同志|朋友|代表|来宾|嘉宾|领导|老师|同学|乡亲|女士|先生|家长|"
-    r"职工|员工|战友|委员|乡亲们|同仁|们"
+    r"职工|员工|战友|委员|乡亲|同仁|"
+    r"(?<![我你他她它咱])[\u4e00-\u9fff]们(?=[、，,：:！!]|$)"  # 学员们、村民们 (not 我们的目标是：)
 )
 # "各位代表，现在，我代表国务院…": a salutation run into the first sentence.
 _INLINE_SALUTATION = re.compile(
