@@ -27,7 +27,7 @@ _MARKS = re.compile(
     # ○○同志; but ○ also stands for the digit zero in older texts (一九五○年, 二百○八所)
     r"|(?<![〇零一二三四五六七八九十百千万亿○])○+(?![〇零一二三四五六七八九十百千万亿○])"
     r"|某某+"  # 某某单位; a single 某 (某些, 某地) is ordinary Chinese
-    r"|_{2,}|＿{2,}"  # fill-in blanks
+    r"|_{3,}|＿{2,}"  # fill-in blanks (__x__ is Markdown bold)
     # 我叫--，---届 ; not ----> or --flag, and not a paragraph-leading -- used as a dash (U104)
     r"|(?<![-A-Za-z0-9_])-{2,}(?![->A-Za-z0-9_])|－{2,})"
 )
