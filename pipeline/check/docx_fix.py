@@ -21,25 +21,25 @@ def docx_text(document: Any) -> str:
     return SEPARATOR.join(p.text for p in document.paragraphs)
 
 
-def fix_docx(data: bytes, config: CheckConfig, passes: int = 3) -> tuple[bytes, list[Finding]]:
-    """(fixed .docx bytes, findings left) for the bytes of a .docx file."""
+def fix_docx(data: bytes, config: CheckConfig, passes: int = 3) -> tuple[bytes, list[Finding], str]:
+    """(fixed .docx bytes, findings left, fixed text) for the bytes of a .docx file."""
     import docx  # python-docx, only when a docx is fixed
 
     try:
         document = docx.Document(io.BytesIO(data))
     except Exception as exc:  # python-docx raises several kinds for a broken package
         raise InputError(f"not a readable .docx file ({exc})") from None
-    findings = lint(docx_text(document), config)
+    text = docx_text(document)
+    findings = lint(text, config)
     for _ in range(passes):
         edits = [e for f in findings for e in f.edits]
-        if not edits:
+        if not edits or not _apply(document, edits):
             break
-        if not _apply(document, edits):
-            break
-        findings = lint(docx_text(document), config)
+        text = docx_text(document)
+        findings = lint(text, config)
     out = io.BytesIO()
     document.save(out)
-    return out.getvalue(), findings
+    return out.getvalue(), findings, text
 
 
 def _apply(document: Any, edits: list[Edit]) -> bool:

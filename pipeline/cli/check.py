@@ -130,23 +130,17 @@ def _write_fixed(file: str, suffix: str, output: Path | None, fixed: str, origin
 
 def _fix_docx(file: str, output: Path | None, config):
     from pipeline.check.base import Doc
-    from pipeline.check.docx_fix import docx_text, fix_docx
+    from pipeline.check.docx_fix import fix_docx
     from pipeline.errors import InputError
     from pipeline.textio import read_document
 
-    read_document(file)  # the usual checks and messages (missing, empty, not a docx)
-    data = Path(file).read_bytes()
-    fixed, findings = fix_docx(data, config)
     target = output or Path(file).with_name(Path(file).stem + ".fixed.docx")
     if target.suffix.lower() != ".docx":
         raise InputError(f"{target}: the fixed copy of a .docx must be a .docx file")
+    read_document(file)  # the usual checks and messages (missing, empty, not a docx)
+    fixed, findings, text = fix_docx(Path(file).read_bytes(), config)
     write_atomic(target, fixed)
-    import io
-
-    import docx
-
-    zi = Doc(docx_text(docx.Document(io.BytesIO(fixed)))).zi
-    return findings, zi, str(target)
+    return findings, Doc(text).zi, str(target)
 
 
 def _print_rules(rows: list[dict], fmt: TableFormat) -> None:
