@@ -104,13 +104,14 @@ def test_docx_read_and_fix_keeps_formatting(tmp_path):
     para = d.add_paragraph()
     para.add_run("一是加强领导。").bold = True
     para.add_run("我們要發展經濟,提高效益。")
-    d.add_paragraph("三是狠抓落实。")
+    d.add_paragraph("三是狠抓落实。各级各部门要把责任扛在肩上，确保各项任务落地见效。")
+    d.add_paragraph("三是狠抓落实。各级各部门要把责任扛在肩上，确保各项任务落地见效。")
     d.add_paragraph("谢谢大家！")
     d.save(path)
 
     p = run(str(path), "--format", "json")
     assert p.returncode == 1
-    assert {f["rule"] for f in json.loads(out(p))["findings"]} == {"N101", "U101", "T101"}
+    assert {f["rule"] for f in json.loads(out(p))["findings"]} == {"N101", "N102", "U101", "T101", "R101"}
 
     p = run(str(path), "--fix")
     assert p.returncode == 1  # the gap stays
@@ -118,6 +119,8 @@ def test_docx_read_and_fix_keeps_formatting(tmp_path):
     para = fixed.paragraphs[1]
     assert para.text == "一是加强领导。我们要发展经济，提高效益。"
     assert para.runs[0].bold is True and para.runs[0].text == "一是加强领导。"
+    assert [p.text for p in fixed.paragraphs].count(fixed.paragraphs[2].text) == 1  # R101 removed
+    assert len(fixed.paragraphs) == 4
     assert docx.Document(path).paragraphs[1].text.endswith("經濟,提高效益。")  # original kept
 
 
