@@ -96,6 +96,13 @@ def test_check_clean_by_rule() -> None:
     assert check("{type: check_clean, rules: [P]}").passed
     res = check("{type: check_clean, rules: [P]}", sample(text="同志们：\n今天在aa市召开20xx年工作会议。\n谢谢大家！"))
     assert not res.passed and res.value and res.value >= 1 and "P" in res.detail
+    # relative: a restyle that keeps its source's placeholder adds nothing; one more is a finding
+    src = "{text: '同志们：\n今天在aa市召开会议。\n谢谢大家！'}"
+    kept = sample(text="同志们：\n今天在aa市开会。\n谢谢大家！", task="restyle")
+    more = sample(text="同志们：\n今天在aa市开会，xx同志讲话。\n谢谢大家！", task="restyle")
+    rel = "{type: check_clean, rules: [P], relative: true}"
+    assert check(rel, kept, task="restyle", inputs=src).passed
+    assert not check(rel, more, task="restyle", inputs=src).passed
 
 
 def test_facts_preserved_and_no_invented_facts() -> None:

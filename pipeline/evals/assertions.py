@@ -213,6 +213,19 @@ def _check_clean(spec: S.CheckClean, sample: SampleResult, data: CaseData) -> As
         return _res(spec, False, 0.0, detail=f"linter unavailable: {exc}")
     levels = {"error": ("error",), "warning": ("error", "warning"), "info": ("error", "warning", "info")}
     bad = [i for i in issues if i["severity"] in levels[spec.severity]]
+    if spec.relative and data.source:
+        # Per rule, only the findings beyond those the input itself has.
+        allowed: dict[str, int] = {}
+        for i in lint_issues(data.source, rules=spec.rules):
+            if i["severity"] in levels[spec.severity]:
+                allowed[i["rule"]] = allowed.get(i["rule"], 0) + 1
+        extra = []
+        for i in bad:
+            if allowed.get(i["rule"], 0) > 0:
+                allowed[i["rule"]] -= 1
+            else:
+                extra.append(i)
+        bad = extra
     detail = "; ".join(f"{i['rule']}: {i['message']}" for i in bad[:5])
     return _res(spec, not bad, 1.0 if not bad else 1 / (1 + len(bad)), len(bad), detail=detail)
 

@@ -104,6 +104,7 @@ class CheckClean(_Spec):
     type: Literal["check_clean"]
     rules: list[str] | None = None  # default: every rule
     severity: Literal["error", "warning", "info"] = "error"  # this level and above count
+    relative: bool = False  # only findings beyond the input's own (restyle keeps a source's xx)
 
 
 class FactsPreserved(_Spec):
