@@ -82,6 +82,9 @@ class Style(BaseModel):
     replacements: dict[str, str] = Field(default_factory=dict)
     # Vocatives and asides that mark spoken delivery; prefixed to some paragraphs by the fallback.
     openers: list[str] = Field(default_factory=list)
+    # Connectives that open an expansion: a base model asked to continue a finished paragraph
+    # just stops, but continues "也就是说，" fluently (bounded expand of the weakest part).
+    bridges: list[str] = Field(default_factory=lambda: ["也就是说，", "具体来说，"])
     # Phrases to drop (first-person asides in news, vocatives in minutes …).
     remove: list[str] = Field(default_factory=list)
     frame: StyleFrame = Field(default_factory=StyleFrame)

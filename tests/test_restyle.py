@@ -252,8 +252,8 @@ def test_requested_length_is_met_on_a_long_speech(style: str) -> None:
 def test_expand_is_bounded_and_drops_invented_sentences() -> None:
     continuation = "我们要把爱心传递下去，让灾区群众感受到温暖。捐款总额已达5000万元。大家要积极行动起来。"
 
-    def reply(request):
-        return continuation if request.messages[-1].content.rstrip().endswith(("。", "！")) else _echo(request)
+    def reply(request):  # an expand request's prefill ends on the style's bridge (也就是说，)
+        return continuation if request.messages[-1].content.endswith("，") else _echo(request)
 
     ctx = _ctx(reply)
     result = _run(FLOOD, "plain", ctx, length=300)

@@ -332,7 +332,7 @@ def _render_section(run: _Run, source: str, start: str = "") -> tuple[tuple[Mess
     return messages, prompt.ref
 
 
-def _generate(run: _Run, source: str, start: str, max_zi: int, step: str) -> str | None:
+def _generate(run: _Run, source: str, start: str, max_zi: int, step: str, seed: int = 0) -> str | None:
     """One completion-style call; None when there is no model (dry runs, model-free runs)."""
     client = run.ctx.client
     if client is None or run.ctx.dry_run:
@@ -341,12 +341,15 @@ def _generate(run: _Run, source: str, start: str, max_zi: int, step: str) -> str
     max_tokens = max(24, min(400, round(max_zi * _TOKENS_PER_ZI * 1.3) + 8))
     if run.ctx.extra.get("max_tokens_per_call"):
         max_tokens = min(max_tokens, int(run.ctx.extra["max_tokens_per_call"]))
+    # a continuation (start given) may open with a line break after the finished sentence
+    stop = ("\n\n", "原文") if start else ("\n", "原文")
     request = ChatRequest(
-        messages=messages, max_tokens=max_tokens, temperature=0.3, top_p=0.9,
-        stop=("\n", "原文"), repeat_penalty=1.15, seed=0,
+        messages=messages, max_tokens=max_tokens, temperature=0.3 if not start else 0.7, top_p=0.9,
+        stop=stop, repeat_penalty=1.15, seed=seed,
     )
     response = client.chat(request, prompt=ref, step=step)
-    return response.text
+    text = response.text.strip()
+    return text.split("\n")[0] if text else text
 
 
 def _gate(run: _Run, source: str, out: str | None) -> tuple[str | None, str]:
@@ -767,15 +770,20 @@ def _expand(run: _Run, doc: _Doc, goal: float) -> None:
             paras[-1].sents.append(_Sent(edited, score))
         else:
             paras.append(_Para([_Sent(edited, score)], text, "source"))
+    tried: list[_Para] = []
     while doc.zishu() < goal and run.expand_calls < _MAX_EXPAND_CALLS and run.ctx.client is not None and not run.ctx.dry_run:
-        para = _weakest(doc)
+        para = _weakest(doc, tried)
         if para is None:
             return
+        tried.append(para)
         run.expand_calls += 1
         deficit = round(goal - doc.zishu()) + 20
         source = para.source or run.source_text[:600]
-        more = _generate(run, source, para.text, min(deficit, 240), step=f"restyle.expand{run.expand_calls}")
-        added = _clean_continuation(run, doc, more or "")
+        bridges = run.style.bridges or [""]
+        bridge = bridges[(run.expand_calls - 1) % len(bridges)]
+        more = _generate(run, source, para.text + bridge, min(deficit, 120),
+                         step=f"restyle.expand{run.expand_calls}", seed=run.expand_calls)
+        added = _clean_continuation(run, doc, bridge + more if more else "")
         run.units.append({"part": "expand", "paragraph": run.expand_calls, "status": "expand" if added else "expand:rejected", "zi": sum(count_zi(s) for s in added)})
         para.sents += [_Sent(s, 0.5) for s in added]
 
@@ -785,27 +793,36 @@ def _group_paras(doc: _Doc, group: int) -> list[_Para] | None:
     return parts[group] if 0 <= group < len(parts) else None
 
 
-def _weakest(doc: _Doc) -> _Para | None:
-    # the shortest rewritten body paragraph relative to its source is the one to develop
-    body = [p for p in doc.paras() if p.status != "frame" and p.source and count_zi(p.source) >= 15]
+def _weakest(doc: _Doc, tried: list[_Para]) -> _Para | None:
+    # the body paragraph shortest relative to its source is the one to develop (ties: the one
+    # with the most source material); never the closing wishes, never one tried already
+    closing = {id(p) for p in doc.closing}
+    body = [
+        p for p in doc.paras()
+        if p.status != "frame" and p.source and count_zi(p.source) >= 15
+        and id(p) not in closing and all(p is not q for q in tried)
+    ]
     if not body:
         return None
-    return min(body, key=lambda p: (count_zi(p.text) / max(1, count_zi(p.source)), count_zi(p.text)))
+    return min(body, key=lambda p: (round(count_zi(p.text) / max(1, count_zi(p.source)), 1), -count_zi(p.source)))
 
 
 def _clean_continuation(run: _Run, doc: _Doc, text: str) -> list[str]:
     """Complete, new, fact-free sentences of a continuation; anything doubtful is dropped."""
     seen = {normalize(s.text) for p in doc.paras() for s in p.sents}
+    context = "".join(p.text for p in doc.paras())
     out: list[str] = []
     for sent in split_sentences(text.split("原文")[0]):
         key = normalize(sent)
+        invented = find_unsupported(sent, run.allowed, kinds=_GUARD)
+        if invented:  # reported even when the sentence would be dropped anyway
+            run.caught += [{"kind": f.kind, "text": f.text, "problem": "invented"} for f in invented]
+            continue
         if not re.search(r"[。！？!?；]$", sent) or count_zi(sent) < 6:
             continue
         if key in seen or count_han(sent) < 0.6 * count_zi(sent) or _loops(sent):
             continue
-        invented = find_unsupported(sent, run.allowed, kinds=_GUARD)
-        if invented:
-            run.caught += [{"kind": f.kind, "text": f.text, "problem": "invented"} for f in invented]
+        if _support(sent, context) > 0.75:  # a restatement of what is already there
             continue
         seen.add(key)
         out.append(light_edit(sent, run.style))
