@@ -77,7 +77,11 @@ def summarize(
     file: Annotated[str, typer.Argument(help="Text, Markdown, .docx or .html file; '-' reads stdin.", show_default=False)],
     length: Annotated[Length, typer.Option("--length", "-l", help="short (3 points), medium (6) or long (10).")] = Length.medium,
     method: Annotated[Method, typer.Option("--method", help="auto, llm, extractive or hybrid (see above).")] = Method.auto,
-    title: Annotated[str | None, typer.Option("--title", help="Title for the Markdown heading. Default: the file name.")] = None,
+    title: Annotated[
+        str | None,
+        typer.Option("--title", help="The text's title: shown to the model and used as the Markdown heading "
+                     "(default heading: the file name)."),
+    ] = None,
     fmt: FormatOpt = None,
     output: OutputOpt = None,
     backend: BackendOpt = None,
@@ -109,7 +113,7 @@ def summarize(
         info("speechsmith: --method extractive calls no model; the dry run is the summary itself")
     ctx = TaskContext(client=client, prompts_dir=prompts, dry_run=dry_run)
     result = run_task(
-        "summarize", {"text": text, "length": length.value, "method": method.value, "title": heading}, ctx
+        "summarize", {"text": text, "length": length.value, "method": method.value, "title": title or ""}, ctx
     )
     if client is not None:
         from pipeline.connect import report_usage
