@@ -39,12 +39,20 @@ class ProgressBar:
     def __init__(self, stream: TextIO | None = None, *, enabled: bool | None = None) -> None:
         self.stream = stream or sys.stderr
         self.enabled = self.stream.isatty() if enabled is None else enabled
-        self._last = 0.0
+        self._last = time.perf_counter()
 
     def __call__(self, p: Progress) -> None:
-        if not self.enabled:
-            return
         now = time.perf_counter()
+        if not self.enabled:
+            # Not a terminal (a log, CI): a plain line now and then, so long recordings show life.
+            if p.done and (p.done == p.total or now - self._last >= 15):
+                self._last = now
+                self.stream.write(
+                    f"speechsmith: eval: {p.done}/{p.total} done, hits {p.hits}, recorded {p.recorded}, "
+                    f"retries {p.retries}, misses {p.misses}, {now - p.started:.0f}s\n"
+                )
+                self.stream.flush()
+            return
         if p.done < p.total and now - self._last < 0.1:
             return
         self._last = now
