@@ -140,11 +140,14 @@ def run_cmd(
 
     Examples:
 
-      speechsmith eval run                                   # replay everything in evals/suites/
+      speechsmith eval run     # replay evals/suites/, no model needed
 
       speechsmith eval run evals/suites/adapt.yaml --case 'county-*' --report md
 
       speechsmith eval run evals/suites --mode record && speechsmith eval bless evals/runs/<run>
+
+    --backend, --model and --base-url choose the model for record/update/live; replay uses
+    the backend recorded in the cassettes.
 
     Exit codes: 0 all well, 1 failed assertions, 3 regression against --baseline,
     2 replay miss (the affected cases are listed) or bad suite.
