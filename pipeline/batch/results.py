@@ -1,7 +1,8 @@
 """OUT.jsonl: one JSON line per finished job, appended so that a crash can never corrupt it.
 
-Each record is written with ONE os.write of the whole line on an O_APPEND descriptor and then
-fsynced, so a kill -9 leaves either the full line or nothing of it. Only a power cut in the
+Each record is written with ONE os.write of the whole line on an O_APPEND descriptor (and
+fsynced right after by a background thread), so a kill -9 leaves either the full line or nothing
+of it. Only a power cut in the
 middle of a write can leave a torn last line; opening the file again truncates it. The ids
 already in the file are "done" and a rerun skips them, so every id appears exactly once.
 
@@ -93,8 +94,8 @@ class ResultWriter:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()  # guards appends and `done`
         self._sync_lock = threading.Lock()  # one fsync at a time; taken before _lock, never inside
-        self._appended = 0
-        self._synced = 0
+        self._dirty = threading.Event()  # lines appended since the last fsync
+        self._syncer: threading.Thread | None = None
         self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         self.closed = False
         try:
@@ -139,7 +140,12 @@ class ResultWriter:
         return job_id in self.done
 
     def write(self, record: dict[str, Any]) -> bool:
-        """Append one record and fsync it; False (nothing written) if its id is already there."""
+        """Append one record; False (nothing written) if its id is already in the file.
+
+        The line is in the file (page cache) when this returns, which is all a kill -9 needs; the
+        fsync against power loss follows within milliseconds on the syncer thread, so a worker
+        never waits for the disk before taking its next job.
+        """
         line = _encode(record)
         with self._lock:
             if self.closed or record["id"] in self.done:
@@ -147,26 +153,37 @@ class ResultWriter:
             _write_all(self._fd, line)
             self.done[record["id"]] = record["status"]
             self.written[record["status"]] += 1
-            self._appended += 1
-            mine = self._appended
-        self._sync(mine)
+            if self._syncer is None:
+                self._syncer = threading.Thread(target=self._sync_loop, name="batch-fsync", daemon=True)
+                self._syncer.start()
+        self._dirty.set()
         return True
 
-    def _sync(self, mine: int) -> None:
-        # Group commit: an fsync costs milliseconds, so one fsync covers every line appended
-        # before it started, and threads whose line is already covered skip theirs.
-        with self._sync_lock:
-            if self._synced >= mine or self.closed:
-                return
-            target = self._appended
-            os.fsync(self._fd)
-            self._synced = target
+    def after_fork(self) -> None:
+        """In a forked child: fresh locks and no syncer (threads do not survive a fork). The
+        descriptor, its flock and the `done` ids are shared with the parent."""
+        self._lock = threading.Lock()
+        self._sync_lock = threading.Lock()
+        self._dirty = threading.Event()
+        self._syncer = None
+
+    def _sync_loop(self) -> None:
+        # Group commit: one fsync covers every line appended before it started.
+        while True:
+            self._dirty.wait()
+            with self._sync_lock:
+                if self.closed:
+                    return
+                self._dirty.clear()
+                os.fsync(self._fd)
 
     def close(self) -> None:
         with self._sync_lock, self._lock:
             if not self.closed:
                 self.closed = True
+                os.fsync(self._fd)
                 os.close(self._fd)  # closing also releases the flock
+        self._dirty.set()  # let the syncer see `closed` and end
 
     def __enter__(self) -> ResultWriter:
         return self

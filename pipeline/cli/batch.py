@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -66,6 +67,14 @@ def run_cmd(
     ] = 4,
     rpm: Annotated[float | None, typer.Option("--rpm", min=0.1, help="At most this many model requests per minute.")] = None,
     tpm: Annotated[float | None, typer.Option("--tpm", min=1, help="At most this many tokens (prompt + max output) per minute.")] = None,
+    processes: Annotated[
+        int | None,
+        typer.Option(
+            "--processes", min=1, max=16,
+            help="Worker processes for a remote backend (each with its share of --concurrency/--rpm/--tpm). "
+            "Default: one per 16 jobs in flight, at most one per core.",
+        ),
+    ] = None,
     retry_failed: Annotated[
         bool, typer.Option("--retry-failed", help="Run again the jobs recorded as invalid or error (their old lines are replaced).")
     ] = False,
@@ -104,39 +113,30 @@ def run_cmd(
     import sys
 
     from pipeline.batch.jobs import read_jobs
-    from pipeline.batch.limits import Pacer
     from pipeline.batch.progress import Progress
     from pipeline.batch.results import ResultWriter
-    from pipeline.batch.runner import run_batch
+    from pipeline.config import resolve
     from pipeline.errors import SpeechsmithError
-    from pipeline.tasks import TaskContext
 
     jobs = read_jobs(jobs_file)
     options = model_options(backend, model, base_url, cache=cache, max_cost=max_cost, max_tokens=max_tokens, verbose=verbose)
+    previous = signal.getsignal(signal.SIGTERM)
+
+    def _term(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
     with ResultWriter(output, retry_failed=retry_failed) as writer:
         if writer.torn_bytes:
             info(f"batch: dropped a torn last line ({writer.torn_bytes} bytes) from {output}")
         pending = [j for j in jobs if not writer.is_done(j.id)]
-        client = None
-        if any(j.ok and j.task != "check" for j in pending):
-            from pipeline.connect import open_client
-
-            client = open_client(options, "batch")
-        if client is not None and client.backend.name == "local" and concurrency > 1:
-            # One model in one process: parallel jobs would only fight over the same cores.
-            concurrency = 1
-        ctx = TaskContext(client=client, corpus_dir=corpus, prompts_dir=prompts)
-        remote = client is not None and client.backend.name != "local"
-        pacer = Pacer(concurrency, rpm=rpm, tpm=tpm) if remote else None
+        settings = resolve(options) if any(j.ok and j.task != "check" for j in pending) else None
         progress = Progress(len(jobs), already=len(jobs) - len(pending), enabled=not no_progress)
-        previous = signal.getsignal(signal.SIGTERM)
-
-        def _term(signum: int, frame: Any) -> None:
-            raise KeyboardInterrupt
-
         signal.signal(signal.SIGTERM, _term)
         try:
-            summary = run_batch(jobs, writer, ctx, concurrency=concurrency, pacer=pacer, progress=progress)
+            summary, usage = _run(
+                jobs, writer, settings, options, corpus, prompts, progress,
+                concurrency=concurrency, processes=processes, rpm=rpm, tpm=tpm,
+            )
         finally:
             signal.signal(signal.SIGTERM, previous)
     c = summary.counts
@@ -145,11 +145,12 @@ def run_cmd(
         f", {summary.skipped} done earlier, {summary.not_run + summary.abandoned} left"
         f" in {summary.seconds:.1f} s ({summary.tokens} tokens) -> {output}"
     )
-    if client is not None:
-        from pipeline.connect import report_usage
-
-        client.finish()
-        report_usage(client)
+    if usage is not None and settings is not None and settings.verbose:
+        info(
+            f"speechsmith: usage: {usage['calls']} call(s), {usage['prompt_tokens']} prompt + "
+            f"{usage['completion_tokens']} completion tokens, {usage['retries']} transport retries, "
+            f"{usage['reasks']} re-ask(s), cost {usage['cost']:.4f}"
+        )
     if summary.interrupted:
         info("batch: interrupted; run the same command again to continue")
         sys.exit(130)
@@ -157,6 +158,57 @@ def run_cmd(
         raise SpeechsmithError(f"batch stopped: {summary.stopped_by}; rerun to continue")
     if strict and (c["invalid"] or c["error"]):
         sys.exit(1)
+
+
+def _run(
+    jobs: list[Any],
+    writer: Any,
+    settings: Any,
+    options: Any,
+    corpus: Path | None,
+    prompts: Path | None,
+    progress: Any,
+    *,
+    concurrency: int,
+    processes: int | None,
+    rpm: float | None,
+    tpm: float | None,
+) -> tuple[Any, dict[str, Any] | None]:
+    """Run in this process (local model, or few jobs in flight) or in forked worker processes."""
+    from pipeline.batch.limits import Pacer
+    from pipeline.batch.processes import can_fork, run_processes
+    from pipeline.batch.runner import run_batch
+    from pipeline.connect import open_client
+    from pipeline.tasks import TaskContext
+
+    remote = settings is not None and settings.backend != "local"
+    if settings is not None and not remote:
+        concurrency = 1  # one model in one process: parallel jobs would only fight over the cores
+    if processes is None:
+        # One process handles about 100-150 jobs/s of CPU work; beyond ~16 in flight it is the limit.
+        processes = max(1, min(os.cpu_count() or 1, 4, concurrency // 16)) if remote else 1
+    capped = settings is not None and (settings.max_cost is not None or settings.max_tokens is not None)
+    if remote and processes > 1 and can_fork() and not capped:
+        def make_ctx() -> Any:
+            return TaskContext(client=open_client(options, "batch", settings=settings), corpus_dir=corpus, prompts_dir=prompts)
+
+        summary, usages = run_processes(
+            jobs, writer, make_ctx, processes=processes, concurrency=concurrency, rpm=rpm, tpm=tpm, progress=progress
+        )
+        total: dict[str, Any] = {}
+        for usage in usages:
+            for key, value in usage.items():
+                if isinstance(value, int | float) and "budget" not in key:
+                    total[key] = total.get(key, 0) + value
+        return summary, total or None
+    client = open_client(options, "batch", settings=settings) if settings is not None else None
+    ctx = TaskContext(client=client, corpus_dir=corpus, prompts_dir=prompts)
+    pacer = Pacer(concurrency, rpm=rpm, tpm=tpm) if remote else None
+    summary = run_batch(jobs, writer, ctx, concurrency=concurrency, pacer=pacer, progress=progress)
+    if client is None:
+        return summary, None
+    client.finish()
+    return summary, client.usage.to_dict()
 
 
 @batch_app.command("export")
