@@ -198,12 +198,12 @@ class Cleaner:
         key = normalize(sentence)
         grams = set(bigrams(sentence))
         for seen_key, seen_grams in self.seen:
-            if key == seen_key or (len(key) >= 8 and (key in seen_key or seen_key in key)):
+            if key == seen_key or (len(key) >= 8 and key in seen_key):
                 return True
-            if grams and seen_grams:
-                overlap = len(grams & seen_grams) / min(len(grams), len(seen_grams))
-                if overlap >= 0.8 and min(len(grams), len(seen_grams)) >= 6:
-                    return True
+            # Most of this sentence's words already said together: a paraphrase-free repeat.
+            # (Measured on the new sentence, so a sentence that builds on a heading is kept.)
+            if len(grams) >= 6 and len(grams & seen_grams) / len(grams) >= 0.8:
+                return True
         return False
 
     def clean(self, text: str, lead: str = "", *, complete: bool = True) -> str:
@@ -254,14 +254,14 @@ class Cleaner:
         clauses = re.split(r"(?<=[，、：])", sentence)
         if len(clauses) < 3:
             return sentence
-        seen: set[str] = set()
+        seen: list[str] = []
         out: list[str] = []
         for clause in clauses:
             key = normalize(clause)
-            if key and key in seen:
+            if key and any(key == k or (len(key) >= 4 and key in k) for k in seen):
                 self.stats.repeated += 1
                 continue
-            seen.add(key)
+            seen.append(key)
             out.append(clause)
         text = "".join(out)
         if text and text[-1] in "，、：":

@@ -1,0 +1,286 @@
+"""adapt's logic around the model, with FakeBackend: outline, drafting, cleaning, checks, repairs,
+one-call validation and re-ask, strict facts, dry run, the batch route."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from pipeline.backends.base import ChatRequest
+from pipeline.backends.fake import FakeBackend
+from pipeline.call import Client
+from pipeline.errors import InputError, ValidationFailed
+from pipeline.hanzi import count_zi
+from pipeline.select import find_placeholders
+from pipeline.tasks import TaskContext, run_task
+from pipeline.tasks import adapt as adapt_task
+
+BRIEF = {
+    "occasion": "全县安全生产工作会议",
+    "speaker": "县长",
+    "audience": "各乡镇、县直各部门负责同志",
+    "points": ["压实安全生产责任", "深入开展隐患排查整治"],
+    "length": 600,
+}
+
+# Sentences a small model might write for any part; the scripted backend cycles through them.
+FILLER = [
+    "要进一步提高思想认识，把安全生产摆在更加突出的位置。",
+    "各级各部门要切实履行职责，形成齐抓共管的工作格局。",
+    "要坚持问题导向，对发现的问题立行立改、逐项销号。",
+    "要强化督促检查，对工作不力的严肃追责问责。",
+    "要加强宣传教育，营造人人讲安全、个个会应急的良好氛围。",
+    "要健全长效机制，推动安全生产工作制度化、规范化。",
+    "要统筹发展和安全，守住不发生重特大事故的底线。",
+    "要抓好值班值守，确保信息畅通、反应迅速、处置有力。",
+]
+
+
+def _part(request: ChatRequest) -> str:
+    prefill = request.messages[-1].content
+    if "的开头" in prefill:
+        return "opening"
+    if "的结尾" in prefill:
+        return "closing"
+    m = re.search(r"主题是“(.+?)”", prefill)
+    return m.group(1) if m else "?"
+
+
+_WHAT = ["属地管理责任", "部门监管责任", "企业主体责任", "隐患排查机制", "应急处置体系", "督导检查制度",
+         "宣传教育工作", "值班值守制度", "考核问责办法", "风险防控措施", "基层安全网络", "专项整治行动"]
+_HOW = ["对标对表找差距", "逐级压茬传导", "坚持清单管理", "做到闭环整改", "发挥示范引领", "用好信息平台",
+        "加强部门联动", "突出重点领域", "强化源头治理", "注重常态长效", "紧盯关键环节", "坚持标本兼治"]
+_WHY = ["筑牢安全防线", "守住安全底线", "护航高质量发展", "保障群众平安", "防范化解风险", "提升治理效能"]
+
+
+def fresh_sentence(n: int) -> str:
+    """The n-th of many different sentences (different words, not just one word swapped)."""
+    return f"{_WHAT[n % 12]}方面，{_HOW[(n * 5 + n // 12) % 12]}，{_WHY[(n * 7 + n // 6) % 6]}。"
+
+
+class ScriptedModel:
+    """Continues a paragraph the way the base model does: new sentences, repeats and junk."""
+
+    def __init__(self, junk: tuple[str, ...] = (), sentences_per_call: int = 3) -> None:
+        self.junk = list(junk)
+        self.n = sentences_per_call
+        self.i = 0
+        self.parts: list[str] = []
+
+    def __call__(self, request: ChatRequest) -> str:
+        self.parts.append(_part(request))
+        out = ""
+        for k in range(self.n):
+            out += fresh_sentence(self.i)
+            self.i += 1
+            if k == 0 and self.junk:
+                out += self.junk.pop(0)
+        if self.i > 3:
+            out += fresh_sentence(self.i - 3)  # the model repeats itself
+        return out + "\n下面是另一段，不应出现。"
+
+
+def _ctx(backend: FakeBackend, **extra) -> TaskContext:
+    return TaskContext(client=Client(backend), extra=extra)
+
+
+def test_plan_draft_builds_the_outline_and_cleans_drafts() -> None:
+    model = ScriptedModel(junk=(
+        "今年全县完成投资1000万元。",  # a figure the brief does not give
+        "xx同志作了重要讲话。",  # a placeholder
+        "赵建军书记强调要加强领导。",  # an invented person
+        "要统筹发展和安全，统筹发展和安全，统筹发展和安全，守住底线。",  # a loop inside a sentence
+    ))
+    backend = FakeBackend(model)
+    result = run_task("adapt", {**BRIEF, "strategy": "plan-draft"}, _ctx(backend))
+    speech = result.output
+    assert speech["title"] == "在全县安全生产工作会议上的讲话"
+    assert speech["salutation"] == "同志们："
+    assert [s["heading"] for s in speech["sections"]] == ["一、压实安全生产责任", "二、深入开展隐患排查整治"]
+    assert speech["opening"].startswith("今天，我们在这里召开全县安全生产工作会议，")
+    assert speech["sections"][0]["paragraphs"][0].startswith("压实安全生产责任，")
+    assert speech["closing"].startswith("同志们，") and speech["closing"].endswith("谢谢大家！")
+    text = result.text
+    for junk in ("1000万元", "xx同志", "赵建军", "下面是另一段"):
+        assert junk not in text
+    assert text.count("统筹发展和安全") == 1
+    # every sentence appears once, though the model repeated itself
+    sentences = [s for s in re.split(r"(?<=[。！？])", text) if len(s) > 6]
+    assert len(sentences) == len(set(sentences))
+    checks = result.checks
+    assert checks["structure"]["passed"] and checks["placeholders"]["passed"] and checks["facts"]["passed"]
+    assert checks["cleaning"]["facts"] >= 2 and checks["cleaning"]["placeholders"] == 1
+    assert checks["repetition"]["removed"] > 0
+    assert "1000万元" in checks["cleaning"]["facts_flagged"]
+    # drafting order and the shared prefix: every call starts with the same example text
+    assert model.parts[0] == "opening" and model.parts[-1] in ("closing", "opening", "压实安全生产责任", "深入开展隐患排查整治")
+    prefixes = {r.messages[0].content for r in backend.requests}
+    assert len(prefixes) == 1
+    assert all(r.stop == ("\n",) and r.max_tokens <= 360 and r.repeat_penalty > 1 for r in backend.requests)
+    meta = result.metadata
+    assert meta["strategy"] == "plan-draft" and meta["prompt"]["id"] == "adapt/section"
+    assert meta["examples"] and meta["usage"]["calls"] == len(backend.requests)
+    assert meta["backend"] == "fake" and meta["duration"] >= 0
+
+
+def test_plan_draft_length_within_tolerance_and_bounded_calls() -> None:
+    backend = FakeBackend(ScriptedModel(sentences_per_call=2))
+    result = run_task("adapt", {**BRIEF, "strategy": "plan-draft"}, _ctx(backend))
+    # FakeBackend always writes the same eight sentences: once said, they are removed, so the
+    # speech can only get as long as what is new; the check must say so honestly.
+    length = result.checks["length"]
+    assert length["zishu"] == count_zi("".join(
+        t for k, t in adapt_task.Speech.model_validate(result.output).blocks() if k != "title"
+    ))
+    assert len(backend.requests) <= 40
+    assert length["passed"] == (abs(length["ratio"] - 1) <= 0.15)
+
+
+def test_long_drafts_are_trimmed_to_the_target() -> None:
+    counter = iter(range(10_000))
+
+    def endless(request: ChatRequest) -> str:
+        # always new sentences, far more than asked for
+        return "".join(f"要落实第{next(counter)}项工作要求，确保各项措施落地见效。" for _ in range(12))
+
+    brief = {**BRIEF, "facts": [], "length": 400}
+    result = run_task("adapt", {**brief, "strategy": "plan-draft"},
+                      _ctx(FakeBackend(endless)))
+    # 第N项 is an ordinal the brief does not give: those sentences all go; nothing is left to keep
+    assert result.checks["facts"]["passed"]
+    assert "第" not in "".join(p for s in result.output["sections"] for p in s["paragraphs"])
+
+    sentences = iter(range(10_000))
+
+    def fresh(request: ChatRequest) -> str:
+        return "".join(fresh_sentence(next(sentences)) for _ in range(12))
+
+    result = run_task("adapt", {**brief, "strategy": "plan-draft"}, _ctx(FakeBackend(fresh)))
+    assert result.checks["length"]["passed"], result.checks["length"]
+    assert 340 <= result.output["zishu"] <= 460
+
+
+def test_useless_drafts_fail_the_length_check_after_bounded_repairs() -> None:
+    def terse(request: ChatRequest) -> str:
+        return "好。"
+
+    result = run_task("adapt", {**BRIEF, "strategy": "plan-draft"}, _ctx(FakeBackend(terse)))
+    length = result.checks["length"]
+    # nothing usable came back: the check fails honestly and the repair was bounded
+    assert not length["passed"] and not result.ok
+    assert len(length["repairs"]) <= adapt_task.MAX_REPAIR_ROUNDS
+
+
+def _draft(n_sections: int = 2, opening: str = "今天，我们召开全县安全生产工作会议，部署今年的安全生产工作。",
+           extra: str = "") -> dict:
+    sections = [
+        {"heading": f"{'一二三'[i]}、{BRIEF['points'][i % 2]}",
+         "paragraphs": ["".join(fresh_sentence(i * 8 + k) for k in range(4)) + extra,
+                        "".join(fresh_sentence(i * 8 + 4 + k) for k in range(4))]}
+        for i in range(n_sections)
+    ]
+    return {
+        "title": "关于安全生产的讲话", "salutation": "同志们：", "opening": opening,
+        "sections": sections, "closing": "同志们，让我们齐心协力，确保全县安全生产形势持续稳定。谢谢大家！",
+    }
+
+
+def _draft_json(n_sections: int = 2, **kw) -> str:
+    return json.dumps(_draft(n_sections, **kw), ensure_ascii=False)
+
+
+def _zi(reply: str) -> int:
+    """字数 of the speech a one-call reply becomes (the length a brief should ask for)."""
+    from pipeline.speech import SpeechDraft
+
+    return SpeechDraft.model_validate_json(reply).to_speech().zishu
+
+
+def test_one_call_validates_the_outline_and_reasks() -> None:
+    backend = FakeBackend([_draft_json(n_sections=1), _draft_json()])
+    result = run_task("adapt", {**BRIEF, "length": _zi(_draft_json()), "strategy": "one-call"}, _ctx(backend))
+    assert len(backend.requests) == 2
+    reask = backend.requests[1].messages[-1].content
+    assert "sections 应有2个" in reask
+    assert backend.requests[0].json_schema is not None
+    speech = result.output
+    # the pipeline's title, 称呼 and numbered headings win over the model's
+    assert speech["title"] == "在全县安全生产工作会议上的讲话"
+    assert [s["heading"] for s in speech["sections"]] == ["一、压实安全生产责任", "二、深入开展隐患排查整治"]
+    assert result.metadata["strategy"] == "one-call" and result.metadata["usage"]["reasks"] == 1
+    user = backend.requests[0].messages[1].content
+    assert "二、深入开展隐患排查整治" in user and "范文1：" in user
+    assert not find_placeholders(user)
+
+
+def test_one_call_gives_up_with_a_clear_error() -> None:
+    backend = FakeBackend(["不是JSON"] * 3)
+    with pytest.raises(ValidationFailed, match="did not match SpeechDraft"):
+        run_task("adapt", {**BRIEF, "strategy": "one-call"}, _ctx(backend))
+
+
+def test_fact_guard_flags_and_strict_facts_masks() -> None:
+    reply = _draft_json(extra="今年已投入资金1000万元，排查隐患85%以上。")
+    backend = FakeBackend([reply])
+    brief = {**BRIEF, "length": _zi(reply)}
+    result = run_task("adapt", {**brief, "strategy": "one-call"}, _ctx(backend))
+    facts = result.checks["facts"]
+    assert not facts["passed"] and "1000万元" in facts["flagged"] and "85%以上" in facts["flagged"]
+    assert not result.ok
+    strict = run_task("adapt", {**brief, "strategy": "one-call", "strict_facts": True},
+                      _ctx(FakeBackend([reply])))
+    assert strict.checks["facts"]["passed"] and strict.checks["facts"]["replaced_with_xx"] == 2
+    assert "XX万元" in strict.text and "XX%" in strict.text and "1000" not in strict.text
+    assert strict.checks["placeholders"]["passed"]  # XX written on purpose is not a leak
+
+
+def test_facts_in_the_brief_are_allowed() -> None:
+    reply = _draft_json(extra="今年已投入资金1000万元。")
+    brief = {**BRIEF, "facts": ["1000万元"], "length": _zi(reply)}
+    result = run_task("adapt", {**brief, "strategy": "one-call"}, _ctx(FakeBackend([reply])))
+    assert result.checks["facts"]["passed"] and "1000万元" in result.text
+
+
+def test_placeholder_leak_in_a_reply_is_removed() -> None:
+    reply = _draft_json(opening="今天，我们在aa市召开会议。这次会议很重要，是一次动员会。")
+    result = run_task("adapt", {**BRIEF, "length": _zi(reply), "strategy": "one-call"},
+                      _ctx(FakeBackend([reply])))
+    assert result.checks["placeholders"]["passed"]
+    assert result.checks["placeholders"]["removed"] == ["aa"]
+    assert "aa" not in result.text and "这次会议很重要" in result.text
+
+
+def test_dry_run_calls_no_model_and_shows_the_prompt() -> None:
+    backend = FakeBackend([])
+    result = run_task("adapt", {**BRIEF, "strategy": "plan-draft"},
+                      TaskContext(client=Client(backend), dry_run=True))
+    assert backend.requests == []
+    meta = result.metadata
+    assert meta["dry_run"] and meta["examples"] and len(meta["requests"]) == 4
+    first = meta["requests"][0]
+    assert first["messages"][0]["tokens"] == len(first["messages"][0]["content"])  # FakeBackend: 1/char
+    assert first["prompt_tokens"] > 0 and "target_zi" in first
+    assert "=== draft:opening" in result.text and "下面是县长在全县安全生产工作会议上的讲话的开头" in result.text
+    one = run_task("adapt", {**BRIEF, "strategy": "one-call", "examples": "seed-05"},
+                   TaskContext(client=Client(backend), dry_run=True))
+    assert one.metadata["examples"] == ["seed-05"] and "范文1：" in one.text and backend.requests == []
+
+
+def test_strategy_by_backend_and_override() -> None:
+    assert adapt_task.default_strategy("local") == "plan-draft"
+    assert adapt_task.default_strategy("openai") == "one-call"
+    with pytest.raises(InputError, match="unknown strategy"):
+        run_task("adapt", {**BRIEF, "strategy": "magic"}, _ctx(FakeBackend([])))
+
+
+def test_batch_route() -> None:
+    ctx = TaskContext(client=None)
+    call = adapt_task.batch_request(dict(BRIEF), ctx)
+    assert call.request.json_schema is not None and call.prompt.id == "adapt"
+    result = adapt_task.batch_finish(dict(BRIEF), _draft_json(), ctx)
+    assert result.output["sections"][1]["heading"] == "二、深入开展隐患排查整治"
+    assert "length" in result.checks and result.metadata["strategy"] == "one-call"
+    with pytest.raises(ValidationFailed):
+        adapt_task.batch_finish(dict(BRIEF), _draft_json(n_sections=3), ctx)
