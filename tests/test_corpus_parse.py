@@ -373,3 +373,17 @@ def test_other_genres_from_content(text, genre, occasion):
     structure = find_structure(text.split("\n"))
     labels = classify(text, salutation=structure.salutation)
     assert (labels.genre, labels.occasion) == (genre, occasion)
+
+
+@pytest.mark.parametrize("width", [24, 30, 38])
+def test_text_hard_wrapped_at_a_fixed_width_is_reflowed(seed_records, width):
+    """Text copied from a PDF: every paragraph cut into lines of `width` characters."""
+    restored = total = 0
+    for r in seed_records:
+        paras = r.paragraphs()
+        wrapped = "\n".join("\n".join(p[i: i + width] for i in range(0, len(p), width)) for p in paras)
+        out = repair_text(wrapped).paragraphs
+        total += len(paras)
+        restored += len(set(paras) & set(out))
+        assert all(p in out for p in paras if heading_level(p) and len(p) < width - 3), r.id
+    assert restored >= 0.9 * total, (restored, total)

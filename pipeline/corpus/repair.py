@@ -14,6 +14,8 @@ like `一、统一思想…`, `要用一个词总结初一的话，那就是“�
 Numbered headings, salutations, closings and greetings are never joined to anything.
 In pages that separate paragraphs by blank lines, a single newline inside a paragraph is a soft
 wrap (wiki links, bold lead sentences) and is joined unless a salutation or heading is involved.
+Text copied from a PDF is cut at a fixed width: when most lines fill the same width, a full line
+without a sentence end is joined to the next.
 """
 
 from __future__ import annotations
@@ -63,6 +65,14 @@ class _Line:
     text: str
     gap: int  # line breaks before it (1 = plain newline, 2 = one blank line, …)
     indented: bool  # began with 　　 or spaces: a typeset paragraph start
+    last: int = 0  # characters in its last physical line (after joins)
+
+    def __post_init__(self) -> None:
+        self.last = self.last or _width(self.text)
+
+    def absorb(self, other: _Line) -> None:
+        self.text = _glue(self.text, other.text)
+        self.last = other.last
 
 
 @dataclass
@@ -70,6 +80,7 @@ class _Layout:
     blank_mode: bool  # paragraphs are separated by blank lines; single newlines are wraps
     indent_mode: bool  # the page indents (some) paragraphs: an indented line starts one
     usual_gap: int  # the gap between ordinary paragraphs
+    wrap: int = 0  # text copied from a PDF or a terminal is cut at a fixed width; 0: it is not
 
 
 def _lines(text: str) -> tuple[list[_Line], _Layout]:
@@ -88,7 +99,27 @@ def _lines(text: str) -> tuple[list[_Line], _Layout]:
     blank_mode = blank >= 3 and blank >= 0.6 * len(gaps)
     usual = max(set(gaps), key=gaps.count) if gaps else 1
     indent_mode = sum(ln.indented for ln in out) >= 0.2 * len(out) if out else False
-    return out, _Layout(blank_mode, indent_mode, usual)
+    return out, _Layout(blank_mode, indent_mode, usual, _wrap_width(out))
+
+
+def _width(text: str) -> int:
+    return len(text)
+
+
+def _wrap_width(lines: list[_Line]) -> int:
+    """The fixed width a hard-wrapped text was cut at, or 0.
+
+    Hard-wrapped: many lines share the same (maximal) width, give or take a digit or two, and
+    hardly any line is longer."""
+    widths = [ln.last for ln in lines if ln.last >= 12]
+    if len(widths) < 6:
+        return 0
+    top = max(set(widths), key=lambda w: sum(1 for x in widths if w - 2 <= x <= w))
+    full = sum(1 for x in widths if top - 2 <= x <= top)
+    longer = sum(1 for x in widths if x > top + 1)
+    if full >= max(4, 0.35 * len(lines)) and longer <= 0.05 * len(lines):
+        return top
+    return 0
 
 
 def repair_text(text: str) -> Repaired:
@@ -99,16 +130,20 @@ def repair_text(text: str) -> Repaired:
     for line in lines:
         if merged and layout.blank_mode and line.gap == 1 and _soft_wrap(merged[-1].text, line.text):
             joins.append((merged[-1].text[-12:], line.text[:12]))
-            merged[-1].text = _glue(merged[-1].text, line.text)
+            merged[-1].absorb(line)
         else:
             merged.append(line)
     # Pass 2: breaks between paragraphs, on evidence.
     out: list[_Line] = []
     for line in merged:
         structural = line.gap > layout.usual_gap or (layout.indent_mode and line.indented)
-        if out and should_join(out[-1].text, line.text, new_block=structural):
+        full: bool | str = False
+        if out and layout.wrap:
+            slack = layout.wrap - out[-1].last
+            full = "exact" if slack <= 0 else slack <= 3  # digits make a full line a little shorter
+        if out and should_join(out[-1].text, line.text, new_block=structural, full_line=full):
             joins.append((out[-1].text[-12:], line.text[:12]))
-            out[-1].text = _glue(out[-1].text, line.text)
+            out[-1].absorb(line)
         else:
             out.append(line)
     return Repaired(paragraphs=[ln.text for ln in out], joins=joins)
@@ -143,17 +178,26 @@ def _finished(p: str) -> bool:
     return len(core) < len(p) and bool(core) and core[-1] in _TERMINAL
 
 
-def should_join(prev: str, nxt: str, *, new_block: bool = False) -> bool:
+def should_join(prev: str, nxt: str, *, new_block: bool = False, full_line: bool | str = False) -> bool:
     """True when `nxt` continues the sentence `prev` left unfinished (see module docstring).
 
     `new_block`: the page marks `nxt` as a new paragraph (indent, wider gap than usual); then
-    only punctuation can prove a continuation.
+    only punctuation can prove a continuation. `full_line`: `prev` ends in a line filled to the
+    width the text was hard-wrapped at ("exact": to the last character), so the cut is the
+    wrapper's, not the writer's.
     """
     prev, nxt = prev.strip(), nxt.strip()
     if not prev or not nxt or _protected(prev) or _protected(nxt):
         return False
     if heading_level(nxt) is not None or _ENUMERATION.match(nxt):
         return False
+    if full_line and not new_block:
+        # A line filled to the wrap width was cut by the wrapper. After a full stop, or for a
+        # numbered heading, only when filled to the last character: a paragraph or heading
+        # rarely ends exactly at the margin, a sentence inside a paragraph often does.
+        heading = heading_level(prev) is not None and count_zi(prev) <= _BODY_MIN_ZI
+        if full_line == "exact" or not (_finished(prev) or heading):
+            return True
     if _finished(prev):
         return False
     if prev[-1] in _CONTINUES or nxt[0] in _CANNOT_OPEN:
