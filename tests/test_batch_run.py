@@ -168,20 +168,23 @@ def _check_file(out: Path) -> list[dict]:
     return [json.loads(line) for line in blob.splitlines()]  # every line is whole JSON
 
 
-def test_kill_9_mid_run_then_rerun_every_id_exactly_once(tmp_path):
+@pytest.mark.parametrize("processes", ["1", "2"])
+def test_kill_9_mid_run_then_rerun_every_id_exactly_once(tmp_path, processes):
     n = 30
     jobs = _jobs_file(tmp_path / "jobs.jsonl", n)
     out = tmp_path / "out.jsonl"
     with OpenAIServer(latency=0.1, responder=lambda body: GOOD) as server:
-        proc = _cli(jobs, out, server, "-j", "4")
+        proc = _cli(jobs, out, server, "-j", "4", "--processes", processes)
         _lines_when(out, 8, proc)
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(timeout=10)
         proc.stdout.close()
         proc.stderr.close()
+        time.sleep(0.5)  # worker processes die with their parent: nothing more arrives
         first = _check_file(out)
+        assert len(server.chat_requests) <= len(first) + 4
         assert 8 <= len(first) < n
-        again = _cli(jobs, out, server, "-j", "4")
+        again = _cli(jobs, out, server, "-j", "4", "--processes", processes)
         _, err = again.communicate(timeout=60)
     assert again.returncode == 0, err
     assert f"{len(first)} done earlier" in err
@@ -196,7 +199,7 @@ def test_ctrl_c_finishes_in_flight_jobs_then_rerun_completes(tmp_path):
     jobs = _jobs_file(tmp_path / "jobs.jsonl", n)
     out = tmp_path / "out.jsonl"
     with OpenAIServer(latency=0.25, responder=lambda body: GOOD) as server:
-        proc = _cli(jobs, out, server, "-j", "4")
+        proc = _cli(jobs, out, server, "-j", "4", "--processes", "2")  # forwarded to both workers
         at_signal = _lines_when(out, 4, proc)
         os.kill(proc.pid, signal.SIGINT)
         _, err = proc.communicate(timeout=30)
@@ -208,7 +211,7 @@ def test_ctrl_c_finishes_in_flight_jobs_then_rerun_completes(tmp_path):
         # signal was on its way).
         assert len(first) == len(server.chat_requests)
         assert at_signal <= len(first) <= at_signal + 8 < n
-        again = _cli(jobs, out, server, "-j", "8")
+        again = _cli(jobs, out, server, "-j", "8", "--processes", "1")
         _, err = again.communicate(timeout=60)
     assert again.returncode == 0, err
     records = _check_file(out)
@@ -219,7 +222,7 @@ def test_second_ctrl_c_abandons_in_flight_jobs_at_once(tmp_path):
     jobs = _jobs_file(tmp_path / "jobs.jsonl", 12)
     out = tmp_path / "out.jsonl"
     with OpenAIServer(latency=5.0, responder=lambda body: GOOD) as server:
-        proc = _cli(jobs, out, server, "-j", "4")
+        proc = _cli(jobs, out, server, "-j", "4", "--processes", "1")
         deadline = time.monotonic() + 30
         while len(server.chat_requests) < 4 and time.monotonic() < deadline:
             time.sleep(0.02)
