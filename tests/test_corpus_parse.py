@@ -263,6 +263,9 @@ def test_salutation_variants():
     assert not is_salutation("我们的目标是：") and not is_salutation("你们好！")
     assert is_salutation("各位学员们：") and is_salutation("村民们！")
     assert find_structure(["各位代表，现在，我代表国务院，作政府工作报告。"]).salutation == "各位代表"
+    for closing in ("谢谢大家！", "谢谢！", "谢谢大家。", "再次感谢大家！", "谢谢各位!", "感谢大家的聆听！"):
+        assert find_structure(["同志们：", "要抓好落实。", closing]).closing == closing
+    assert find_structure(["同志们：", "谢谢大家的支持，我们一定努力。"]).closing is None
 
 
 def test_report_title_byline_and_speaker_come_off_the_text():
