@@ -1,7 +1,7 @@
 """JOBS.jsonl: one job per line, options under the CLI names of its task.
 
     {"id": "j001", "task": "summarize", "text": "……", "method": "llm", "length": "short"}
-    {"task": "restyle", "file": "speeches/05.txt", "style": "新闻通稿"}
+    {"task": "restyle", "file": "speeches/05.txt", "style": "news"}
     {"id": "a7", "task": "adapt", "occasion": "全县安全生产工作会议", "points": ["压实安全生产责任"]}
 
 A line that cannot become a job (bad JSON, unknown task, no input) is still a Job, with `error`

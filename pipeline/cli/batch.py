@@ -29,7 +29,7 @@ batch_app = typer.Typer(
         "Run many jobs in one resumable run, or send them through the OpenAI Batch format.\n\n"
         "JOBS.jsonl has one job per line, with the task's options under their CLI names:\n\n"
         '  {"id": "j001", "task": "summarize", "text": "……", "method": "llm", "length": "short"}\n\n'
-        '  {"id": "j002", "task": "restyle", "file": "speeches/05.txt", "style": "新闻通稿"}\n\n'
+        '  {"id": "j002", "task": "restyle", "file": "speeches/05.txt", "style": "news"}\n\n'
         '  {"id": "j003", "task": "adapt", "occasion": "全县安全生产工作会议", "points": ["压实安全生产责任"]}\n\n'
         "Relative paths are relative to JOBS.jsonl; a missing id defaults to a hash of the line. "
         "OUT.jsonl gets one line per job: id, task, status (ok, invalid, error), result, errors, "
@@ -156,6 +156,8 @@ def run_cmd(
         sys.exit(130)
     if summary.stopped_by:
         raise SpeechsmithError(f"batch stopped: {summary.stopped_by}; rerun to continue")
+    if summary.not_run:
+        raise SpeechsmithError(f"batch: {summary.not_run} job(s) did not run (a worker failed); rerun to continue")
     if strict and (c["invalid"] or c["error"]):
         sys.exit(1)
 
