@@ -4,6 +4,7 @@ labels → dedup → store. Each file succeeds or fails on its own; one bad file
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,7 +16,7 @@ from pipeline.corpus.models import LABEL_FIELDS, SpeechRecord
 from pipeline.corpus.placeholders import placeholder_tokens
 from pipeline.corpus.repair import repair_text
 from pipeline.corpus.split import split_collection
-from pipeline.corpus.store import get_record, load_corpus, save_record
+from pipeline.corpus.store import load_corpus, save_record
 from pipeline.corpus.structure import count_zi, find_structure, split_front
 from pipeline.errors import InputError, SpeechsmithError
 from pipeline.hanzi import count_han
@@ -141,6 +142,11 @@ class Ingester:
             parsed = parse_document(text, name if name != "-" else "stdin.txt")
         except SpeechsmithError as exc:
             return [Outcome(name, "failed", str(exc))]
+        except Exception as exc:  # a parser bug must not cost the other files of the call
+            if os.environ.get("SPEECHSMITH_DEBUG"):
+                raise
+            return [Outcome(name, "failed", f"{name}: could not be parsed (internal error: "
+                                            f"{type(exc).__name__}: {exc}; run with --debug)")]
         if not parsed:
             return [Outcome(name, "failed", f"{name}: no speech found (nothing left after cleaning)")]
         prefix = id_prefix or slug(Path(name).stem if name != "-" else "stdin")
@@ -166,7 +172,7 @@ class Ingester:
                        dropped=parsed.dropped, joins=parsed.joins)
 
     def _update(self, speech_id: str, parsed: Parsed) -> Outcome:
-        old = get_record(self.corpus, speech_id)
+        old = self.records[speech_id]  # as loaded (or added earlier in this run)
         auto_old = auto_labels(old)
         fresh = parsed.record.model_copy(update={"id": speech_id})
         kept = {}
