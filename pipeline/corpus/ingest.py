@@ -182,6 +182,9 @@ class Ingester:
                 kept[name] = getattr(old, name)
         if old.date and not fresh.date:
             kept["date"] = old.date
+        if old.source:
+            kept_source = old.source  # where the speech first came from stays its provenance
+            fresh = fresh.model_copy(update={"source": kept_source})
         fresh = fresh.model_copy(update=kept)
         where = fresh.source or ""
         if fresh.with_counts() == old.with_counts():
