@@ -100,7 +100,9 @@ def parse_document(text: str, source_name: str) -> list[Parsed]:
             headings=structure.headings,
             text=body,
         )
-        dropped = list(cleaned.dropped) if not out else []
+        # Page matter before the first collection heading is not a speech; show it in -v.
+        page_matter = [split.preamble.strip()] if split.preamble.strip() else []
+        dropped = list(cleaned.dropped) + page_matter if not out else []
         out.append(Parsed(record, section.label, section.index, dropped + front.lines, repaired.joins))
     return out
 
