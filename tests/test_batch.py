@@ -148,7 +148,7 @@ def test_token_bucket_paces_to_the_rate():
     for _ in range(25):
         bucket.take(1)
     elapsed = time.monotonic() - start
-    assert 1.2 < elapsed < 2.5  # 10 from the burst, 15 more at 10/s
+    assert 1.2 < elapsed < 4.0  # 10 from the burst, 15 more at 10/s (slack for a busy machine)
 
 
 def test_token_bucket_lets_an_oversized_take_through_into_debt():
