@@ -186,6 +186,16 @@ def test_markdown_speech_and_a_corpus_file_as_input(seeded, tmp_path):
     assert again.outcomes[0].status == "duplicate" and again.outcomes[0].id == "seed-03"
 
 
+def test_ids_from_file_names():
+    from pipeline.corpus.ingest import slug
+
+    assert slug("000_4c88201f79132202") == "speech"
+    assert slug("2024年政府工作报告") == "speech-2024"
+    assert slug("anquan_shengchan_jianghua") == "anquan-shengchan-jianghua"
+    assert slug("讲话") == "speech"
+    assert slug("Mayor Speech 2019") == "mayor-speech-2019"
+
+
 def test_record_model_rejects_extra_fields_and_bad_ids():
     with pytest.raises(ValueError):
         SpeechRecord(id="Bad Id", title="t", genre="g", text="x")

@@ -116,7 +116,15 @@ def auto_labels(record: SpeechRecord) -> dict[str, str | None]:
 
 
 def slug(stem: str) -> str:
-    s = re.sub(r"[^a-z0-9]+", "-", stem.lower()).strip("-")[:40].strip("-")
+    """An id stem from a file name: 'anquan_jianghua' -> 'anquan-jianghua', '2024年政府工作报告'
+    -> 'speech-2024'. Hashes and serial numbers ('000_4c88201f79132202') say nothing: 'speech'."""
+    tokens = [t for t in re.split(r"[^a-z0-9]+", stem.lower()) if t]
+    tokens = [
+        t for t in tokens
+        if not (len(t) >= 8 and re.fullmatch(r"[0-9a-f]+", t) and re.search(r"\d", t))
+        and not (t.isdigit() and len(t) != 4)
+    ]
+    s = "-".join(tokens)[:40].strip("-")
     if len(s) < 3 or s.isdigit():
         s = f"speech-{s}" if s else "speech"
     return s
