@@ -17,7 +17,8 @@ _HAN_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
 def count_zi(text: str) -> int:
     """字数 as office software counts it: every character that is not white space."""
-    return sum(1 for ch in text if not ch.isspace())
+    # str.split() splits on exactly the characters str.isspace() accepts, at C speed.
+    return len("".join(text.split()))
 
 
 def count_han(text: str) -> int:

@@ -75,7 +75,7 @@ def test_a_sentence_mentioning_an_article_is_not_a_cut():
 
 
 def test_fast_zi_count_equals_hanzi_count_zi():
-    from pipeline.corpus.structure import count_zi
+    from pipeline.hanzi import count_zi
     from pipeline.hanzi import count_zi as reference
 
     for path in (SEED, *sorted(REPORTS.glob("*.txt"))):

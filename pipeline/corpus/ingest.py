@@ -17,9 +17,9 @@ from pipeline.corpus.placeholders import placeholder_tokens
 from pipeline.corpus.repair import repair_text
 from pipeline.corpus.split import split_collection
 from pipeline.corpus.store import load_corpus, save_record
-from pipeline.corpus.structure import count_zi, find_structure, split_front
+from pipeline.corpus.structure import find_structure, split_front
 from pipeline.errors import InputError, SpeechsmithError
-from pipeline.hanzi import count_han
+from pipeline.hanzi import count_han, count_zi
 from pipeline.textio import read_document
 
 _MIN_ZI = 30  # shorter than this is not a speech (a stray heading, a footer line)

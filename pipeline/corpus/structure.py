@@ -45,12 +45,6 @@ _SPEAKER_LINE = re.compile(
 )
 
 
-def count_zi(text: str) -> int:
-    """Same count as pipeline.hanzi.count_zi (non-space characters), in C speed: repair and
-    structure call it for every paragraph boundary of 20,000-字 reports."""
-    return len("".join(text.split()))
-
-
 @dataclass
 class Front:
     """Title and byline lines found above the salutation (taken out of the speech text)."""
