@@ -143,6 +143,28 @@ def test_concurrency_backs_off_on_429_and_recovers(tmp_path):
     assert limited < n * 2
 
 
+def test_requests_and_tokens_per_minute_limits_pace_the_calls(tmp_path):
+    with OpenAIServer(responder=lambda body: GOOD) as server:
+        pacer = Pacer(8, rpm=300)  # 5 requests per second, bursts of 5
+        with ResultWriter(tmp_path / "out.jsonl") as writer:
+            summary = run_batch(read_jobs(_jobs_file(tmp_path / "jobs.jsonl", 12)), writer,
+                                TaskContext(client=_client(server)), concurrency=8, pacer=pacer)
+        times = sorted(r.time for r in server.chat_requests)
+        assert summary.counts["ok"] == 12
+        assert summary.seconds >= 1.35  # 5 at once, then 7 more at 5 per second
+        assert times[-1] - times[0] >= 0.9
+        # Tokens: each call is estimated at prompt + max_tokens (700 for --length short); with
+        # 60,000 per minute (1,000 per second) the 4 calls need about 3 seconds, not 0.
+        server.reset()
+        server.responder = lambda body: GOOD
+        pacer = Pacer(8, tpm=60_000)
+        with ResultWriter(tmp_path / "out2.jsonl") as writer:
+            summary = run_batch(read_jobs(_jobs_file(tmp_path / "jobs2.jsonl", 4)), writer,
+                                TaskContext(client=_client(server)), concurrency=8, pacer=pacer)
+    assert summary.counts["ok"] == 4
+    assert summary.seconds >= 2.0
+
+
 def _cli(jobs: Path, out: Path, server: OpenAIServer, *extra: str) -> subprocess.Popen:
     env = dict(os.environ, OPENAI_API_KEY="sk-test-batch", PYTHONPATH=str(ROOT))
     cmd = [sys.executable, "-m", "pipeline", "batch", "run", str(jobs), "-o", str(out), "--backend", "openai",
