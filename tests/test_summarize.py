@@ -295,3 +295,12 @@ def test_quotes_with_inner_punctuation_are_verbatim() -> None:
     summary, checks = task.verify(s, doc, LENGTHS["short"])
     assert summary.gist.startswith("坚持“抓住机遇") and len(summary.key_points) == 1
     assert checks["verbatim"]["dropped"][0]["not_in_source"] == ["“抓住机遇深化改革”"]
+
+
+def test_verify_replaces_garbage_a_small_model_produces() -> None:
+    # What Gemma 3 270M returned for --method llm: a schema-valid object with a bare number.
+    fallback = _summary()
+    bad = Summary.model_validate({"gist": "10", "gist_source": [5], "key_points": [{"text": "12", "source": [1]}]})
+    summary, checks = task.verify(bad, segment(SOURCE), LENGTHS["short"], fallback=fallback)
+    assert summary.gist == fallback.gist and summary.key_points == []
+    assert {d["item"] for d in checks["verbatim"]["dropped"]} == {"gist", "key_point"}

@@ -45,6 +45,7 @@ MAX_REDUCE_DEPTH = 3
 _OUTPUT_TOKENS = {"short": 700, "medium": 1100, "long": 1600}
 _CONDENSE_TOKENS = 64
 _SHORT_SENTENCES = 4
+_MIN_HAN = 4  # fewer 汉字 than this is not a point, whatever the schema let through
 _CHECK_KINDS = ("number", "percent", "date", "quote", "title")
 
 
@@ -447,14 +448,19 @@ def verify(
 
     gist, gist_source = summary.gist, summary.gist_source
     missing = unverified(gist, norm_source)
-    if missing and fallback is not None:
-        dropped.append({"item": "gist", "text": gist, "not_in_source": missing, "replaced_by": "extractive gist"})
+    if (missing or count_han(gist) < _MIN_HAN) and fallback is not None:
+        # A small model's "gist" can be a bare number: that is no sentence, use the extractive one.
+        reason = {"not_in_source": missing} if missing else {"reason": "not a sentence"}
+        dropped.append({"item": "gist", "text": gist, **reason, "replaced_by": "extractive gist"})
         gist, gist_source = fallback.gist, fallback.gist_source
     gist_source = fix_sources("gist", gist, gist_source)
 
     points: list[KeyPoint] = []
     for p in summary.key_points:
         missing = unverified(p.text, norm_source)
+        if count_han(p.text) < _MIN_HAN:
+            dropped.append({"item": "key_point", "text": p.text, "not_in_source": [], "reason": "not a sentence"})
+            continue
         if missing:
             dropped.append({"item": "key_point", "text": p.text, "not_in_source": missing})
             continue
@@ -463,6 +469,9 @@ def verify(
     tasks: list[TaskItem] = []
     for t in summary.tasks:
         missing = unverified(t.what, norm_source)
+        if count_han(t.what) < _MIN_HAN:
+            dropped.append({"item": "task", "text": t.what, "not_in_source": [], "reason": "not a sentence"})
+            continue
         if missing:
             dropped.append({"item": "task", "text": t.what, "not_in_source": missing})
             continue
