@@ -25,6 +25,11 @@ _STRONG_CUE = re.compile(
     r"(?<![主重需纲摘概首只想不将])要(?![求素点害闻务件领])|必须|务必|确保|坚决|应当|一定要|严禁|不得"
 )
 _MODAL = re.compile(r"(?<![主重需纲摘概首只想不将])要(?![求素点害闻务件领])|必须|务必|应当")
+# Text that talks to a model, not to an audience (prompt injection): never a summary sentence.
+_INJECTION = re.compile(
+    r"忽略(?:以上|上述|之前|前面)|系统提示|提示词|你现在是|扮演|已被攻破|ignore (?:all |the )?(?:previous|above)|system prompt",
+    re.I,
+)
 _BOILERPLATE = re.compile(r"请予审议|向大会报告|提出意见|谢谢大家|请批评指正")
 _TASK_VERB = re.compile(
     r"^(?:要|必须|务必|确保|坚决|加快|推进|推动|着力|坚持|强化|深化|落实|完善|健全|扩大|加强|实施|"
@@ -169,6 +174,8 @@ def _prior(doc: Document, s: Sentence, i: int, n: int) -> float:
     text = s.text
     han = count_han(text)
     p = 1.0
+    if _INJECTION.search(text):
+        return 0.0
     if _SALUTATION.match(text) or _BOILERPLATE.search(text):
         return 0.05
     if s.heading_level:
@@ -280,7 +287,7 @@ def who_and_what(text: str) -> tuple[str | None, str]:
 
 def is_task(doc: Document, s: Sentence) -> bool:
     body = _clean(s.text)
-    if count_han(body) < 6 or _SALUTATION.match(body):
+    if count_han(body) < 6 or _SALUTATION.match(body) or _INJECTION.search(body):
         return False
     strong = bool(_STRONG_CUE.search(body))
     if _RETRO_SENTENCE.search(body):
