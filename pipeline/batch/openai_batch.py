@@ -206,11 +206,13 @@ def parse_reply(data: dict[str, Any]) -> Reply:
 
 
 def _error_text(error: Any) -> str:
+    from pipeline.redact import redact  # a provider may echo the key in an error body
+
     if isinstance(error, dict):
         code = error.get("code") or error.get("type") or ""
         message = error.get("message") or json.dumps(error, ensure_ascii=False)[:300]
-        return f"{code}: {message}" if code else str(message)
-    return str(error)[:300]
+        return redact(f"{code}: {message}" if code else str(message))
+    return redact(str(error)[:300])
 
 
 @dataclass

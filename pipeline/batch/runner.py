@@ -180,10 +180,12 @@ def _is_run_cap(exc: BudgetExceeded) -> bool:
 
 
 def _redact(message: str, secrets: tuple[str, ...]) -> str:
+    from pipeline.redact import redact
+
     for secret in secrets:
         if secret and len(secret) >= 4:
             message = message.replace(secret, "***")
-    return message
+    return redact(message)
 
 
 def run_batch(
