@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import pytest
@@ -91,3 +92,25 @@ def test_bad_model_files_are_input_errors(tmp_path: Path) -> None:
     junk.write_bytes(b"not a gguf at all" * 10)
     with pytest.raises(InputError, match="cannot load model"):
         _ = LocalBackend(junk).llm
+
+
+def test_fast_grammar_sampler_matches_llama_cpp_greedy(local_backend: LocalBackend) -> None:
+    import json
+
+    import llama_cpp
+
+    llm = local_backend.llm
+    grammar = llama_cpp.LlamaGrammar.from_json_schema(json.dumps(Outline.model_json_schema()), verbose=False)
+    prompt = EXAMPLE + "\n\n标题和要点（JSON）："
+
+    def run() -> str:
+        llm.reset()
+        return llm.create_completion(prompt, max_tokens=16, temperature=0.0, grammar=grammar)["choices"][0]["text"]
+
+    ours = run()
+    llm._init_sampler = functools.partial(llama_cpp.Llama._init_sampler, llm)  # llama-cpp's own chain
+    try:
+        reference = run()
+    finally:
+        del llm._init_sampler
+    assert ours == reference and ours.startswith("{")

@@ -8,7 +8,9 @@ system and user (and any earlier assistant) messages joined by blank lines, then
 continuation only, without the prefill.
 
 JSON-schema requests are grammar-constrained (llama.cpp GBNF from the schema): the reply always
-parses, though its content is only as good as the prompt. With a schema, the prefill stays part
+parses, though its content is only as good as the prompt. The grammar is checked on the sampled
+token first and on the whole vocabulary only when that token is rejected (llama_sampling.py):
+half the CPU per token of llama-cpp-python's default on Gemma's 262k-token vocabulary. With a schema, the prefill stays part
 of the prompt and the grammar applies to what follows it, so do not prefill the JSON itself.
 
 One model load per process: loaded models are shared by (path, n_ctx, threads). llama.cpp keeps
@@ -16,7 +18,9 @@ the KV cache of the previous prompt and evaluates only the part after the longes
 so consecutive calls that share a long prefix (section-by-section drafting on the same examples)
 read the prefix once. Gemma 3 uses sliding-window attention; the SWA cache is kept full-size
 (`swa_full`) because otherwise llama.cpp cannot truncate the cache back to a shared prefix and
-re-reads the whole prompt.
+re-reads the whole prompt. llama-cpp-python's LlamaRAMCache (which would also restore prefixes
+after an unrelated call) is not used: saving the state took ~0.5 s per call here, more than
+re-reading a typical prefix costs.
 """
 
 from __future__ import annotations
@@ -94,10 +98,10 @@ def load_model(path: Path, n_ctx: int, n_threads: int) -> _Loaded:
         if loaded is not None:
             return loaded
         _silence_llama_logs()
-        from llama_cpp import Llama
+        from pipeline.backends.llama_sampling import GrammarFirstTryLlama
 
         try:
-            llm = Llama(
+            llm = GrammarFirstTryLlama(
                 model_path=str(path), n_ctx=n_ctx, n_threads=n_threads, n_threads_batch=n_threads,
                 n_batch=512, swa_full=True, seed=0, verbose=False,
             )
