@@ -314,3 +314,33 @@ def test_an_injected_instruction_is_never_a_summary_sentence() -> None:
         out = run_task("summarize", {"text": "\n".join(lines), "length": length, "method": "extractive"},
                        TaskContext()).output
         assert "攻破" not in json.dumps(out, ensure_ascii=False)
+
+
+def test_hybrid_keeps_only_rewrites_that_pass_the_judge() -> None:
+    text = _report()
+
+    def reply(req) -> str:
+        sentence = req.messages[-1].content.rsplit("原句：", 1)[1].split("\n")[0]
+        if "高质量发展" in sentence:
+            return "，".join(sentence.split("，")[:2]) + "99%。\n原句：下一个"  # invented figure: rejected
+        return sentence.split("，")[0] + "。\n原句："  # first clause: a plausible shortening
+
+    backend = FakeBackend(reply)
+    result = run_task("summarize", {"text": text, "length": "short", "method": "hybrid"},
+                      TaskContext(client=Client(backend)))
+    extractive_out = run_task("summarize", {"text": text, "length": "short", "method": "extractive"},
+                              TaskContext()).output
+    calls = result.metadata["hybrid"]["calls"]
+    assert len(backend.requests) == len(calls) == 1 + len(extractive_out["key_points"])
+    assert all(r.max_tokens <= 64 and r.stop == ("\n",) for r in backend.requests)
+    assert result.metadata["prompts"][0]["id"] == "summarize/condense"
+    verdicts = {c["step"]: c["verdict"] for c in calls}
+    out = result.output
+    for c, p, e in zip(calls[1:], out["key_points"], extractive_out["key_points"], strict=True):
+        if c["kept"]:
+            assert p["text"] == c["reply"].rstrip("。") + "。" and len(p["text"]) <= len(e["text"])
+        else:
+            assert p["text"] == e["text"]
+    assert any(v.startswith("figure or quote not in the source") for v in verdicts.values())
+    assert out["tasks"] == extractive_out["tasks"] and out["figures"] == extractive_out["figures"]
+    assert "99%" not in json.dumps(out, ensure_ascii=False)
