@@ -59,7 +59,13 @@ def open_client(
 
 
 def report_usage(client: Client, *, force: bool = False) -> None:
-    """With --verbose: one line of usage totals on stderr (stdout stays the result)."""
+    """With --verbose: one line of usage totals on stderr (stdout stays the result).
+
+    Also writes the totals into the run log's row for this run (call it once, at the end).
+    """
+    finish = getattr(client, "finish", None)
+    if finish is not None:
+        finish()
     if not (force or getattr(client, "verbose", False)):
         return
     u = client.usage
