@@ -6,11 +6,11 @@ task, Client, openai backend (SDK + retries) and the batch runner.
 
 from __future__ import annotations
 
-import itertools
 import json
 import os
-import random
+import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -64,10 +64,14 @@ def _prompt(body: dict) -> str:
 
 
 def test_twenty_percent_faults_every_job_recorded_once(tmp_path):
-    rng = random.Random(7)
+    # About a fifth of all requests fail (500, 429 with Retry-After, dropped connection), on a
+    # fixed schedule per job so that no job can run out of retries by bad luck: one fault for
+    # every 5th job, two in a row for every 20th. Two jobs always get 500 (recorded as errors
+    # after their retries), one always gets prose instead of JSON (recorded as invalid).
     lock = threading.Lock()
-    kinds = itertools.cycle(["500", "429", "drop"])
+    attempts: dict[int, int] = {}
     injected: dict[str, int] = {"500": 0, "429": 0, "drop": 0}
+    kinds = ("500", "429", "drop")
 
     def responder(body: dict) -> str | Reply:
         prompt = _prompt(body)
@@ -75,8 +79,11 @@ def test_twenty_percent_faults_every_job_recorded_once(tmp_path):
             return Reply.error(500, "upstream exploded")
         if "INVALID-OUTPUT" in prompt:
             return "这不是JSON，是一段闲聊。"
+        job = int(re.search(r"第(\d+)场", prompt).group(1))
         with lock:
-            kind = next(kinds) if rng.random() < 0.2 else None
+            attempt = attempts[job] = attempts.get(job, 0) + 1
+            faults = 2 if job % 20 == 3 else 1 if job % 5 == 0 else 0
+            kind = kinds[sum(injected.values()) % 3] if attempt <= faults else None
             if kind:
                 injected[kind] += 1
         if kind == "500":
@@ -111,9 +118,11 @@ def test_twenty_percent_faults_every_job_recorded_once(tmp_path):
     ok = [r for r in records if r["status"] == "ok"]
     assert all(r["result"]["output"]["gist"] == "会议部署了全县安全生产工作。" for r in ok)
     assert all(r["usage"]["prompt_tokens"] > 0 and r["usage"]["calls"] >= 1 for r in ok)
-    # The faults really happened and were retried, not skipped.
-    assert min(injected.values()) >= 2 and sum(r["usage"]["retries"] for r in ok) >= sum(injected.values()) - 6
-    assert requests >= n + sum(injected.values())
+    # The faults really happened (a fifth of all requests) and were retried, not skipped.
+    assert min(injected.values()) >= 5
+    assert sum(r["usage"]["retries"] for r in ok) == sum(injected.values())
+    assert 0.17 <= sum(injected.values()) / requests <= 0.23
+    assert requests == 57 + sum(injected.values()) + 2 * 5 + 2  # + the always-failing and the re-ask
     assert pacer.limit.rate_limited >= injected["429"]
     assert "sk-test-batch" not in (tmp_path / "out.jsonl").read_text(encoding="utf-8")
 
@@ -163,6 +172,37 @@ def test_requests_and_tokens_per_minute_limits_pace_the_calls(tmp_path):
                                 TaskContext(client=_client(server)), concurrency=8, pacer=pacer)
     assert summary.counts["ok"] == 4
     assert summary.seconds >= 2.0
+
+
+def test_dead_endpoint_or_rejected_key_stops_the_batch_and_records_nothing(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from pipeline.cli import app
+    from pipeline.errors import SpeechsmithError
+
+    monkeypatch.setenv("SPEECHSMITH_MAX_RETRIES", "0")
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-batch")
+    jobs = _jobs_file(tmp_path / "jobs.jsonl", 10)
+    out = tmp_path / "out.jsonl"
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{probe.getsockname()[1]}/v1"
+
+    def run(url: str) -> str:
+        args = ["batch", "run", str(jobs), "-o", str(out), "--backend", "openai", "--base-url", url,
+                "-m", "test-model", "-j", "2", "--processes", "1", "--no-progress"]
+        with pytest.raises(SpeechsmithError) as caught:
+            CliRunner().invoke(app, args, catch_exceptions=False)
+        return str(caught.value)
+
+    message = run(dead)
+    assert message.startswith("batch stopped: cannot reach") and "rerun to continue" in message
+    assert out.read_bytes() == b""  # 10 "connection refused" lines would need --retry-failed
+    with OpenAIServer(api_key="sk-the-right-one", responder=lambda body: GOOD) as server:
+        message = run(server.url)
+        assert "rejected the API key (401)" in message
+        assert len(server.chat_requests) <= 2  # stopped at once, not after all 10 jobs
+    assert out.read_bytes() == b"" and "sk-test-batch" not in message
 
 
 def _cli(jobs: Path, out: Path, server: OpenAIServer, *extra: str) -> subprocess.Popen:

@@ -25,12 +25,25 @@ from pipeline.batch.jobs import Job
 from pipeline.batch.limits import Pacer
 from pipeline.batch.progress import Progress
 from pipeline.batch.results import ResultWriter, make_record
-from pipeline.errors import BudgetExceeded, SpeechsmithError, ValidationFailed
+from pipeline.errors import BackendError, BudgetExceeded, SpeechsmithError, ValidationFailed
 from pipeline.tasks import TaskContext, TaskResult, run_task
+
+# After this many jobs in a row could not reach the endpoint at all, the batch stops: recording
+# thousands of "connection refused" errors would only make every job need --retry-failed.
+UNREACHABLE_STOP = 3
 
 
 class _Stopped(BaseException):
     """Raised inside a worker when the batch stops; BaseException so that no task swallows it."""
+
+
+class StopBatch(Exception):
+    """The whole batch must stop (a run cap, a rejected key, an unknown model); the job that
+    met it is not recorded, so a rerun does it."""
+
+
+class Unreachable(Exception):
+    """The endpoint could not be reached for this job; it is not recorded (a rerun does it)."""
 
 
 @dataclass
@@ -129,10 +142,10 @@ class BatchSummary:
     total: int = 0
     skipped: int = 0  # already in OUT.jsonl from an earlier run
     counts: dict[str, int] = field(default_factory=lambda: {"ok": 0, "invalid": 0, "error": 0})
-    not_run: int = 0  # left for a rerun (interrupted or stopped by a budget)
+    not_run: int = 0  # left for a rerun (interrupted, stopped, endpoint unreachable)
     abandoned: int = 0  # in flight when the second interrupt came
     interrupted: bool = False
-    stopped_by: str = ""  # the budget message that stopped the run, if any
+    stopped_by: str = ""  # why the run stopped early (cap, rejected key, endpoint down), if it did
     seconds: float = 0.0
     tokens: int = 0
 
@@ -145,7 +158,10 @@ class BatchSummary:
 
 
 def run_job(job: Job, ctx: TaskContext, *, secrets: tuple[str, ...] = ()) -> dict[str, Any]:
-    """Run one job to its result record; every expected failure becomes a record, not a raise."""
+    """Run one job to its result record; every expected failure of the job becomes a record.
+
+    Raises StopBatch (run cap, rejected key, unknown model) and Unreachable (endpoint down):
+    those say nothing about the job, so it is left for a rerun rather than recorded."""
     if job.error:
         return make_record(job.id, job.task, "error", errors=[job.error], line=job.line)
     usage = _JobUsage()
@@ -158,7 +174,14 @@ def run_job(job: Job, ctx: TaskContext, *, secrets: tuple[str, ...] = ()) -> dic
         status, errors, raw, data = "invalid", list(exc.errors) or [str(exc)], exc.raw, None
     except BudgetExceeded as exc:
         if _is_run_cap(exc):
-            raise
+            raise StopBatch(str(exc)) from None
+        status, errors, raw, data = "error", [str(exc)], None, None
+    except BackendError as exc:
+        status_code = getattr(exc, "status", None)
+        if status_code in (401, 403, 404):
+            raise StopBatch(_redact(str(exc), secrets)) from None
+        if status_code is None and str(exc).startswith("cannot reach"):
+            raise Unreachable(_redact(str(exc), secrets)) from None
         status, errors, raw, data = "error", [str(exc)], None, None
     except SpeechsmithError as exc:
         status, errors, raw, data = "error", [str(exc)], None, None
@@ -236,15 +259,23 @@ def run_batch(
         worker.start()
     alive = len(workers)
     run_done = 0
+    unreachable = 0  # jobs in a row that could not reach the endpoint
     while alive:
         try:
             kind, value = finished.get(timeout=0.2)
             if kind == "record":
                 run_done += 1
+                unreachable = 0
                 _count(summary, value, progress, on_record)
             elif kind == "exit":
                 alive -= 1
-            elif kind == "budget" and not summary.stopped_by:
+            elif kind == "unreachable":
+                unreachable += 1
+                if unreachable >= UNREACHABLE_STOP and not summary.stopped_by:
+                    summary.stopped_by = value
+                    stop.set()
+                    _say(progress, f"stopping: {value}")
+            elif kind == "stop" and not summary.stopped_by:
                 summary.stopped_by = value
                 stop.set()
                 _say(progress, f"stopping: {value}")
@@ -291,9 +322,12 @@ def _worker(
                 record = run_job(job, job_ctx, secrets=secrets)
             except _Stopped:
                 return
-            except BudgetExceeded as exc:
-                finished.put(("budget", str(exc)))
+            except StopBatch as exc:
+                finished.put(("stop", str(exc)))
                 return
+            except Unreachable as exc:
+                finished.put(("unreachable", str(exc)))
+                continue
             if writer.write(record):
                 finished.put(("record", record))
     finally:

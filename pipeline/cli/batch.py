@@ -157,7 +157,10 @@ def run_cmd(
     if summary.stopped_by:
         raise SpeechsmithError(f"batch stopped: {summary.stopped_by}; rerun to continue")
     if summary.not_run:
-        raise SpeechsmithError(f"batch: {summary.not_run} job(s) did not run (a worker failed); rerun to continue")
+        raise SpeechsmithError(
+            f"batch: {summary.not_run} job(s) were not run (endpoint unreachable or a worker failed); "
+            "rerun to continue"
+        )
     if strict and (c["invalid"] or c["error"]):
         sys.exit(1)
 
