@@ -344,3 +344,18 @@ def test_hybrid_keeps_only_rewrites_that_pass_the_judge() -> None:
     assert any(v.startswith("figure or quote not in the source") for v in verdicts.values())
     assert out["tasks"] == extractive_out["tasks"] and out["figures"] == extractive_out["figures"]
     assert "99%" not in json.dumps(out, ensure_ascii=False)
+
+
+def test_map_reduce_steps_are_in_the_run_log(tmp_path: Path) -> None:
+    from pipeline.runlog import RunLog
+
+    log = RunLog(tmp_path / "runlog.sqlite3")
+    client = Client(FakeBackend(lambda req: GOOD, context_window=6000), command="summarize", runlog=log)
+    result = run_task("summarize", {"text": _report(), "length": "short", "method": "llm"},
+                      TaskContext(client=client))
+    run = log.run(log.runs(command="summarize")[0]["id"])
+    steps = [c["step"] for c in run["calls"]]
+    chunks = len(result.metadata["chunks"])
+    assert steps[:chunks] == [f"map {i}/{chunks}" for i in range(1, chunks + 1)]
+    assert steps[chunks:] and all(s.startswith("reduce ") for s in steps[chunks:])
+    assert {c["prompt_id"] for c in run["calls"]} == {"summarize/map", "summarize/reduce"}
