@@ -260,3 +260,30 @@ def test_kill_during_write_never_leaves_half_a_line(tmp_path):
     assert blob.endswith(b"\n")
     records = [json.loads(x) for x in blob.splitlines()]
     assert len(records) >= 5 and len({r["id"] for r in records}) == len(records)
+
+
+@pytest.mark.parametrize(
+    ("jobs_bytes", "out_is_dir", "message"),
+    [
+        (None, False, "jobs file not found"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00binary", False, "is binary, not a JSONL jobs file"),
+        ('{"task": "check", "text": "同志们：今天开会。"}\n'.encode(), True, "cannot write results to"),
+    ],
+)
+def test_cli_bad_input_is_one_line_and_exit_2(tmp_path, jobs_bytes, out_is_dir, message):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    jobs = tmp_path / "jobs.jsonl"
+    if jobs_bytes is not None:
+        jobs.write_bytes(jobs_bytes)
+    out = tmp_path / "out.jsonl"
+    if out_is_dir:
+        out.mkdir()
+    root = Path(__file__).resolve().parent.parent
+    done = subprocess.run([sys.executable, "-m", "pipeline", "batch", "run", str(jobs), "-o", str(out)],
+                          cwd=root, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("speechsmith: error: ") and message in lines[0]

@@ -91,12 +91,16 @@ class ResultWriter:
 
     def __init__(self, path: str | Path, *, replace: set[str] | None = None, retry_failed: bool = False) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise InputError(f"cannot write results to {self.path}: {exc.strerror}") from None
+        self._fd = fd
         self._lock = threading.Lock()  # guards appends and `done`
         self._sync_lock = threading.Lock()  # one fsync at a time; taken before _lock, never inside
         self._dirty = threading.Event()  # lines appended since the last fsync
         self._syncer: threading.Thread | None = None
-        self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         self.closed = False
         try:
             self._lock_file()
