@@ -287,3 +287,23 @@ def test_cli_bad_input_is_one_line_and_exit_2(tmp_path, jobs_bytes, out_is_dir, 
     assert done.returncode == 2
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("speechsmith: error: ") and message in lines[0]
+
+
+def test_progress_line_has_rate_eta_errors_and_tokens():
+    import io
+
+    from pipeline.batch.progress import Progress
+
+    stream = io.StringIO()
+    progress = Progress(10, already=2, stream=stream, log_every=0.0)
+    progress.start -= 2.0  # two seconds into the run
+    progress.add("ok", 1200)
+    progress.add("error")
+    progress.add("invalid", 30000)
+    progress.finish()
+    last = stream.getvalue().strip().splitlines()[-1]
+    assert "5/10" in last and "1.5 jobs/s" in last and "ETA 0:03" in last
+    assert "errors 2" in last and "tokens 31k" in last
+    quiet = io.StringIO()
+    Progress(3, stream=quiet, enabled=False).add("ok")
+    assert quiet.getvalue() == ""
