@@ -152,6 +152,9 @@ def _child(
     try:
         os.setpgrp()
         _die_with_parent()
+        # The parent speaks for everyone (progress, "interrupted", "stopping"): a child's own
+        # notices would repeat them once per process. Failures still reach it through the pipe.
+        sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - lives as long as the child
         signal.signal(signal.SIGINT, signal.default_int_handler)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         writer.after_fork()
