@@ -111,8 +111,8 @@ class Style(BaseModel):
             return round(self.minutes * SPEAKING_RATE)
         if self.ratio:
             target = round(source_zi * self.ratio)
-            if self.min_length:
-                target = max(target, self.min_length)
+            if self.min_length:  # a floor, but a ratio style never asks for more than the source
+                target = max(target, min(self.min_length, source_zi))
             if self.max_length:
                 target = min(target, self.max_length)
             return target

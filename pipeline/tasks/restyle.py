@@ -364,6 +364,8 @@ def _gate(run: _Run, source: str, out: str | None) -> tuple[str | None, str]:
         return None, "not-chinese"
     if n_out < 0.5 * n_src or n_out > 2.0 * n_src + 10:
         return None, "length"
+    if not re.search(r"[。！？!?；;…”’」）)]$", out) and re.search(r"[。！？!?；;…]$", source):
+        return None, "truncated"  # cut off at max_tokens: never half a sentence
     if _loops(out):
         return None, "repetition"
     if any(_support(out, ex.rewrite) > 0.5 for ex in run.style.examples):
@@ -414,7 +416,8 @@ def _rewrite(run: _Run, source: str, step: str) -> tuple[str, str]:
     if cap is not None and run.model_calls >= int(cap):
         return source, "source"  # the caller bounded the model calls (tests, quick runs)
     run.model_calls += 1
-    raw = _generate(run, source, "", count_zi(source) * 2, step)
+    # a rewrite longer than 1.4x its passage is not a rewrite; the cap bounds a runaway model
+    raw = _generate(run, source, "", round(count_zi(source) * 1.4) + 10, step)
     out, status = _gate(run, source, raw)
     if os.environ.get("SPEECHSMITH_RESTYLE_TRACE"):
         print(f"[{status}] {source[:60]!r}\n   -> {(raw or '')[:120]!r}", file=sys.stderr)
@@ -937,13 +940,16 @@ def run(inputs: dict[str, Any], ctx: TaskContext) -> TaskResult:
             raise InputError("the one-call strategy needs a model")
         call = batch_request(inputs, ctx)
         if ctx.dry_run:
-            return _dry_result(call)
+            return _dry_result(call, ctx, "one-call strategy: the whole result in one JSON reply")
         speech = ctx.client.structured(call.request, Speech, prompt=call.prompt, step="restyle")
         return _finish(inputs, speech, ctx, started, call.prompt)
     run_ = _prepare(inputs, ctx)
     if ctx.dry_run:
-        messages, ref = _render_section(run_, _first_passage(run_.source), "")
-        return _dry_result(OneCall(ChatRequest(messages=messages), Speech, ref))
+        passage = _first_passage(run_.source)
+        messages, ref = _render_section(run_, passage, "")
+        note = (f"sectioned strategy: one completion like this per passage (the first shown); style "
+                f"{run_.style.name}, target {run_.target or 'the source length'} 字")
+        return _dry_result(OneCall(ChatRequest(messages=messages), Speech, ref), ctx, note)
     doc = _build_kept(run_) if run_.style.keep_structure else _build_restructured(run_)
     _fit_length(run_, doc)
     return _result(run_, doc.to_speech(), "sectioned", started, None)
@@ -954,12 +960,16 @@ def _first_passage(speech: Speech) -> str:
     return next((p for p in parts if count_zi(p) >= 8), parts[0] if parts else speech.title)
 
 
-def _dry_result(call: OneCall) -> TaskResult:
-    messages = [{"role": m.role, "content": m.content} for m in call.request.messages]
-    text = "\n\n".join(f"[{m['role']}]\n{m['content']}" for m in messages)
+def _dry_result(call: OneCall, ctx: TaskContext, note: str = "") -> TaskResult:
+    count = ctx.client.count_tokens if ctx.client is not None else (lambda s: 0)
+    messages = [{"role": m.role, "content": m.content, "tokens": count(m.content)} for m in call.request.messages]
+    text = "\n\n".join(f"[{m['role']}: {m['tokens']} tokens]\n{m['content']}" for m in messages)
+    if note:
+        text = f"{note}\n\n{text}"
     return TaskResult(
         task="restyle", output={"messages": messages}, text=text,
-        metadata={"dry_run": True, "prompt": call.prompt.to_dict() if call.prompt else None},
+        metadata={"dry_run": True, "note": note, "prompt": call.prompt.to_dict() if call.prompt else None,
+                  "max_tokens": call.request.max_tokens},
     )
 
 
