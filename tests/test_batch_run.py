@@ -196,13 +196,36 @@ def test_dead_endpoint_or_rejected_key_stops_the_batch_and_records_nothing(tmp_p
         return str(caught.value)
 
     message = run(dead)
-    assert message.startswith("batch stopped: cannot reach") and "rerun to continue" in message
+    assert message.startswith("batch stopped: cannot reach") and "10 job(s) left, rerun to continue" in message
     assert out.read_bytes() == b""  # 10 "connection refused" lines would need --retry-failed
     with OpenAIServer(api_key="sk-the-right-one", responder=lambda body: GOOD) as server:
         message = run(server.url)
         assert "rejected the API key (401)" in message
         assert len(server.chat_requests) <= 2  # stopped at once, not after all 10 jobs
     assert out.read_bytes() == b"" and "sk-test-batch" not in message
+
+
+def test_max_tokens_cap_stops_the_batch_and_a_rerun_finishes(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from pipeline.batch.results import read_results
+    from pipeline.cli import app
+    from pipeline.errors import SpeechsmithError
+
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-batch")
+    jobs = _jobs_file(tmp_path / "jobs.jsonl", 10)
+    out = tmp_path / "out.jsonl"
+    with OpenAIServer(responder=lambda body: GOOD) as server:
+        args = ["batch", "run", str(jobs), "-o", str(out), "--backend", "openai", "--base-url", server.url,
+                "-m", "test-model", "-j", "1", "--no-progress"]
+        # Each call reserves its prompt plus max_tokens (700) before it is sent.
+        with pytest.raises(SpeechsmithError, match=r"batch stopped: the next call could use up to .* --max-tokens 4000"):
+            CliRunner().invoke(app, [*args, "--max-tokens", "4000"], catch_exceptions=False)
+        first = read_results(out)[0]
+        assert 1 <= len(first) < 10 and all(r["status"] == "ok" for r in first)
+        result = CliRunner().invoke(app, args, catch_exceptions=False)
+        assert result.exit_code == 0
+    assert sorted(r["id"] for r in read_results(out)[0]) == [f"j{i:03d}" for i in range(10)]
 
 
 def _cli(jobs: Path, out: Path, server: OpenAIServer, *extra: str) -> subprocess.Popen:

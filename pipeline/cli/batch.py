@@ -155,7 +155,8 @@ def run_cmd(
         info("batch: interrupted; run the same command again to continue")
         sys.exit(130)
     if summary.stopped_by:
-        raise SpeechsmithError(f"batch stopped: {summary.stopped_by}; rerun to continue")
+        why = summary.stopped_by.removeprefix("stopping: ")
+        raise SpeechsmithError(f"batch stopped: {why}; {summary.not_run} job(s) left, rerun to continue")
     if summary.not_run:
         raise SpeechsmithError(
             f"batch: {summary.not_run} job(s) were not run (endpoint unreachable or a worker failed); "
