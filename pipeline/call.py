@@ -236,8 +236,10 @@ class Client:
         self._local.row = row
         try:
             response = self.backend.complete(request)
-        except SpeechsmithError as exc:
+        except BaseException as exc:
             self._release(reserve_tokens, reserve_cost)
+            if not isinstance(exc, SpeechsmithError):
+                raise
             retries = int(getattr(exc, "retries", 0))
             with self._lock:
                 self.usage.retries += retries

@@ -105,7 +105,7 @@ def test_fast_grammar_sampler_matches_llama_cpp_greedy(local_backend: LocalBacke
 
     def run() -> str:
         llm.reset()
-        return llm.create_completion(prompt, max_tokens=16, temperature=0.0, grammar=grammar)["choices"][0]["text"]
+        return llm.create_completion(prompt, max_tokens=12, temperature=0.0, grammar=grammar)["choices"][0]["text"]
 
     ours = run()
     llm._init_sampler = functools.partial(llama_cpp.Llama._init_sampler, llm)  # llama-cpp's own chain
