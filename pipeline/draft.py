@@ -58,9 +58,16 @@ class Outline:
     salutation: str
     parts: list[PartPlan]
     sign_off: str  # a fixed last line (谢谢大家！) or ""
+    transition: str = ""  # a fixed last sentence of the opening (下面，我讲几点意见。) or ""
 
     def speech(self) -> Speech:
         opening = next(p for p in self.parts if p.key == "opening")
+        opening_paras = list(opening.paragraphs)
+        if self.transition:
+            if opening_paras:
+                opening_paras[-1] += self.transition
+            else:
+                opening_paras = [self.transition]
         closing = next(p for p in self.parts if p.key == "closing")
         sections = [
             Section(heading=p.heading, paragraphs=list(p.paragraphs))
@@ -69,7 +76,7 @@ class Outline:
         closing_paras = list(closing.paragraphs) + ([self.sign_off] if self.sign_off else [])
         return Speech(
             title=self.title, subtitle=self.subtitle, salutation=self.salutation,
-            opening="\n".join(opening.paragraphs), sections=sections, closing="\n".join(closing_paras),
+            opening="\n".join(opening_paras), sections=sections, closing="\n".join(closing_paras),
         )
 
 
@@ -122,13 +129,16 @@ def plan(brief: Brief, *, salutation: str | None = None) -> Outline:
     salutation = salutation or brief.derived_salutation()
     sign_off = "谢谢大家！"
     headings = [numbered_heading(i, p) for i, p in enumerate(brief.points, 1)]
-    fixed = count_zi(salutation + "".join(headings) + sign_off)
+    # The house turns from the opening to the sections with one set sentence (seen in the
+    # corpus: 下面，我就…讲几点意见。); for guests the points follow without an announcement.
+    transition = "下面，我讲几点意见。" if kind in ("cadres", "leaders_cadres", "staff") and len(headings) > 1 else ""
+    fixed = count_zi(salutation + "".join(headings) + sign_off + transition)
     rest = max(brief.length - fixed, 60 * (len(headings) + 2))
     opening = int(min(max(rest * 0.14, 50), 320))
     closing = int(min(max(rest * 0.10, 40), 240))
     per_section = max(int((rest - opening - closing) / len(headings)), 60)
     unit = self_unit(brief)
-    parts = [PartPlan("opening", "的开头", opening, [opening_lead(brief), "这次会议的主要任务是", "下面，"])]
+    parts = [PartPlan("opening", "的开头", opening, [opening_lead(brief), "我们要清醒地看到，", "同时，"])]
     for i, (point, heading) in enumerate(zip(brief.points, headings, strict=True), 1):
         parts.append(PartPlan(
             f"section-{i}", f"中的一部分，主题是“{point}”", per_section,
@@ -136,7 +146,7 @@ def plan(brief: Brief, *, salutation: str | None = None) -> Outline:
         ))
     parts.append(PartPlan("closing", "的结尾", closing, [closing_lead(salutation, kind), "让我们"]))
     subtitle = f"（{brief.date}）" if brief.date else ""
-    return Outline(brief.derived_title(), subtitle, salutation, parts, sign_off)
+    return Outline(brief.derived_title(), subtitle, salutation, parts, sign_off, transition)
 
 
 # ---- cleaning ---------------------------------------------------------------------------------

@@ -130,7 +130,7 @@ class SpeechDraft(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    title: str = Field(min_length=4, description="标题，如：在全县安全生产工作会议上的讲话")
+    title: str = Field(min_length=1, description="标题，如：在全县安全生产工作会议上的讲话")
     salutation: str = Field(min_length=2, description="称呼，如：同志们：")
     opening: str = Field(min_length=20, description="开场白，一到两段")
     sections: list[Section] = Field(min_length=1, description="每个要点一个部分，按要点顺序")

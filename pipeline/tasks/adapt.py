@@ -389,6 +389,31 @@ def _with_part(speech: Speech, key: str, paragraphs: list[str]) -> Speech:
     return speech.model_copy(update={"sections": sections})
 
 
+def _fixed_tail(key: str, paras: list[str], outline: Outline) -> tuple[list[str], str, str]:
+    """Split off what the pipeline wrote at the end of a part (the opening's transition, the
+    closing's 谢谢大家！) so repairs work on the drafted text only.
+    Returns (drafted paragraphs, tail sentence of the last paragraph, tail paragraph)."""
+    paras = list(paras)
+    if key == "closing" and outline.sign_off and paras[-1:] == [outline.sign_off]:
+        return paras[:-1], "", outline.sign_off
+    if key == "opening" and outline.transition and paras and paras[-1].endswith(outline.transition):
+        last = paras[-1][: -len(outline.transition)]
+        return (paras[:-1] + [last]) if last else paras[:-1], outline.transition, ""
+    return paras, "", ""
+
+
+def _join_tail(paras: list[str], sentence: str, paragraph: str) -> list[str]:
+    paras = list(paras)
+    if sentence:
+        if paras:
+            paras[-1] += sentence
+        else:
+            paras = [sentence]
+    if paragraph:
+        paras.append(paragraph)
+    return paras
+
+
 def _targets(outline: Outline) -> dict[str, int]:
     return {p.key: p.target for p in outline.parts}
 
@@ -402,6 +427,8 @@ def weakest_part(speech: Speech, outline: Outline, *, longer: bool) -> str:
         want = targets.get(key, 0)
         if key == "closing" and outline.sign_off:
             want += count_zi(outline.sign_off)
+        if key == "opening" and outline.transition:
+            want += count_zi(outline.transition)
         gap = (want - have) / max(want, 1) if longer else (have - want) / max(want, 1)
         if gap > best_gap:
             best, best_gap = key, gap
@@ -416,12 +443,9 @@ def shorten(speech: Speech, outline: Outline, over: int) -> Speech:
         key = weakest_part(speech, outline, longer=False)
         if not key:
             key = max(_part_texts(speech), key=lambda kp: count_zi("".join(kp[1])))[0]
-        paras = dict(_part_texts(speech))[key]
-        if key == "closing" and outline.sign_off and paras and paras[-1] == outline.sign_off:
-            trimmed, removed = trim_part(paras[:-1], over)
-            trimmed.append(outline.sign_off)
-        else:
-            trimmed, removed = trim_part(paras, over)
+        drafted, sentence, paragraph = _fixed_tail(key, dict(_part_texts(speech))[key], outline)
+        trimmed, removed = trim_part(drafted, over)
+        trimmed = _join_tail(trimmed, sentence, paragraph)
         if not removed:
             break
         speech = _with_part(speech, key, trimmed)
@@ -429,10 +453,14 @@ def shorten(speech: Speech, outline: Outline, over: int) -> Speech:
     return speech
 
 
-def lint_speech(speech: Speech, brief: Brief) -> dict[str, Any]:
+def lint_speech(speech: Speech, brief: Brief, *, strict_facts: bool = False) -> dict[str, Any]:
     from pipeline.check import CheckConfig, lint
 
-    findings = lint(speech.text(), CheckConfig(length=brief.length, audience=brief.audience or None))
+    # With --strict-facts the XX marks are the point (a human fills them in), not leaks; other
+    # placeholder marks are still caught by the placeholders check.
+    ignore = ["P101"] if strict_facts else []
+    config = CheckConfig(length=brief.length, audience=brief.audience or None, ignore=ignore)
+    findings = lint(speech.text(), config)
     errors = [f for f in findings if f.severity.value == "error"]
     return {
         "passed": not errors,
@@ -516,9 +544,7 @@ class Repairer:
             return speech, ""
         if self.drafter is not None:
             part = next(p for p in outline.parts if p.key == key)
-            part.paragraphs = list(dict(_part_texts(speech))[key])
-            if key == "closing" and outline.sign_off and part.paragraphs[-1:] == [outline.sign_off]:
-                part.paragraphs.pop()
+            part.paragraphs, sentence, paragraph = _fixed_tail(key, dict(_part_texts(speech))[key], outline)
             added = False
             need = part.target - part.zishu
             for _ in range(3):
@@ -526,7 +552,7 @@ class Repairer:
                     added = True
                 if part.target - part.zishu <= need * 0.3:
                     break
-            paras = part.paragraphs + ([outline.sign_off] if key == "closing" and outline.sign_off else [])
+            paras = _join_tail(part.paragraphs, sentence, paragraph)
             return (_with_part(speech, key, paras), f"expanded {key}") if added else (speech, "")
         return self._expand_remote(speech, outline, key)
 
@@ -597,7 +623,7 @@ def finish(
     }
     if stats is not None:
         checks["cleaning"] = stats.to_dict()
-    checks["lint"] = lint_speech(speech, brief)
+    checks["lint"] = lint_speech(speech, brief, strict_facts=strict_facts)
     return speech, checks
 
 
