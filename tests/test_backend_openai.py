@@ -221,3 +221,12 @@ def test_32_requests_in_parallel_with_latency() -> None:
     assert client.usage.calls == 32 and len(server.chat_requests) == 32
     assert server.max_in_flight >= 8  # truly concurrent (loose: the CI machine may be busy)
     assert elapsed < 32 * 0.2 / 2  # far from the 6.4 s a serial server would take
+
+
+def test_each_sample_gets_its_own_seed(openai_server: OpenAIServer) -> None:
+    client = Client(_backend(openai_server))
+    client.chat(ChatRequest((Message("user", "写"),), max_tokens=8, seed=5, sample_index=0, stop=("。",)))
+    client.chat(ChatRequest((Message("user", "写"),), max_tokens=8, seed=5, sample_index=2))
+    first, second = (r.json for r in openai_server.chat_requests)
+    assert (first["seed"], second["seed"]) == (5, 7)
+    assert first["stop"] == ["。"] and "stop" not in second

@@ -191,7 +191,8 @@ class LocalBackend:
                     top_p=request.top_p,
                     repeat_penalty=request.repeat_penalty,
                     stop=list(request.stop),
-                    seed=request.seed,
+                    # Each of `repeat: k` samples gets its own seed, as with the remote backend.
+                    seed=None if request.seed is None else request.seed + request.sample_index,
                     grammar=grammar,
                 )
             except (RuntimeError, ValueError) as exc:
