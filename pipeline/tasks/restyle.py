@@ -161,11 +161,15 @@ def parse_source(text: str, title: str = "") -> Speech:
 
     Lines broken in the middle of a sentence (common in pasted web text) are joined first.
     """
-    lines = _join_broken_lines(split_paragraphs(text))
+    lines = split_paragraphs(text)
     if not lines:
         raise InputError("the input has no text to restyle")
-    if not title and _looks_like_title(lines[0]) and len(lines) > 1:
+    # the title is taken before broken lines are joined: it also ends without punctuation
+    if not title and _looks_like_title(lines[0]) and len(lines) > 1 and (
+        _looks_like_salutation(lines[1]) or re.match(r"\s*[^\n]+\n[ \t\u3000]*\n", text)
+    ):
         title, lines = lines[0], lines[1:]
+    lines = _join_broken_lines(lines)
     salutation = ""
     if lines and _looks_like_salutation(lines[0]):
         salutation, lines = lines[0], lines[1:]
@@ -195,7 +199,7 @@ def parse_source(text: str, title: str = "") -> Speech:
 def _join_broken_lines(lines: list[str]) -> list[str]:
     out: list[str] = []
     for line in lines:
-        if out and _is_broken(out[-1]) and not _H1_RE.match(line) and not _H2_RE.match(line):
+        if out and _is_broken(out[-1]) and not (_H1_RE.match(line) or _H2_RE.match(line) or _looks_like_salutation(line)):
             out[-1] += line
         else:
             out.append(line)
@@ -303,6 +307,18 @@ def _select(groups: list[list[list[_Sent]]], budget: int) -> set[tuple[int, int,
         if best and used + best[2] <= budget * 1.05:
             chosen.add(best[1])
             used += best[2]
+    # then each paragraph's best sentence, best paragraphs first, so compression thins every
+    # paragraph instead of keeping one whole and dropping the rest
+    anchors = []
+    for g, paras in enumerate(groups):
+        for p, sents in enumerate(paras):
+            if sents and not any((g, p, s) in chosen for s in range(len(sents))):
+                s, sent = max(enumerate(sents), key=lambda e: e[1].score)
+                anchors.append((sent.score, count_zi(sent.text), (g, p, s)))
+    for _, n, key in sorted(anchors, key=lambda r: (-r[0], r[2])):
+        if used + n <= budget:
+            chosen.add(key)
+            used += n
     for _, n, key in sorted(ranked, key=lambda r: (-r[0], r[2])):
         if key in chosen:
             continue
@@ -434,6 +450,8 @@ def _frame_vars(run: _Run) -> dict[str, Any]:
     speaker = run.given.get("speaker", "")
     short = re.sub(r"(?:动员|工作|推进|部署)?(?:会议|大会|动员会|座谈会|论坛|会)$", "", topic)
     return {
+        # 会议 are 召开, 活动 / 论坛 / 仪式 are 举行
+        "verb": "举行" if re.search(r"(?:活动|论坛|仪式|典礼|晚会|比赛)$", topic) else "召开",
         "topic_found": topic != "有关会议",
         "topic": topic,
         "topic_short": (short + "工作") if short and short != "有关" else "下一步工作",
