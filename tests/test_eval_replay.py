@@ -149,6 +149,7 @@ def test_prompt_change_without_rerecording_fails_replay_listing_cases(evals: Pat
     assert code == 2
     assert "replay miss in 2 case(s): sum/c1, sum/c2" in err and "re-record" in err
     assert "MISS" in out
+    assert "closest recording differs in message" in out and "请特别注意表述准确" in out  # says what changed
     summary = json.loads((evals / "runs" / "r2" / "summary.json").read_text(encoding="utf-8"))
     assert [m["case"] for m in summary["misses"]] == ["c1", "c2"]
     # bless refuses a run with misses

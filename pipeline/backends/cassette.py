@@ -245,7 +245,8 @@ class CassetteStore:
             if data is None:
                 stats.misses += 1
                 raise CassetteMiss(
-                    f"no cassette for request {key[:12]} ({label or 'call'}) in {self.directory}",
+                    f"no cassette for request {key[:12]} ({label or 'call'}) in {self.directory}"
+                    + self.explain_miss(request, label),
                     key=key,
                 )
             with self._lock:
@@ -256,6 +257,34 @@ class CassetteStore:
             stats.model_seconds += float(data.get("seconds", 0.0))
             return response
         return self._call_and_record(key, request, stats, label)
+
+    def explain_miss(self, request: ChatRequest, label: str) -> str:
+        """Where the closest recording of the same case differs from this request (why it missed).
+
+        A prompt engineer sees at once whether the system prompt, the user prompt or a parameter
+        changed. Only runs on a miss, so scanning the folder costs nothing in a clean replay.
+        """
+        if not label:
+            return ""
+        case = label.split("/")[0]
+        now = request.to_dict()
+        best: tuple[int, dict[str, Any]] | None = None
+        for path in self.directory.glob("*.json"):
+            if path.name.startswith("_"):
+                continue
+            try:
+                data = json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                continue
+            if str(data.get("label", "")).split("/")[0] != case:
+                continue
+            old = data.get("request") or {}
+            score = _common_prefix(_flat(old), _flat(now))
+            if best is None or score > best[0]:
+                best = (score, old)
+        if best is None:
+            return "; nothing was recorded for this case"
+        return "; " + _first_difference(best[1], now)
 
     def _call_and_record(self, key: str, request: ChatRequest, stats: CassetteStats, label: str) -> ChatResponse:
         assert self.inner is not None
@@ -330,6 +359,35 @@ class CassetteStore:
                     path.unlink()
                     removed += 1
         return removed
+
+
+def _flat(req: dict[str, Any]) -> str:
+    return "\0".join(str(m.get("content", "")) for m in req.get("messages", []))
+
+
+def _common_prefix(a: str, b: str) -> int:
+    n = min(len(a), len(b))
+    i = 0
+    while i < n and a[i] == b[i]:
+        i += 1
+    return i
+
+
+def _first_difference(old: dict[str, Any], new: dict[str, Any]) -> str:
+    """'the user message differs at char 120: recorded …, now …' or the parameter that changed."""
+    om, nm = old.get("messages", []), new.get("messages", [])
+    for i, (a, b) in enumerate(zip(om, nm, strict=False)):
+        if a.get("content") != b.get("content") or a.get("role") != b.get("role"):
+            x, y = str(a.get("content", "")), str(b.get("content", ""))
+            at = _common_prefix(x, y)
+            return (
+                f"closest recording differs in message {i + 1} ({b.get('role')}) at char {at}: "
+                f"recorded {x[max(0, at - 10):at + 30]!r}, now {y[max(0, at - 10):at + 30]!r}"
+            )
+    if len(om) != len(nm):
+        return f"closest recording has {len(om)} message(s), this request {len(nm)}"
+    changed = sorted(k for k in set(old) | set(new) if k != "messages" and old.get(k) != new.get(k))
+    return f"closest recording differs in {', '.join(changed) or 'nothing visible (backend or model?)'}"
 
 
 def _response_from(data: dict[str, Any]) -> ChatResponse:

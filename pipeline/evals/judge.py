@@ -24,7 +24,7 @@ def parse_score(reply: str) -> float:
     return max(0.0, min(10.0, float(match.group(0))))
 
 
-def judge_score(client: Client, rubric: str, text: str, *, max_tokens: int = 6) -> float:
+def judge_score(client: Client, rubric: str, text: str, *, max_tokens: int = 8) -> float:
     """The judge's 0–10 score of `text` against `rubric`."""
     from pipeline.paths import PROJECT_ROOT
     from pipeline.prompts import load_prompt
@@ -34,7 +34,6 @@ def judge_score(client: Client, rubric: str, text: str, *, max_tokens: int = 6) 
     request = ChatRequest(
         messages=prompt.render(rubric=rubric, text=text),
         max_tokens=max_tokens,
-        temperature=0.0,
-        stop=("\n",),
+        temperature=0.0,  # no stop sequence: a base model often starts with a line break
     )
     return parse_score(client.chat(request, prompt=prompt.ref, step="judge").text)

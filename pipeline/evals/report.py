@@ -70,6 +70,12 @@ class ProgressBar:
         self.stream.flush()
 
 
+def _why(miss: dict[str, Any]) -> str:
+    """The part of a miss message that says what changed (after the cassette folder)."""
+    error = str(miss.get("error") or "")
+    return f": {error.split('; ', 1)[1][:160]}" if "; " in error else ""
+
+
 def _status(s: SampleResult) -> str:
     if s.status == "miss":
         return "MISS"
@@ -115,8 +121,8 @@ def terminal(samples: list[SampleResult], summary: dict[str, Any], comparison: C
         for d in comparison.regressions:
             lines.append(f"  REGRESSION {d.label}: {d.base_score:.2f}→{d.run_score:.2f} {'; '.join(d.changed)[:200]}")
     if summary.get("misses"):
-        lines.append("replay misses (re-record with --mode record):")
-        lines += [f"  {m['suite']}/{m['case']}#{m['sample']}" for m in summary["misses"]]
+        lines.append("replay misses (re-record with --mode record or update):")
+        lines += [f"  {m['suite']}/{m['case']}#{m['sample']}{_why(m)}" for m in summary["misses"]]
     lines += [f"warning: {w}" for w in summary.get("warnings", [])]
     return "\n".join(lines) + "\n"
 
@@ -176,7 +182,7 @@ def markdown(samples: list[SampleResult], summary: dict[str, Any], comparison: C
         out += ["", "</details>"]
     if summary.get("misses"):
         out += ["", "**Replay misses** (prompt or inputs changed: re-record):", ""]
-        out += [f"- `{m['suite']}/{m['case']}#{m['sample']}`" for m in summary["misses"]]
+        out += [f"- `{m['suite']}/{m['case']}#{m['sample']}`{_why(m)}" for m in summary["misses"]]
     return "\n".join(out) + "\n"
 
 
