@@ -38,10 +38,13 @@ class StyleExample(BaseModel):
 
 
 class StyleFrame(BaseModel):
-    """Fixed parts of a genre (Jinja2 templates; variables: topic, speaker, date, audience, unit).
+    """Fixed parts of a genre, as sandboxed Jinja2 templates.
 
     Used when the style does not keep the source structure (news, minutes, remarks): the frame
-    is the genre's formula, the body comes from the source.
+    is the genre's formula, the body comes from the source. Variables: topic (the meeting, from
+    --occasion, the title or the text; 有关会议 if none), topic_found, topic_short, verb (召开 or
+    举行), speaker and subject (the speaker, else 会议), date (else 近日), audience, unit, and
+    final (the source's closing call, for news).
     """
 
     model_config = ConfigDict(extra="forbid")
