@@ -43,10 +43,17 @@ def test_auto_on_the_local_model_is_hybrid_and_stays_traceable(local_client) -> 
 
 def test_judge_rejects_what_a_small_model_gets_wrong() -> None:
     src = "各地区各部门要切实担负起安全生产的政治责任，层层压实责任，确保各项防范措施落到实处。"
-    assert judge_condensed("各地区各部门要层层压实安全生产责任。", src, src, 60) == "ok"
+    assert judge_condensed("各地区各部门要层层压实责任。", src, src, 60) == "ok"
+    assert judge_condensed("各地区各部门要担负起安全生产的政治责任。", src, src, 60) == "ok"
     assert judge_condensed("要。", src, src, 60) == "too short"
-    assert judge_condensed("各地区各部门要层层压实30项安全生产责任。", src, src, 60).startswith(
-        "figure or quote not in the source"
-    )
-    assert judge_condensed("中国足球队赢得了世界杯冠军荣誉称号。", src, src, 60) == "words not in the source"
+    assert judge_condensed("各地区各部门要层层压实30项安全生产责任。", src, src, 60).startswith("not a shortening")
+    assert judge_condensed("中国足球队赢得了世界杯冠军荣誉称号。", src, src, 60).startswith("not a shortening")
     assert judge_condensed("压实责任压实责任压实责任压实责任", src, src, 60) == "repetition"
+    # What Gemma 3 270M really wrote for 1975: the negation went missing.
+    quote = "坚持“要搞马克思主义，不要搞修正主义；要团结，不要分裂；要光明正大，不要搞阴谋诡计”的基本原则。"
+    assert judge_condensed("要团结，要光明正大，要搞阴谋诡计。", quote, quote, 90).startswith("drops a negation")
+    assert judge_condensed("坚持要团结，不要分裂的基本原则。", quote, quote, 90) == "ok"
+    # Dropping a whole clause that holds a figure is fine; cutting a figure is not.
+    fig = "居民人均可支配收入实际增长5.1%，脱贫攻坚成果持续巩固拓展。"
+    assert judge_condensed("脱贫攻坚成果持续巩固拓展。", fig, fig, 60) == "ok"
+    assert judge_condensed("居民人均可支配收入实际增长5%。", fig, fig, 60) != "ok"

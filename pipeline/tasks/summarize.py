@@ -373,22 +373,54 @@ def _hybrid(
 
 
 def judge_condensed(candidate: str, current: str, source: str, limit: int) -> str:
-    """'ok' when a model's shortening of `current` may replace it; else the reason it may not."""
+    """'ok' when a model's shortening of `current` may replace it; else the reason it may not.
+
+    A small model may only delete: the rewrite must be a subsequence of the sentence it was
+    given (punctuation aside), must not drop a negation from a clause it keeps (要搞阴谋诡计 for
+    不要搞阴谋诡计 inverts the meaning), and must keep every figure and quote verbatim.
+    """
     han = count_han(candidate)
     if han < max(6, count_han(current) // 4):
         return "too short"
     if len(candidate) > max(limit, len(current)) + 2:
         return "longer than the original"
-    src_chars = set(_norm(source))
-    body = [ch for ch in _norm(candidate) if "\u3400" <= ch <= "\u9fff"]
-    if body and sum(ch in src_chars for ch in body) / len(body) < 0.85:
-        return "words not in the source"
-    missing = unverified(candidate, _norm(source))
-    if missing:
-        return "figure or quote not in the source: " + "、".join(missing)
     if re.search(r"(.{2,})\1\1", candidate):
         return "repetition"
+    cand = [ch for ch in _norm(candidate) if _is_word_char(ch)]
+    orig: list[str] = []
+    clause: list[int] = []
+    n_clause = 0
+    for ch in _norm(current):
+        if _is_word_char(ch):
+            orig.append(ch)
+            clause.append(n_clause)
+        else:
+            n_clause += 1
+    matched: list[int] = []
+    pos = 0
+    for ch in cand:
+        while pos < len(orig) and orig[pos] != ch:
+            pos += 1
+        if pos == len(orig):
+            return "not a shortening: adds or reorders words"
+        matched.append(pos)
+        pos += 1
+    kept = {clause[p] for p in matched}
+    taken = set(matched)
+    for p, ch in enumerate(orig):
+        if ch in _NEGATIONS and clause[p] in kept and p not in taken:
+            return f"drops a negation ({ch}) from a clause it keeps"
+    missing = unverified(candidate, _norm(source) + "\n" + _norm(current))
+    if missing:
+        return "figure or quote not in the source: " + "、".join(missing)
     return "ok"
+
+
+_NEGATIONS = set("不没未无非勿莫别否禁防避杜反免拒")
+
+
+def _is_word_char(ch: str) -> bool:
+    return ch.isalnum() or ch in "%‰"
 
 
 def _finish_sentence(text: str) -> str:
