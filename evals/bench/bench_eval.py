@@ -98,17 +98,19 @@ def bench_route(root: Path, label: str, task: str, runner, args: argparse.Namesp
         mode="record", concurrency=args.concurrency, backend_factory=lambda spec: FakeBackend(reply), **extra))
     t_rec = time.perf_counter() - t0
     assert rec.summary["totals"]["errors"] == 0, rec.samples[0].error
-    replays = []
+    replays, cpus = [], []
     for _ in range(args.repeats):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         out = run_suites(load_suites([folder]), RunOptions(mode="replay", concurrency=args.concurrency, **extra))
         replays.append(time.perf_counter() - t0)
+        cpus.append(time.process_time() - c0)
         assert out.summary["totals"]["misses"] == 0 and out.summary["totals"]["cache_hits"] == args.cases
     t0 = time.perf_counter()
     rescore(load_suites([folder]), out.samples)
     t_score = time.perf_counter() - t0
     n_files = len(list((folder.parent / "cassettes" / "bench").glob("*.json")))
-    return label, args.cases, t_rec, statistics.median(replays), t_score, n_files, out.summary["totals"]["passed"]
+    return (label, args.cases, t_rec, statistics.median(replays), statistics.median(cpus), t_score, n_files,
+            out.summary["totals"]["passed"])
 
 
 def main() -> None:
@@ -125,12 +127,14 @@ def main() -> None:
         ]
 
     print(f"bench_eval: {args.cases} cases × 12 assertions, concurrency {args.concurrency}, "
-          f"{os.cpu_count()} CPU(s); replay = load suite + replay cassettes + run task + score")
-    head = ("route", "cases", "record s", "replay+score s (median)", "re-score s", "cases/s", "cassette files", "passed")
+          f"{os.cpu_count()} CPU(s), load average {os.getloadavg()[0]:.1f}; "
+          "replay = load suite + replay cassettes + run task + score")
+    head = ("route", "cases", "record s", "replay+score s (median)", "CPU s", "re-score s", "cases/s",
+            "cassette files", "passed")
     print(" | ".join(head))
     print(" | ".join("-" * len(h) for h in head))
-    for label, n, t_rec, t_rep, t_score, files, passed in rows:
-        print(f"{label} | {n} | {t_rec:.2f} | {t_rep:.2f} | {t_score:.2f} | {n / t_rep:.0f} | {files} | {passed}")
+    for label, n, t_rec, t_rep, cpu, t_score, files, passed in rows:
+        print(f"{label} | {n} | {t_rec:.2f} | {t_rep:.2f} | {cpu:.2f} | {t_score:.2f} | {n / t_rep:.0f} | {files} | {passed}")
     target = rows[0][3]
     print(f"target: replay+score of {args.cases} cases under 10 s -> {'met' if target < 10 else 'NOT met'} ({target:.2f} s)")
 

@@ -136,7 +136,8 @@ def _schema_valid(spec: S.SchemaValid, sample: SampleResult, data: CaseData) -> 
     default_ref, default_path = DEFAULT_SCHEMAS.get(sample.task, (None, "output"))
     ref = spec.schema_ref or default_ref
     output: Any = sample.result or {}
-    for part in (spec.field or default_path).split("."):
+    # an explicit schema is checked against the whole output unless a field says otherwise
+    for part in (spec.field or (default_path if spec.schema_ref is None else "output")).split("."):
         output = output.get(part) if isinstance(output, dict) else None
     if ref is None:
         ok = isinstance(output, dict) and bool(output)
