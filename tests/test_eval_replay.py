@@ -313,3 +313,23 @@ def test_update_mode_records_only_what_changed_and_prunes(evals: Path) -> None:
     assert (stats["c2"]["hits"], stats["c2"]["recorded"]) == (0, 1)
     after = {p.name for p in folder.glob("[!_]*.json")}
     assert len(after) == 2 and len(after & before) == 1
+
+
+def test_interrupted_recording_keeps_what_was_recorded(evals: Path) -> None:
+    calls = []
+
+    def interrupt_second(request: ChatRequest) -> str:
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return summary_reply(request)
+
+    with pytest.raises(KeyboardInterrupt):
+        record(evals, interrupt_second, concurrency=1)
+    folder = evals / "cassettes" / "sum"
+    assert (folder / "_meta.json").is_file() and (folder / "_tokens.json").is_file()
+    assert len(list(folder.glob("[!_]*.json"))) == 1  # c1 recorded, c2 not
+    opts = RunOptions(mode="update", backend_factory=lambda spec: FakeBackend(summary_reply),
+                      prompts_dir=evals.parent / "prompts")
+    done = run_suites(load_suites([evals / "suites"]), opts)
+    assert [(s.case, s.cassettes["hits"], s.cassettes["recorded"]) for s in done.samples] == [("c1", 1, 0), ("c2", 0, 1)]

@@ -269,21 +269,32 @@ def run_suites(suites: list[Suite], options: RunOptions | None = None) -> RunOut
     workers = options.concurrency or (min(4, os.cpu_count() or 1) if options.mode == "replay" else 2)
     if options.on_progress:
         options.on_progress(progress)
-    with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="eval") as pool:
+    pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="eval")
+    try:
         samples = list(pool.map(work, jobs))
+    except BaseException:
+        # Interrupted (Ctrl-C) or failed: drop the queued cases (the ones in flight finish),
+        # keep what was recorded usable (meta, token counts) and prune nothing, so that
+        # `--mode update` continues from here.
+        pool.shutdown(wait=True, cancel_futures=True)
+        _finish_stores(runs, options, prune=False)
+        raise
+    pool.shutdown()
     samples = sort_samples(samples)
-
-    full = not options.cases
-    stores: dict[str, CassetteStore] = {}
-    for name, run in runs.items():
-        stores[name] = run.store
-        if options.mode in ("record", "update"):
-            run.store.finish(prune=full)
-            if run.judges:
-                run.judges.store.finish(prune=full)
+    _finish_stores(runs, options, prune=not options.cases)
+    stores = {name: run.store for name, run in runs.items()}
     summary = summarize(samples, **run_meta(suites, options, runs))
     summary["warnings"] = prompt_warnings(suites, samples, options)
     return RunOutcome(samples, summary, stores)
+
+
+def _finish_stores(runs: dict[str, _SuiteRun], options: RunOptions, *, prune: bool) -> None:
+    if options.mode not in ("record", "update"):
+        return
+    for run in runs.values():
+        run.store.finish(prune=prune)
+        if run.judges:
+            run.judges.store.finish(prune=prune)
 
 
 def run_meta(suites: list[Suite], options: RunOptions, runs: dict[str, _SuiteRun]) -> dict[str, Any]:
