@@ -341,7 +341,7 @@ def test_hybrid_keeps_only_rewrites_that_pass_the_judge() -> None:
             assert p["text"] == c["reply"].rstrip("。") + "。" and len(p["text"]) <= len(e["text"])
         else:
             assert p["text"] == e["text"]
-    assert verdicts["condense gist"] == "not a shortening: adds or reorders words"  # the invented 99%
+    assert verdicts["condense gist"].startswith("not a shortening")  # the invented 99%
     assert out["tasks"] == extractive_out["tasks"] and out["figures"] == extractive_out["figures"]
     assert "99%" not in json.dumps(out, ensure_ascii=False)
 

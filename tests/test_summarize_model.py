@@ -53,6 +53,10 @@ def test_judge_rejects_what_a_small_model_gets_wrong() -> None:
     quote = "坚持“要搞马克思主义，不要搞修正主义；要团结，不要分裂；要光明正大，不要搞阴谋诡计”的基本原则。"
     assert judge_condensed("要团结，要光明正大，要搞阴谋诡计。", quote, quote, 90).startswith("drops a negation")
     assert judge_condensed("坚持要团结，不要分裂的基本原则。", quote, quote, 90) == "ok"
+    # What it wrote for 1955: a deletion across a comma hung 9.4% on the wrong year.
+    years = "在工业农业总产值方面：一九五三年比一九五二年增长百分之十四点四，一九五四年又比一九五三年增长百分之九点四。"
+    assert judge_condensed("一九五三年比一九五二年增长百分之九点四。", years, years, 90).endswith("to another clause")
+    assert judge_condensed("一九五四年又比一九五三年增长百分之九点四。", years, years, 90) == "ok"
     # Dropping a whole clause that holds a figure is fine; cutting a figure is not.
     fig = "居民人均可支配收入实际增长5.1%，脱贫攻坚成果持续巩固拓展。"
     assert judge_condensed("脱贫攻坚成果持续巩固拓展。", fig, fig, 60) == "ok"

@@ -375,9 +375,10 @@ def _hybrid(
 def judge_condensed(candidate: str, current: str, source: str, limit: int) -> str:
     """'ok' when a model's shortening of `current` may replace it; else the reason it may not.
 
-    A small model may only delete: the rewrite must be a subsequence of the sentence it was
-    given (punctuation aside), must not drop a negation from a clause it keeps (要搞阴谋诡计 for
-    不要搞阴谋诡计 inverts the meaning), and must keep every figure and quote verbatim.
+    A small model may only delete: the rewrite must be a subsequence of the sentence it was given
+    (punctuation aside), a clause holding a figure must come from one clause of the original, no
+    clause it keeps may lose a negation (要搞阴谋诡计 for 不要搞阴谋诡计 inverts the meaning), and
+    figures and quotes stay verbatim.
     """
     han = count_han(candidate)
     if han < max(6, count_han(current) // 4):
@@ -386,30 +387,26 @@ def judge_condensed(candidate: str, current: str, source: str, limit: int) -> st
         return "longer than the original"
     if re.search(r"(.{2,})\1\1", candidate):
         return "repetition"
-    cand = [ch for ch in _norm(candidate) if _is_word_char(ch)]
-    orig: list[str] = []
-    clause: list[int] = []
-    n_clause = 0
-    for ch in _norm(current):
-        if _is_word_char(ch):
-            orig.append(ch)
-            clause.append(n_clause)
-        else:
-            n_clause += 1
-    matched: list[int] = []
-    pos = 0
-    for ch in cand:
-        while pos < len(orig) and orig[pos] != ch:
-            pos += 1
-        if pos == len(orig):
-            return "not a shortening: adds or reorders words"
-        matched.append(pos)
-        pos += 1
-    kept = {clause[p] for p in matched}
-    taken = set(matched)
-    for p, ch in enumerate(orig):
-        if ch in _NEGATIONS and clause[p] in kept and p not in taken:
-            return f"drops a negation ({ch}) from a clause it keeps"
+    # The original as (clause, position) per word character; the rewrite clause by clause.
+    orig = _clauses(current)
+    flat = [(k, p) for k, clause in enumerate(orig) for p in range(len(clause))]
+    matched: dict[int, set[int]] = {}
+    at = 0  # index into flat
+    for piece in _clauses(candidate):
+        # A clause with a figure must come from ONE clause of the original: a deletion across a
+        # comma can hang a figure on the wrong subject (一九五三年…增长百分之九点四).
+        whole = _has_figure(piece)
+        hit = _match(piece, orig, flat, at, whole)
+        if hit is None:
+            return "not a shortening: adds, moves or joins words" if not whole else (
+                "not a shortening: moves a figure to another clause")
+        for k, p in hit:
+            matched.setdefault(k, set()).add(p)
+        at = flat.index(hit[-1]) + 1
+    for k, positions in matched.items():
+        for p, ch in enumerate(orig[k]):
+            if ch in _NEGATIONS and p not in positions:
+                return f"drops a negation ({ch}) from a clause it keeps"
     missing = unverified(candidate, _norm(source) + "\n" + _norm(current))
     if missing:
         return "figure or quote not in the source: " + "、".join(missing)
@@ -420,7 +417,50 @@ _NEGATIONS = set("不没未无非勿莫别否禁防避杜反免拒")
 
 
 def _is_word_char(ch: str) -> bool:
-    return ch.isalnum() or ch in "%‰"
+    return ch.isalnum() or ch in "%‰."
+
+
+def _clauses(text: str) -> list[str]:
+    out: list[str] = []
+    current = ""
+    for ch in _norm(text):
+        if _is_word_char(ch):
+            current += ch
+        elif current:
+            out.append(current)
+            current = ""
+    if current:
+        out.append(current)
+    return out
+
+
+def _match(
+    piece: str, orig: list[str], flat: list[tuple[int, int]], at: int, one_clause: bool
+) -> list[tuple[int, int]] | None:
+    """(clause, position) of piece's characters in order from flat[at], greedily; None if absent."""
+    starts = sorted({k for k, _ in flat[at:]}) if one_clause else [None]
+    for k in starts:
+        hit: list[tuple[int, int]] = []
+        i = at
+        for ch in piece:
+            while i < len(flat) and (orig[flat[i][0]][flat[i][1]] != ch or (k is not None and flat[i][0] != k)):
+                if k is not None and flat[i][0] > k:
+                    i = len(flat)
+                    break
+                i += 1
+            if i >= len(flat):
+                break
+            hit.append(flat[i])
+            i += 1
+        if len(hit) == len(piece):
+            return hit
+    return None
+
+
+def _has_figure(piece: str) -> bool:
+    from pipeline.facts import extract_facts
+
+    return any(ch.isdigit() for ch in piece) or bool(extract_facts(piece, ("number", "percent")))
 
 
 def _finish_sentence(text: str) -> str:
