@@ -38,6 +38,8 @@ def main() -> int:
     ap.add_argument("--speeches", default="", help="comma-separated corpus ids (default: all)")
     ap.add_argument("--corpus", default=str(ROOT / "corpus"))
     ap.add_argument("--max-passages", type=int, default=None, help="cap model passages per run")
+    ap.add_argument("--max-tokens-per-call", type=int, default=None,
+                    help="cap tokens per call (longer passages are light-edited only)")
     ap.add_argument("--json", default="", help="also write the rows as JSON to this file")
     args = ap.parse_args()
 
@@ -54,7 +56,11 @@ def main() -> int:
     load_start = time.perf_counter()
     client.backend.count_tokens("预热")  # load the model before timing
     load_s = time.perf_counter() - load_start
-    extra = {} if args.max_passages is None else {"model_passages": args.max_passages}
+    extra: dict[str, int] = {}
+    if args.max_passages is not None:
+        extra["model_passages"] = args.max_passages
+    if args.max_tokens_per_call is not None:
+        extra["max_tokens_per_call"] = args.max_tokens_per_call
 
     rows = []
     header = (f"{'speech':<8} {'style':<8} {'src字':>5} {'target':>6} {'字':>5} {'ratio':>5} {'sec':>6} "

@@ -131,9 +131,13 @@ def rewrite(run: Run, source: str, step: str) -> tuple[str, str]:
     cap = run.ctx.extra.get("model_passages")
     if cap is not None and run.model_calls >= int(cap):
         return source, "source"  # the caller bounded the model calls (tests, quick runs)
-    run.model_calls += 1
     # a rewrite longer than 1.4x its passage is not a rewrite; the cap bounds a runaway model
-    raw = generate(run, source, "", round(count_zi(source) * 1.4) + 10, step)
+    max_zi = round(count_zi(source) * 1.4) + 10
+    token_cap = run.ctx.extra.get("max_tokens_per_call")
+    if token_cap and count_zi(source) * _TOKENS_PER_ZI * 1.2 > int(token_cap):
+        return source, "source"  # the caller's token cap could not hold a complete rewrite
+    run.model_calls += 1
+    raw = generate(run, source, "", max_zi, step)
     out, status = _gate(run, source, raw)
     _log.debug("passage %s: %s %r -> %r", step, status, source[:60], (raw or "")[:120])
     if out is None:
