@@ -66,7 +66,7 @@ def run(inputs: dict[str, Any], ctx: TaskContext) -> TaskResult:
     info: dict[str, Any] = {}
     prompts: list[dict[str, str]] = []
     if ctx.dry_run and method != "extractive":
-        return _dry_run(doc, spec, title, method, reason, requested, ctx)
+        return _dry_run(doc, extraction, spec, title, method, reason, requested, ctx)
     if method == "extractive":
         summary = extraction.summary
     elif method == "llm":
@@ -634,13 +634,12 @@ def _result(summary: Summary, metadata: dict[str, Any], checks: dict[str, Any], 
 
 
 def _dry_run(
-    doc: Document, spec: LengthSpec, title: str, method: str, reason: str, requested: str,
-    ctx: TaskContext,
+    doc: Document, extraction: extractive.Extraction, spec: LengthSpec, title: str, method: str,
+    reason: str, requested: str, ctx: TaskContext,
 ) -> TaskResult:
     """What would be sent: the first rendered request, its token count, the chunk plan."""
     client = ctx.client
     assert client is not None
-    extraction = extractive.summarize(doc, spec)
     plan: dict[str, Any] = {"method": method, "method_reason": reason, "method_requested": requested}
     if method == "hybrid":
         tpl = _prompt("summarize/condense", ctx)
