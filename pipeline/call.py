@@ -144,6 +144,19 @@ class Client:
             return int(exact(request))
         return sum(self.count_tokens(m.content) + 4 for m in request.messages) + 3
 
+    def _prompt_tokens(self, request: ChatRequest) -> int:
+        """Exact prompt tokens, or a cheap upper bound when only the window needs checking.
+
+        A BPE/SentencePiece token covers at least one byte, so UTF-8 bytes plus a per-message
+        allowance bound the count from above; when that bound fits the window and no cap needs
+        the real number, counting (0.1-1 ms per call) is skipped.
+        """
+        if self.max_tokens is None and self.max_cost is None:
+            bound = sum(len(m.content.encode("utf-8")) + 8 for m in request.messages) + 16
+            if bound + request.max_tokens <= self.context_window:
+                return bound
+        return self.request_tokens(request)
+
     # -- calls -------------------------------------------------------------------------------
 
     def chat(self, request: ChatRequest, *, prompt: PromptRef | None = None, step: str = "") -> ChatResponse:
@@ -221,7 +234,7 @@ class Client:
                 # A cache hit spends nothing: no tokens, no cost, no retries.
                 return _Attempt(replace(hit, usage=Usage(), retries=0), key, True, row_id)
 
-        needed = self.request_tokens(request)
+        needed = self._prompt_tokens(request)
         if needed + request.max_tokens > self.context_window:
             message = (
                 f"request needs {needed} prompt + {request.max_tokens} output tokens = "

@@ -181,8 +181,12 @@ class OpenAIBackend:
             kwargs["extra_body"] = extra
         return kwargs
 
-    def _send(self, kwargs: dict[str, Any]) -> tuple[Any, int]:
-        """One request with our retry policy; returns (completion, retries spent)."""
+    def _retrying(self) -> Any:
+        """The retry controller, built once per budget (tenacity keeps its statistics per thread,
+        so one controller serves parallel calls)."""
+        cached = getattr(self, "_retrying_cache", None)
+        if cached is not None and cached[0] == self.max_retries:
+            return cached[1]
         from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
         def wait(state: RetryCallState) -> float:
@@ -206,6 +210,12 @@ class OpenAIBackend:
             before_sleep=before_sleep,
             reraise=True,
         )
+        self._retrying_cache = (self.max_retries, retrying)
+        return retrying
+
+    def _send(self, kwargs: dict[str, Any]) -> tuple[Any, int]:
+        """One request with our retry policy; returns (completion, retries spent)."""
+        retrying = self._retrying()
         try:
             for attempt in retrying:
                 with attempt:
