@@ -230,3 +230,30 @@ def test_each_sample_gets_its_own_seed(openai_server: OpenAIServer) -> None:
     first, second = (r.json for r in openai_server.chat_requests)
     assert (first["seed"], second["seed"]) == (5, 7)
     assert first["stop"] == ["。"] and "stop" not in second
+
+
+def test_prefill_as_assistant_message_for_servers_that_continue_it(openai_server: OpenAIServer) -> None:
+    openai_server.script(Reply.ok("今天召开会议。"))
+    request = ChatRequest((Message("user", "写开头"), Message("assistant", "同志们：")), max_tokens=16)
+    response = Client(_backend(openai_server, prefill="assistant")).chat(request)
+    sent = openai_server.chat_requests[0].json
+    assert sent["messages"][-1] == {"role": "assistant", "content": "同志们："}
+    assert sent["continue_final_message"] is True and sent["add_generation_prompt"] is False
+    assert response.text == "今天召开会议。"
+
+
+def test_retry_after_forms() -> None:
+    import email.utils
+    from types import SimpleNamespace
+
+    from pipeline.backends.openai_backend import _retry_after
+
+    def exc(headers: dict[str, str]) -> SimpleNamespace:
+        return SimpleNamespace(response=SimpleNamespace(headers=headers))
+
+    assert _retry_after(exc({"retry-after": "3"})) == 3.0
+    assert _retry_after(exc({"retry-after-ms": "250", "retry-after": "3"})) == 0.25
+    future = email.utils.formatdate(time.time() + 30, usegmt=True)
+    assert 25 <= _retry_after(exc({"retry-after": future})) <= 31
+    assert _retry_after(exc({"retry-after": "soon"})) is None and _retry_after(exc({})) is None
+    assert _retry_after(None) is None
