@@ -114,3 +114,11 @@ def test_fast_grammar_sampler_matches_llama_cpp_greedy(local_backend: LocalBacke
     finally:
         del llm._init_sampler
     assert ours == reference and ours.startswith("{")
+
+
+def test_unconvertible_schema_falls_back_to_any_json(local_backend: LocalBackend) -> None:
+    from llama_cpp.llama_grammar import JSON_GBNF
+
+    broken = {"type": "object", "properties": {"a": {"$ref": "#/nowhere"}}}
+    assert local_backend._grammar(broken)._grammar == JSON_GBNF
+    assert local_backend._grammar(Outline.model_json_schema())._grammar != JSON_GBNF

@@ -164,11 +164,20 @@ class LocalBackend:
         grammar = self._grammars.get(key)
         if grammar is None:
             from llama_cpp import LlamaGrammar
+            from llama_cpp.llama_grammar import JSON_GBNF
 
-            try:
-                grammar = LlamaGrammar.from_json_schema(key, verbose=False)
-            except Exception as exc:  # the converter raises bare Exceptions on unsupported schemas
-                raise BackendError(f"cannot turn the JSON schema into a grammar: {exc}") from None
+            from pipeline.backends.openai_backend import clean_schema
+
+            # The converter raises bare Exceptions on keywords it does not know; then try without
+            # the decorative ones, and at worst constrain to any JSON (the Client still validates).
+            for candidate in (schema, clean_schema(schema)):
+                try:
+                    grammar = LlamaGrammar.from_json_schema(json.dumps(candidate, ensure_ascii=False), verbose=False)
+                    break
+                except Exception:  # noqa: BLE001 - see above
+                    continue
+            else:
+                grammar = LlamaGrammar.from_string(JSON_GBNF, verbose=False)
             self._grammars[key] = grammar
         return grammar
 
