@@ -11,7 +11,7 @@ Config file (all keys optional):
     model = "deepseek-chat"
     api_key_env = "DEEPSEEK_API_KEY"    # read the key from this variable (preferred)
     # api_key = "sk-…"                  # allowed; keep the file private (chmod 600)
-    timeout = 60                        # seconds per HTTP request
+    timeout = 180                       # seconds per HTTP request (long drafts are slow)
     max_retries = 4                     # transport retries per call (429, 5xx, timeouts, drops)
     max_reasks = 2                      # re-asks per structured call when the reply is invalid
     prefill = "fold"                    # fold | assistant: how a reply prefix reaches a chat API
@@ -97,7 +97,7 @@ class Settings:
     model: str | None = None
     base_url: str | None = None
     api_key: str | None = field(default=None, repr=False)
-    timeout: float = 60.0
+    timeout: float = 180.0
     max_retries: int = 4
     max_reasks: int = 2
     prefill: str = "fold"

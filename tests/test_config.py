@@ -24,7 +24,7 @@ def _cfg(tmp_path: Path, text: str) -> dict[str, str]:
 
 def test_defaults_without_anything(tmp_path: Path) -> None:
     s = resolve(ModelOptions(), env={"SPEECHSMITH_CONFIG": str(tmp_path / "none.toml")})
-    assert (s.backend, s.model, s.timeout, s.max_retries, s.max_reasks, s.cache) == ("local", None, 60.0, 4, 2, False)
+    assert (s.backend, s.model, s.timeout, s.max_retries, s.max_reasks, s.cache) == ("local", None, 180.0, 4, 2, False)
     assert s.sources["backend"] == "auto"
 
 

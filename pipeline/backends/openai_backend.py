@@ -78,7 +78,7 @@ class OpenAIBackend:
         *,
         base_url: str | None = None,
         api_key: str | None = None,
-        timeout: float = 60.0,
+        timeout: float = 180.0,
         max_retries: int = 4,
         context_window: int = 32_768,
         prefill: str = "fold",
