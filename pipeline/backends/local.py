@@ -112,6 +112,14 @@ def load_model(path: Path, n_ctx: int, n_threads: int) -> _Loaded:
         return loaded
 
 
+def _usable_cores() -> int:
+    # The cores this process may run on (containers and taskset limit them), not the host's.
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
 def render_prompt(request: ChatRequest) -> str:
     """Plain-text rendering for a base model: contents joined by blank lines, prefill last."""
     parts = [m.content for m in request.messages if m.content]
@@ -134,7 +142,7 @@ class LocalBackend:
         self.path = path
         self.model = path.name
         self.context_window = int(n_ctx or DEFAULT_CONTEXT)
-        self.n_threads = int(n_threads or os.cpu_count() or 1)
+        self.n_threads = int(n_threads or _usable_cores())
         self._loaded: _Loaded | None = None
         self._grammars: dict[str, Any] = {}
 
