@@ -319,7 +319,7 @@ class Client:
             if self.run_id is None:
                 self.run_id = self.runlog.start_run(self.command, self.backend.name, self.backend.model)
                 # Totals land in the run row even when a command forgets to call finish().
-                atexit.register(self.finish)
+                atexit.register(self._finish_at_exit)
         return self.runlog.record(
             self.run_id, command=self.command, backend=self.backend.name, model=self.backend.model, **fields
         )
@@ -334,6 +334,13 @@ class Client:
         row = dict(getattr(self._local, "row", None) or {})
         row.update(kind="retry", attempt=attempt)
         self._log(status="retry", error=f"{error} (retrying in {wait:.2f} s)", **row)
+
+    def _finish_at_exit(self) -> None:
+        # Best effort only: a vanished or read-only data dir must not print a traceback at exit.
+        try:
+            self.finish()
+        except Exception:  # noqa: BLE001
+            pass
 
     def finish(self) -> None:
         """Write the usage totals to the run log (call once the command is done)."""
