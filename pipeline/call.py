@@ -20,6 +20,7 @@ import atexit
 import functools
 import json
 import re
+import sys
 import threading
 import time
 from dataclasses import asdict, dataclass, replace
@@ -116,12 +117,18 @@ class Client:
         from pipeline.runlog import RunLog
 
         info = settings.model_info(backend.model)
+        runlog = cache = None
+        try:  # creating the user dirs can fail (read-only home): run without log/cache, say so
+            runlog = RunLog() if settings.log else None
+            cache = ResponseCache() if settings.cache else None
+        except OSError as exc:
+            print(f"speechsmith: warning: run log/cache unavailable: {exc}", file=sys.stderr)
         return cls(
             backend,
             command=command,
             max_reasks=settings.max_reasks,
-            runlog=RunLog() if settings.log else None,
-            cache=ResponseCache() if settings.cache else None,
+            runlog=runlog,
+            cache=cache,
             prices=Prices(info.input_price, info.output_price),
             max_cost=settings.max_cost,
             max_tokens=settings.max_tokens,

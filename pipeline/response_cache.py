@@ -9,6 +9,7 @@ never a known-bad one. Lives in the user cache dir: deleting it loses nothing bu
 from __future__ import annotations
 
 import sqlite3
+import sys
 import threading
 import time
 from pathlib import Path
@@ -23,6 +24,12 @@ class ResponseCache:
         self.path = Path(path) if path else cache_dir() / "responses.sqlite3"
         self._lock = threading.Lock()
         self._conn: sqlite3.Connection | None = None
+        self.disabled = False  # after an error: carry on uncached rather than fail the command
+
+    def _disable(self, exc: Exception) -> None:
+        if not self.disabled:
+            self.disabled = True
+            print(f"speechsmith: warning: response cache disabled ({self.path}: {exc})", file=sys.stderr)
 
     def _db(self) -> sqlite3.Connection:
         if self._conn is None:
@@ -39,24 +46,35 @@ class ResponseCache:
         return self._conn
 
     def get(self, key: str) -> ChatResponse | None:
+        if self.disabled:
+            return None
         with self._lock:
-            row = self._db().execute(
-                "SELECT text, prompt_tokens, completion_tokens, model, finish_reason FROM responses WHERE key = ?",
-                (key,),
-            ).fetchone()
+            try:
+                row = self._db().execute(
+                    "SELECT text, prompt_tokens, completion_tokens, model, finish_reason FROM responses WHERE key = ?",
+                    (key,),
+                ).fetchone()
+            except (sqlite3.Error, OSError) as exc:
+                self._disable(exc)
+                return None
         if row is None:
             return None
         return ChatResponse(row[0], Usage(row[1] or 0, row[2] or 0), row[3] or "", row[4] or "stop")
 
     def put(self, key: str, response: ChatResponse) -> None:
+        if self.disabled:
+            return
         with self._lock:
-            self._db().execute(
-                "INSERT OR REPLACE INTO responses VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (
-                    key, redact(response.text), response.usage.prompt_tokens,
-                    response.usage.completion_tokens, response.model, response.finish_reason, time.time(),
-                ),
-            )
+            try:
+                self._db().execute(
+                    "INSERT OR REPLACE INTO responses VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        key, redact(response.text), response.usage.prompt_tokens,
+                        response.usage.completion_tokens, response.model, response.finish_reason, time.time(),
+                    ),
+                )
+            except (sqlite3.Error, OSError) as exc:
+                self._disable(exc)
 
     def close(self) -> None:
         with self._lock:

@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import sys
 import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from pipeline.errors import InputError
 from pipeline.paths import data_dir
 from pipeline.redact import redact
 
@@ -81,6 +83,20 @@ class RunLog:
         self.path = Path(path) if path else default_path()
         self._lock = threading.Lock()
         self._conn: sqlite3.Connection | None = None
+        self.disabled = False  # set after a write failed: the command goes on without a log
+
+    def _write(self, sql: str, params: tuple[Any, ...]) -> int:
+        """Run one write; a log that cannot be written warns once and never stops the command."""
+        if self.disabled:
+            return 0
+        with self._lock:
+            try:
+                cur = self._db().execute(sql, params)
+            except (sqlite3.Error, OSError) as exc:
+                self.disabled = True
+                print(f"speechsmith: warning: run log disabled ({self.path}: {exc})", file=sys.stderr)
+                return 0
+            return int(cur.lastrowid or 0)
 
     def _db(self) -> sqlite3.Connection:
         if self._conn is None:
@@ -94,19 +110,16 @@ class RunLog:
         return self._conn
 
     def start_run(self, command: str, backend: str, model: str) -> int:
-        with self._lock:
-            cur = self._db().execute(
-                "INSERT INTO runs (started, command, backend, model) VALUES (?, ?, ?, ?)",
-                (_now(), command, backend, redact(model)),
-            )
-            return int(cur.lastrowid or 0)
+        return self._write(
+            "INSERT INTO runs (started, command, backend, model) VALUES (?, ?, ?, ?)",
+            (_now(), command, backend, redact(model)),
+        )
 
     def finish_run(self, run_id: int, usage: dict[str, Any]) -> None:
-        with self._lock:
-            self._db().execute(
-                "UPDATE runs SET finished = ?, usage = ? WHERE id = ?",
-                (_now(), json.dumps(usage, ensure_ascii=False), run_id),
-            )
+        self._write(
+            "UPDATE runs SET finished = ?, usage = ? WHERE id = ?",
+            (_now(), json.dumps(usage, ensure_ascii=False), run_id),
+        )
 
     def record(self, run_id: int, **row: Any) -> int:
         """Append one attempt; unknown keys are an error (keeps the columns honest)."""
@@ -114,13 +127,11 @@ class RunLog:
         if unknown:
             raise ValueError(f"unknown run-log fields: {sorted(unknown)}")
         values = [redact(row.get(f)) if f in _TEXT_FIELDS and row.get(f) else row.get(f) for f in CALL_FIELDS]
-        with self._lock:
-            cur = self._db().execute(
-                f"INSERT INTO calls (run_id, time, {', '.join(CALL_FIELDS)}) "
-                f"VALUES (?, ?, {', '.join('?' * len(CALL_FIELDS))})",
-                (run_id, _now(), *values),
-            )
-            return int(cur.lastrowid or 0)
+        return self._write(
+            f"INSERT INTO calls (run_id, time, {', '.join(CALL_FIELDS)}) "
+            f"VALUES (?, ?, {', '.join('?' * len(CALL_FIELDS))})",
+            (run_id, _now(), *values),
+        )
 
     def update(self, row_id: int, **row: Any) -> None:
         """Amend one attempt (e.g. mark it invalid once its reply failed validation)."""
@@ -129,10 +140,7 @@ class RunLog:
             raise ValueError(f"unknown run-log fields: {sorted(unknown)}")
         names = sorted(row)
         values = [redact(row[f]) if f in _TEXT_FIELDS and row[f] else row[f] for f in names]
-        with self._lock:
-            self._db().execute(
-                f"UPDATE calls SET {', '.join(f'{n} = ?' for n in names)} WHERE id = ?", (*values, row_id)
-            )
+        self._write(f"UPDATE calls SET {', '.join(f'{n} = ?' for n in names)} WHERE id = ?", (*values, row_id))
 
     def runs(self, limit: int = 20, command: str | None = None) -> list[dict[str, Any]]:
         """Newest runs first, each with its number of attempts, failures and tokens."""
@@ -148,7 +156,10 @@ class RunLog:
             FROM runs r LEFT JOIN calls c ON c.run_id = r.id {where}
             GROUP BY r.id ORDER BY r.id DESC LIMIT ?"""
         with self._lock:
-            rows = self._db().execute(sql, (*params, limit)).fetchall()
+            try:
+                rows = self._db().execute(sql, (*params, limit)).fetchall()
+            except sqlite3.Error as exc:
+                raise InputError(f"cannot read the run log {self.path}: {exc}") from None
         return [_run_dict(row) for row in rows]
 
     def run(self, run_id: int) -> dict[str, Any] | None:
@@ -156,11 +167,14 @@ class RunLog:
         if not self.path.is_file():
             return None
         with self._lock:
-            db = self._db()
-            head = db.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
-            if head is None:
-                return None
-            calls = db.execute("SELECT * FROM calls WHERE run_id = ? ORDER BY id", (run_id,)).fetchall()
+            try:
+                db = self._db()
+                head = db.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
+                if head is None:
+                    return None
+                calls = db.execute("SELECT * FROM calls WHERE run_id = ? ORDER BY id", (run_id,)).fetchall()
+            except sqlite3.Error as exc:
+                raise InputError(f"cannot read the run log {self.path}: {exc}") from None
         out = _run_dict(head)
         out["calls"] = [dict(c) for c in calls]
         return out

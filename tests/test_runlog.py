@@ -129,3 +129,16 @@ def test_the_key_appears_nowhere_on_disk(data_dir: Path, monkeypatch: pytest.Mon
     assert KEY not in shown.output and "***" in shown.output
     config = runner.invoke(app, ["config", "show"], env={**os.environ, "OPENAI_API_KEY": KEY})
     assert config.exit_code == 0 and KEY not in config.output and "***" in config.output
+
+
+def test_an_unwritable_log_or_cache_warns_once_and_the_call_goes_on(tmp_path: Path, capsys) -> None:
+    from pipeline.response_cache import ResponseCache
+
+    blocked = tmp_path / "is-a-directory"
+    blocked.mkdir()
+    client = Client(FakeBackend(["甲", "乙"]), runlog=RunLog(blocked), cache=ResponseCache(blocked))
+    assert client.chat(_req("一")).text == "甲"
+    assert client.chat(_req("二")).text == "乙"
+    client.finish()
+    err = capsys.readouterr().err
+    assert err.count("warning: run log disabled") == 1 and err.count("warning: response cache disabled") == 1
