@@ -120,7 +120,8 @@ def section_leads(point: str, kind: str, unit: str) -> list[str]:
     doers = {
         "students": "同学们要", "villagers": "我们要", "guests": "我们将",
     }.get(kind, f"各{'乡镇' if unit == '县' else '单位'}、各部门要" if unit in ("县", "市", "区") else "我们要")
-    return [f"{point}，", doers, "同时，要", "此外，"]
+    # "" continues the last paragraph: no stock opener repeated paragraph after paragraph.
+    return [f"{point}，", doers, "同时，要", ""]
 
 
 def plan(brief: Brief, *, salutation: str | None = None) -> Outline:
@@ -138,13 +139,13 @@ def plan(brief: Brief, *, salutation: str | None = None) -> Outline:
     closing = int(min(max(rest * 0.10, 40), 240))
     per_section = max(int((rest - opening - closing) / len(headings)), 60)
     unit = self_unit(brief)
-    parts = [PartPlan("opening", "的开头", opening, [opening_lead(brief), "我们要清醒地看到，", "同时，"])]
+    parts = [PartPlan("opening", "的开头", opening, [opening_lead(brief), "我们要清醒地看到，", ""])]
     for i, (point, heading) in enumerate(zip(brief.points, headings, strict=True), 1):
         parts.append(PartPlan(
             f"section-{i}", f"中的一部分，主题是“{point}”", per_section,
             section_leads(point, kind, unit), heading=heading, point=point,
         ))
-    parts.append(PartPlan("closing", "的结尾", closing, [closing_lead(salutation, kind), "让我们"]))
+    parts.append(PartPlan("closing", "的结尾", closing, [closing_lead(salutation, kind), ""]))
     subtitle = f"（{brief.date}）" if brief.date else ""
     return Outline(brief.derived_title(), subtitle, salutation, parts, sign_off, transition)
 
@@ -222,7 +223,7 @@ class Cleaner:
         `complete`: the model ended the paragraph itself; otherwise it hit the token limit and
         the unfinished last sentence goes.
         """
-        text = text.replace("\r", "").split("\n")[0].strip()
+        text = text.replace("\r", "").strip()
         text = _LEADING_MARK.sub("", text)
         if self.unit:
             text = _SELF_REF.sub(self.unit, text)
@@ -314,3 +315,28 @@ def trim_part(paragraphs: list[str], over: int) -> tuple[list[str], int]:
         if not paras[idx]:
             paras.pop(idx)
     return ["".join(s) for s in paras if s], removed
+
+
+_ENUM_SHI = re.compile(r"(?:(?<=^)|(?<=[。！？；：]))([一二三四五六七八九十]{1,2})是(?=[\u4e00-\u9fff，])")
+_ENUM_DI = re.compile(r"(?:(?<=^)|(?<=[。！？；：]))第([一二三四五六七八九十]{1,2})(?=[，、])")
+
+
+def renumber(paragraphs: list[str]) -> list[str]:
+    """Make 一是…二是… and 第一，第二， in a part count 1, 2, 3 in order: cleaning removes
+    sentences and a small model skips numbers (…六是…八是), which reads as a gap."""
+    from pipeline.speech import cn_number
+
+    out = []
+    counters = {"shi": 0, "di": 0}
+
+    def sub(kind: str, fmt: str):
+        def repl(m: re.Match[str]) -> str:
+            counters[kind] += 1
+            return fmt.format(cn_number(counters[kind]))
+        return repl
+
+    for para in paragraphs:
+        para = _ENUM_SHI.sub(sub("shi", "{}是"), para)
+        para = _ENUM_DI.sub(sub("di", "第{}"), para)
+        out.append(para)
+    return out

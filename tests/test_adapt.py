@@ -118,7 +118,7 @@ def test_plan_draft_builds_the_outline_and_cleans_drafts() -> None:
     assert model.parts[0] == "opening" and model.parts[-1] in ("closing", "opening", "压实安全生产责任", "深入开展隐患排查整治")
     prefixes = {r.messages[0].content for r in backend.requests}
     assert len(prefixes) == 1
-    assert all(r.stop == ("\n",) and r.max_tokens <= 360 and r.repeat_penalty > 1 for r in backend.requests)
+    assert all(r.stop == adapt_task.DRAFT_STOPS and r.max_tokens <= 360 and r.repeat_penalty > 1 for r in backend.requests)
     meta = result.metadata
     assert meta["strategy"] == "plan-draft" and meta["prompt"]["id"] == "adapt/section"
     assert meta["examples"] and meta["usage"]["calls"] == len(backend.requests)

@@ -35,6 +35,7 @@ the closest speeches of your corpus (chosen automatically; see --examples).
 
 Give the brief as flags or as a YAML/JSON file (--brief); flags override the file:
 
+\b
   occasion: 全县安全生产工作会议
   speaker: 县长
   audience: 各乡镇、县直各部门负责同志
@@ -53,13 +54,14 @@ audience, no placeholders (xx, 20xx年, aa市), no figures, dates or names the b
 
 Examples:
 
-  speechsmith adapt --occasion 全县安全生产工作会议 --speaker 县长 --audience "各乡镇、县直各部门负责同志" --point 压实安全生产责任 --point 深入开展隐患排查整治 --length 1500 -o 讲话.docx
-
+\b
+  speechsmith adapt --occasion 全县安全生产工作会议 --speaker 县长 \\
+      --audience "各乡镇、县直各部门负责同志" --point 压实安全生产责任 \\
+      --point 深入开展隐患排查整治 --length 1500 -o 讲话.docx
   speechsmith adapt --brief brief.yaml --format md
-
   speechsmith adapt --brief brief.yaml --examples 2 --dry-run
-
-  speechsmith adapt --brief brief.yaml --base-url http://127.0.0.1:8000/v1 --model qwen2.5 --strict -o 讲话.json
+  speechsmith adapt --brief brief.yaml --base-url http://127.0.0.1:8000/v1 \\
+      --model qwen2.5 --strict -o 讲话.json
 """
 
 

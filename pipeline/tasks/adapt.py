@@ -33,6 +33,7 @@ from pipeline.draft import (
     PartPlan,
     off_topic_terms,
     plan,
+    renumber,
     self_unit,
     trim_part,
 )
@@ -55,6 +56,10 @@ DRAFT_TOP_P = 0.9
 DRAFT_REPEAT_PENALTY = 1.2
 MAX_REPAIR_ROUNDS = 2
 SHORT_PARAGRAPH = 60  # 字
+# The model may write several paragraphs per call; it stops at the end of the speech (a blank
+# line), before the next document or instruction, at 谢谢 (the pipeline closes the speech) and
+# at a next numbered heading (the pipeline owns the outline). Four: the OpenAI API's limit.
+DRAFT_STOPS = ("\n\n", "\n下面是", "谢谢", "\n二、")
 
 
 @dataclass
@@ -273,26 +278,32 @@ class Drafter:
         return ChatRequest(
             messages=self.messages(part), max_tokens=self.max_tokens(part),
             temperature=DRAFT_TEMPERATURE, top_p=DRAFT_TOP_P, repeat_penalty=DRAFT_REPEAT_PENALTY,
-            stop=("\n",), seed=self.seed + self.calls,
+            stop=DRAFT_STOPS, seed=self.seed + self.calls,
         )
 
     def paragraph(self, part: PartPlan) -> bool:
-        """Draft one more paragraph of the part; False when the model gave nothing usable."""
+        """Draft more of the part (one or more paragraphs); False when nothing usable came."""
         assert self.ctx.client is not None
         lead = part.lead()
         request = self.request(part)
         response = self.ctx.client.chat(request, prompt=self.tpl.ref, step=f"draft:{part.key}")
         self.calls += 1
         part.calls += 1
-        para = self.cleaner.clean(lead + response.text, complete=response.finish_reason != "length")
-        if count_zi(para) < 15:
-            return False
-        if part.paragraphs and count_zi(para) < SHORT_PARAGRAPH:
-            # A one-sentence paragraph reads choppy in a speech: it joins the one before.
-            part.paragraphs[-1] += para
-        else:
-            part.paragraphs.append(para)
-        return True
+        lines = (lead + response.text).split("\n")
+        added = False
+        for i, line in enumerate(lines):
+            complete = i < len(lines) - 1 or response.finish_reason != "length"
+            para = self.cleaner.clean(line, complete=complete)
+            if count_zi(para) < 15:
+                continue
+            # An empty lead continues the last paragraph; a one-sentence paragraph reads choppy
+            # in a speech: both join the paragraph before.
+            if part.paragraphs and ((i == 0 and not lead) or count_zi(para) < SHORT_PARAGRAPH):
+                part.paragraphs[-1] += para
+            else:
+                part.paragraphs.append(para)
+            added = True
+        return added
 
     def draft(self, part: PartPlan) -> None:
         max_calls = min(math.ceil(part.target / 90) + 2, 10)
@@ -605,6 +616,8 @@ def finish(
             break
     speech, more_leaks = remove_leaks(speech)
     speech, more_repeats = remove_repeats(speech)
+    for key, paras in _part_texts(speech):
+        speech = _with_part(speech, key, renumber(paras))
     stats = cleaner.stats if cleaner is not None else None
     speech, facts = facts_check(speech, brief, strict_facts, stats.facts if stats else 0)
     checks: dict[str, Any] = {
