@@ -257,3 +257,10 @@ def test_retry_after_forms() -> None:
     assert 25 <= _retry_after(exc({"retry-after": future})) <= 31
     assert _retry_after(exc({"retry-after": "soon"})) is None and _retry_after(exc({})) is None
     assert _retry_after(None) is None
+
+
+def test_reasoning_block_is_not_part_of_the_answer(openai_server: OpenAIServer) -> None:
+    openai_server.script(Reply.ok('<think>\n用户要JSON {先想想}\n</think>\n\n{"score": 4}'), Reply.ok("<think>嗯</think>同志们："))
+    client = Client(_backend(openai_server))
+    assert client.structured(_req(), Point).score == 4
+    assert client.chat(_req()).text == "同志们："

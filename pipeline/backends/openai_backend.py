@@ -44,6 +44,9 @@ _NAMED_SCHEMAS = ("properties", "$defs", "definitions", "patternProperties", "de
 JSON_MODES = ("json_schema", "json_object", "prompt")
 MAX_RETRY_AFTER = 120.0  # seconds; a longer Retry-After is still honoured up to this
 _RETRY_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
+# Reasoning models served without a reasoning parser (Qwen3, DeepSeek-R1 on vLLM/llama.cpp) put
+# their thinking in the content; it is not part of the answer.
+_THINK = re.compile(r"^\s*<think>.*?</think>\s*", re.S)
 
 
 def clean_schema(schema: Any) -> Any:
@@ -233,7 +236,7 @@ class OpenAIBackend:
 
     def _response(self, request: ChatRequest, completion: Any, retries: int) -> ChatResponse:
         choice = completion.choices[0]
-        text = (choice.message.content if choice.message else None) or ""
+        text = _THINK.sub("", (choice.message.content if choice.message else None) or "", count=1)
         prefill = request.messages[-1].content if request.messages[-1].role == "assistant" else ""
         if prefill and self.prefill == "fold" and text.startswith(prefill):
             text = text[len(prefill):]
