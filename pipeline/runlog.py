@@ -179,6 +179,23 @@ class RunLog:
         out["calls"] = [dict(c) for c in calls]
         return out
 
+    def prune(self, older_than_days: float) -> int:
+        """Delete runs started more than `older_than_days` ago (with their attempts); returns how many."""
+        if not self.path.is_file():
+            return 0
+        cutoff = datetime.fromtimestamp(time.time() - older_than_days * 86400, UTC)
+        stamp = cutoff.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        with self._lock:
+            try:
+                db = self._db()
+                ids = [r[0] for r in db.execute("SELECT id FROM runs WHERE started < ?", (stamp,))]
+                db.executemany("DELETE FROM calls WHERE run_id = ?", [(i,) for i in ids])
+                db.executemany("DELETE FROM runs WHERE id = ?", [(i,) for i in ids])
+                db.execute("VACUUM")
+            except sqlite3.Error as exc:
+                raise InputError(f"cannot prune the run log {self.path}: {exc}") from None
+        return len(ids)
+
     def close(self) -> None:
         with self._lock:
             if self._conn is not None:

@@ -142,3 +142,18 @@ def test_an_unwritable_log_or_cache_warns_once_and_the_call_goes_on(tmp_path: Pa
     client.finish()
     err = capsys.readouterr().err
     assert err.count("warning: run log disabled") == 1 and err.count("warning: response cache disabled") == 1
+
+
+def test_log_prune_removes_old_runs(data_dir: Path) -> None:
+    import sqlite3
+
+    log = RunLog()
+    old = Client(FakeBackend(["甲"]), command="adapt", runlog=log)
+    old.chat(_req())
+    new = Client(FakeBackend(["乙"]), command="adapt", runlog=log)
+    new.chat(_req())
+    with sqlite3.connect(log.path) as db:
+        db.execute("UPDATE runs SET started = '2020-01-01T00:00:00.000Z' WHERE id = ?", (old.run_id,))
+    result = CliRunner().invoke(app, ["log", "prune", "--older-than", "7"])
+    assert result.exit_code == 0 and "removed 1 run(s)" in result.output
+    assert log.run(old.run_id) is None and log.run(new.run_id)["calls"]

@@ -19,7 +19,8 @@ log_app = typer.Typer(
         "Examples:\n\n"
         "  speechsmith log list\n\n"
         "  speechsmith log list --command adapt --limit 5 --format json\n\n"
-        "  speechsmith log show 42"
+        "  speechsmith log show 42\n\n"
+        "  speechsmith log prune --older-than 30"
     ),
     no_args_is_help=True,
     rich_markup_mode=None,
@@ -86,6 +87,20 @@ def show_cmd(
     for c in run["calls"]:
         if c["raw"]:
             typer.echo(f"\n--- raw output of #{c['id']} ({c['status']}: {c['error'] or ''}) ---\n{c['raw']}")
+
+
+@log_app.command("prune")
+def prune_cmd(
+    days: Annotated[float, typer.Option("--older-than", min=0, help="Delete runs started more than this many days ago.")] = 30,
+) -> None:
+    """Delete old runs and their attempts, then compact the log file.
+
+    Example: speechsmith log prune --older-than 7
+    """
+    from pipeline.runlog import RunLog
+
+    removed = RunLog().prune(days)
+    typer.echo(f"removed {removed} run(s) older than {days:g} day(s)", err=True)
 
 
 def _num(value: Any) -> str:
