@@ -44,7 +44,11 @@ def test_shipped_suites_replay_without_regression(tmp_path: Path) -> None:
     )
     report = (run / "report.md").read_text(encoding="utf-8") if (run / "report.md").is_file() else ""
     assert "NO_LLAMA" in proc.stderr, f"replay imported llama_cpp:\n{proc.stderr[-2000:]}"
-    assert proc.returncode != 2, f"replay miss or bad suite (re-record and bless):\n{proc.stderr[-3000:]}"
+    misses = report.split("**Replay misses**", 1)[1] if "**Replay misses**" in report else ""
+    assert proc.returncode != 2, (
+        f"replay miss or bad suite (re-record and bless, README: speechsmith eval):\n"
+        f"{proc.stderr[-1500:]}\n{misses[:3000]}"
+    )
     assert proc.returncode != 3, f"regression against evals/baselines/:\n{report[-4000:]}"
     assert proc.returncode in (0, 1), proc.stderr[-3000:]
     summary = json.loads((run / "summary.json").read_text(encoding="utf-8"))
