@@ -239,3 +239,18 @@ def test_reports_and_progress_bar() -> None:
     bar = report.ProgressBar(buf, enabled=True)
     bar(Progress(done=2, total=2, hits=5, retries=1))
     assert "[########################] 2/2  hits 5" in buf.getvalue() and "retries 1" in buf.getvalue()
+
+
+def test_no_prompt_leak(tmp_path) -> None:
+    folder = tmp_path / "adapt"
+    folder.mkdir()
+    (folder / "meta.yaml").write_text("id: adapt\nversion: '1'\nvariables: [x]\n", encoding="utf-8")
+    (folder / "user.md").write_text("{{ x }}", encoding="utf-8")
+    (folder / "system.md").write_text(
+        "你是一名资深的党政机关文字材料撰稿人，{{ x }}为领导起草讲话稿。只输出一个JSON对象。", encoding="utf-8"
+    )
+    spec, data = case_data("{type: no_prompt_leak, max_lcs: 12}", prompts_dir=tmp_path)
+    assert evaluate(spec, sample(), data).passed
+    leaked = sample(text="同志们：我是一名资深的党政机关文字材料撰稿人，为领导起草讲话稿。")
+    res = evaluate(spec, leaked, data)
+    assert not res.passed and res.value and res.value > 12 and "from adapt" in res.detail
