@@ -14,7 +14,7 @@ Two strategies:
 
 Length: a requested length (--length, or the style's own) is met within ±20% by selecting
 source sentences before rewriting, trimming whole sentences after, and a bounded expand (unused
-source sentences first, then at most two model continuations of the weakest part).
+source sentences first, then at most three model continuations of the weakest parts).
 
 Facts: the JSON output reports kept / dropped / added facts of the final text against the
 source (plus given inputs such as speaker or date) and the inventions the gates caught.

@@ -1,5 +1,5 @@
 """Meeting a requested length within ±20%: trim whole sentences, or expand (unused source
-sentences first, then at most two model continuations of the weakest paragraph)."""
+sentences first, then at most three model continuations of the weakest paragraphs)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ TOLERANCE = 0.2  # the requested length is met within ±20%
 _AIM_LOW, AIM_HIGH = 0.9, 1.1  # what the pipeline aims for, leaving room inside the tolerance
 
 
-_MAX_EXPAND_CALLS = 2
+_MAX_EXPAND_CALLS = 3
 
 
 def fit_length(run: Run, doc: Doc) -> None:

@@ -78,7 +78,7 @@ def _gate(run: Run, source: str, out: str | None) -> tuple[str | None, str]:
     n_src, n_out = count_zi(source), count_zi(out)
     if count_han(out) < 0.5 * n_out:
         return None, "not-chinese"
-    if n_out < 0.5 * n_src or n_out > 2.0 * n_src + 10:
+    if n_out < 0.5 * n_src or n_out > 1.4 * n_src + 10:
         return None, "length"
     if not re.search(r"[。！？!?；;…”’」）)]$", out) and re.search(r"[。！？!?；;…]$", source):
         return None, "truncated"  # cut off at max_tokens: never half a sentence
