@@ -39,7 +39,7 @@ from pipeline.tasks.restyle.doc import Doc, Para, Run, sentences
 from pipeline.tasks.restyle.edits import light_edit
 from pipeline.tasks.restyle.length import AIM_HIGH, TOLERANCE, fit_length, trim
 from pipeline.tasks.restyle.model import GUARD, render_section
-from pipeline.tasks.restyle.source import parse_source
+from pipeline.tasks.restyle.source import drop_instructions, parse_source
 
 __all__ = ["batch_finish", "batch_request", "light_edit", "paragraph_diff", "parse_source", "run"]
 
@@ -75,6 +75,7 @@ def _result(run: Run, speech: Speech, strategy: str, started: float, prompt: Pro
         "duration": round(time.perf_counter() - started, 3),
         "units": run.units,
         "fallbacks": sum(1 for u in run.units if str(u["status"]).startswith("fallback")),
+        "dropped_instructions": run.instructions,  # sentences in the source addressed to a model
         "expand_calls": run.expand_calls,
         "trimmed_sentences": run.trimmed,
     }
@@ -111,7 +112,8 @@ def _prepare(inputs: dict[str, Any], ctx: TaskContext) -> Run:
         raise InputError("restyle needs a text (a file, '-' for stdin, or inputs['text'])")
     style_name = inputs.get("style") or "plain"
     style = style_name if isinstance(style_name, Style) else get_style(str(style_name), ctx.prompts_dir)
-    source = parse_source(str(text), str(inputs.get("title") or ""))
+    cleaned, instructions = drop_instructions(str(text))
+    source = parse_source(cleaned, str(inputs.get("title") or ""))
     length = inputs.get("length")
     if length is not None:
         try:
@@ -123,7 +125,7 @@ def _prepare(inputs: dict[str, Any], ctx: TaskContext) -> Run:
     target = length or style.target_length(source.zishu)
     given = {k: str(inputs[k]) for k in ("speaker", "date", "occasion", "unit") if inputs.get(k)}
     return Run(
-        style=style, source_text=str(text), source=source, target=target,
+        style=style, source_text=str(text), source=source, target=target, instructions=instructions,
         audience=str(inputs.get("audience") or ""), given=given, ctx=ctx,
     )
 

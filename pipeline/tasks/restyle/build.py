@@ -90,7 +90,7 @@ def build_kept(run: Run) -> Doc:
             out.append(Para(sentences(light_edit(text, run.style)), passage, status))
         paras_out.append(out)
     # the paragraph right after the salutation needs no second 同志们
-    add_openers(run.style, paras_out[1:-1] if src.sections else paras_out[:1], not src.sections)
+    add_openers(run.style, paras_out[1:-1] if src.sections else paras_out[:1], not src.sections, src.salutation)
     title = src.title
     if title == "讲话":
         topic = run.given.get("occasion") or find_topic("", run.source_text)

@@ -90,6 +90,7 @@ class Run:
     audience: str
     given: dict[str, str]
     ctx: TaskContext
+    instructions: list[str] = field(default_factory=list)  # injected model instructions dropped
     section_prompt: Any = None
     caught: list[dict[str, Any]] = field(default_factory=list)  # inventions and losses the gates stopped
     units: list[dict[str, Any]] = field(default_factory=list)

@@ -47,9 +47,11 @@ def _replace_unprotected(text: str, old: str, new: str) -> str:
     return "".join(out)
 
 
-def add_openers(style: Style, part_groups: list[list[Para]], skip_first: bool) -> None:
-    # Spoken delivery marks a turn every few paragraphs; more would be a tic.
-    if not style.openers:
+def add_openers(style: Style, part_groups: list[list[Para]], skip_first: bool, salutation: str = "") -> None:
+    # Spoken delivery marks a turn every few paragraphs; more would be a tic. 同志们 only where
+    # the speech addresses 同志 (not 老师们、同学们).
+    openers = [o for o in style.openers if "同志" not in o or "同志" in salutation or not salutation]
+    if not openers:
         return
     k, since = 0, 1
     for g, paras in enumerate(part_groups):
@@ -58,11 +60,11 @@ def add_openers(style: Style, part_groups: list[list[Para]], skip_first: bool) -
             if since < 2 or not para.sents or (g == 0 and i == 0 and skip_first):
                 continue
             first = para.sents[0].text
-            if first.startswith(tuple(style.openers)) or first.startswith(("同志们", "大家")):
+            if first.startswith(tuple(openers)) or first.startswith(("同志们", "大家")):
                 continue
             if ENUM_RE.match(first) or H2_RE.match(first):  # 第二，… keeps its enumerator first
                 continue
-            para.sents[0] = Sent(style.openers[k % len(style.openers)] + first, para.sents[0].score)
+            para.sents[0] = Sent(openers[k % len(openers)] + first, para.sents[0].score)
             k, since = k + 1, 0
 
 
