@@ -97,21 +97,25 @@ def self_unit(brief: Brief) -> str:
 
 
 def opening_lead(brief: Brief) -> str:
+    """The first sentence of the speech, written by the pipeline: a small model's first
+    sentence is where it invents most (dates, bodies that did not meet, grand claims)."""
     occ = brief.occasion
     where = f"在{brief.place}" if brief.place else "在这里"
     if _GATHERING.search(occ) or brief.audience_kind == "guests":
-        return f"今天，我们相聚{brief.place or '一堂'}，共同出席{occ}，"
+        return f"今天，我们相聚{brief.place or '一堂'}，共同出席{occ}。"
     if _CEREMONY.search(occ):
-        return f"今天，我们{where}隆重举行{occ}，"
+        return f"今天，我们{where}隆重举行{occ}。"
     if _MEETING.search(occ):
-        return f"今天，我们{where}召开{occ}，"
-    return f"今天，我们{where}举行{occ}，"
+        return f"今天，我们{where}召开{occ}。"
+    return f"今天，我们{where}举行{occ}。"
 
 
 def closing_lead(salutation: str, kind: str) -> str:
-    if kind in ("cadres", "leaders_cadres", "staff"):
-        return "同志们，"
-    return {"students": "同学们，", "villagers": "乡亲们，", "guests": "最后，"}.get(kind, "同志们，")
+    # The closing opens the way the house closes: a call to action (让我们…), a hope for the
+    # students, a wish for the guests. A bare 同志们， let the small model wander back to problems.
+    return {
+        "students": "同学们，希望你们", "villagers": "乡亲们，让我们", "guests": "最后，预祝",
+    }.get(kind, "同志们，让我们")
 
 
 def section_leads(point: str, kind: str, unit: str) -> list[str]:
@@ -139,7 +143,7 @@ def plan(brief: Brief, *, salutation: str | None = None) -> Outline:
     closing = int(min(max(rest * 0.10, 40), 240))
     per_section = max(int((rest - opening - closing) / len(headings)), 60)
     unit = self_unit(brief)
-    parts = [PartPlan("opening", "的开头", opening, [opening_lead(brief), "我们要清醒地看到，", ""])]
+    parts = [PartPlan("opening", "的开头", opening, [opening_lead(brief), ""])]
     for i, (point, heading) in enumerate(zip(brief.points, headings, strict=True), 1):
         parts.append(PartPlan(
             f"section-{i}", f"中的一部分，主题是“{point}”", per_section,
@@ -236,7 +240,7 @@ class Cleaner:
                 sentences[-1] += "。"
         kept: list[str] = []
         for sentence in sentences:
-            sentence = self._unloop(sentence)
+            sentence = _LEADING_MARK.sub("", self._unloop(sentence))
             if count_zi(sentence) < 6 or _PROMPT_ECHO.search(sentence):
                 self.stats.fragments += 1
                 continue

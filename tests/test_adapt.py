@@ -99,9 +99,9 @@ def test_plan_draft_builds_the_outline_and_cleans_drafts() -> None:
     assert speech["title"] == "在全县安全生产工作会议上的讲话"
     assert speech["salutation"] == "同志们："
     assert [s["heading"] for s in speech["sections"]] == ["一、压实安全生产责任", "二、深入开展隐患排查整治"]
-    assert speech["opening"].startswith("今天，我们在这里召开全县安全生产工作会议，")
+    assert speech["opening"].startswith("今天，我们在这里召开全县安全生产工作会议。")
     assert speech["sections"][0]["paragraphs"][0].startswith("压实安全生产责任，")
-    assert speech["closing"].startswith("同志们，") and speech["closing"].endswith("谢谢大家！")
+    assert speech["closing"].startswith("同志们，让我们") and speech["closing"].endswith("谢谢大家！")
     text = result.text
     for junk in ("1000万元", "xx同志", "赵建军", "下面是另一段"):
         assert junk not in text
@@ -284,3 +284,43 @@ def test_batch_route() -> None:
     assert "length" in result.checks and result.metadata["strategy"] == "one-call"
     with pytest.raises(ValidationFailed):
         adapt_task.batch_finish(dict(BRIEF), _draft_json(n_sections=3), ctx)
+
+
+def test_cleaner_rules() -> None:
+    from pipeline.brief import make_brief
+    from pipeline.draft import Cleaner
+
+    brief = make_brief({"occasion": "全县安全生产工作会议", "speaker": "县长", "points": ["压实责任"]})
+    cleaner = Cleaner(brief, unsupported=adapt_task._unsupported_fn(brief), off_topic_terms={"文明"}, unit="县")
+    # cut at the last full sentence when the token limit hit; self-reference fixed (我局 → 我县)
+    assert cleaner.clean("我局要压实责任，确保安全。还有一句没写", complete=False) == "我县要压实责任，确保安全。"
+    # a loop inside a sentence keeps each clause once
+    assert cleaner.clean("要统筹发展和安全，统筹发展和安全，统筹发展和安全，守住底线。") == "要统筹发展和安全，守住底线。"
+    # an example's topic, a counted slogan, a prompt echo and a list mark
+    assert cleaner.clean("要创建文明单位。要落实“四个强”要求。下面是讲话的一段。（二）要加强监管，不留死角。") == "要加强监管，不留死角。"
+    # said before (also: a paraphrase-free near copy)
+    assert cleaner.clean("我县要压实责任，确保安全。") == ""
+    assert cleaner.stats.off_topic == 1 and cleaner.stats.facts == 1 and cleaner.stats.repeated >= 2
+
+
+def test_renumber_enumerations() -> None:
+    from pipeline.draft import renumber
+
+    assert renumber(["一是全面检查。二是科学管理。", "四是安全保障。要严格。六是要督促。第三，要做好。", "统一思想是关键。"]) == [
+        "一是全面检查。二是科学管理。", "三是安全保障。要严格。四是要督促。第一，要做好。", "统一思想是关键。"
+    ]
+
+
+def test_outline_for_guests_has_no_transition_and_fits_the_budget() -> None:
+    from pipeline.brief import make_brief
+    from pipeline.draft import plan
+
+    guests = plan(make_brief({"occasion": "数字经济发展论坛", "audience": "各位来宾、企业家朋友",
+                              "points": ["基础", "生态"], "length": 1000, "place": "南昌"}))
+    assert guests.salutation == "尊敬的各位领导、各位来宾：" and guests.transition == ""
+    assert guests.parts[0].leads[0] == "今天，我们相聚南昌，共同出席数字经济发展论坛。"
+    assert guests.parts[-1].leads[0] == "最后，预祝"
+    total = sum(p.target for p in guests.parts)
+    assert 880 <= total <= 1000
+    cadres = plan(make_brief({"occasion": "全县安全生产工作会议", "speaker": "县长", "points": ["a", "b"]}))
+    assert cadres.transition == "下面，我讲几点意见。" and cadres.parts[0].leads[0].startswith("今天，我们在这里召开")

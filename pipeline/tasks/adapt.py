@@ -290,6 +290,9 @@ class Drafter:
         self.calls += 1
         part.calls += 1
         lines = (lead + response.text).split("\n")
+        if len(lines) > 1 and lead and lines[0].strip() == lead.strip():
+            # The model broke the line right after the lead (a list follows): keep them together.
+            lines[:2] = [lines[0] + lines[1]]
         added = False
         for i, line in enumerate(lines):
             complete = i < len(lines) - 1 or response.finish_reason != "length"
