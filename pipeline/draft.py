@@ -102,12 +102,28 @@ def opening_lead(brief: Brief) -> str:
     occ = brief.occasion
     where = f"在{brief.place}" if brief.place else "在这里"
     if _GATHERING.search(occ) or brief.audience_kind == "guests":
-        return f"今天，我们相聚{brief.place or '一堂'}，共同出席{occ}。"
+        host = _host(brief.speaker)
+        welcome = f"首先，我代表{host}，" if host else "首先，"
+        return (f"今天，我们相聚{brief.place or '一堂'}，共同出席{occ}。"
+                f"{welcome}对各位领导、各位来宾的到来表示热烈欢迎！")
     if _CEREMONY.search(occ):
         return f"今天，我们{where}隆重举行{occ}。"
     if _MEETING.search(occ):
         return f"今天，我们{where}召开{occ}。"
     return f"今天，我们{where}举行{occ}。"
+
+
+_HOSTS = (("市长", "市人民政府"), ("县长", "县人民政府"), ("区长", "区人民政府"), ("省长", "省人民政府"),
+          ("市委书记", "市委"), ("县委书记", "县委"), ("校长", "学校"), ("总经理", "公司"), ("董事长", "公司"),
+          ("局长", "局党组"), ("院长", "院党委"))
+
+
+def _host(speaker: str) -> str:
+    """Whom a speaker welcomes guests on behalf of (市长 → 市人民政府); '' when unsure."""
+    for title, host in _HOSTS:
+        if speaker.endswith(title):
+            return host
+    return ""
 
 
 def closing_lead(salutation: str, kind: str) -> str:
@@ -180,6 +196,7 @@ _LEADING_MARK = re.compile(r"^\s*(?:[（(][一二三四五六七八九十\d]+[�
 _PROMPT_ECHO = re.compile(r"下面是|讲话稿|范文|主题是|小编|以下是")
 # A quoted slogan with a count in it (“四个强”, “六大工程”) is the model's invention.
 _COUNTED_SLOGAN = re.compile(r"“[^”]{0,12}[一二三四五六七八九十两百千\d][^”]{0,12}”")
+_ENUM_START = re.compile(r"^(?:[一二三四五六七八九十]{1,3}是|第[一二三四五六七八九十]{1,3}[，、]|首先，|其次，|再次，|最后，)")
 _SELF_REF = re.compile(r"(?<=[我本])(县|市|区|局)(?=[\u4e00-\u9fff])")
 
 
@@ -205,11 +222,14 @@ class Cleaner:
     def remember(self, text: str) -> None:
         """Mark text (e.g. a lead or heading) as said, so the model cannot repeat it."""
         for sentence in split_sentences(text):
+            sentence = _ENUM_START.sub("", sentence)
             key = normalize(sentence)
             if key:
                 self.seen.append((key, set(bigrams(sentence))))
 
     def _repeated(self, sentence: str) -> bool:
+        # "十七是要开展检查。十八是要开展检查。": the same sentence under another number.
+        sentence = _ENUM_START.sub("", sentence)
         key = normalize(sentence)
         grams = set(bigrams(sentence))
         for seen_key, seen_grams in self.seen:
@@ -241,7 +261,7 @@ class Cleaner:
         kept: list[str] = []
         for sentence in sentences:
             sentence = _LEADING_MARK.sub("", self._unloop(sentence))
-            if count_zi(sentence) < 6 or _PROMPT_ECHO.search(sentence):
+            if count_zi(_ENUM_START.sub("", sentence)) < 8 or _PROMPT_ECHO.search(sentence):
                 self.stats.fragments += 1
                 continue
             if find_placeholders(sentence):
@@ -261,7 +281,10 @@ class Cleaner:
                 continue
             kept.append(sentence)
             self.remember(sentence)
-        return "".join(kept)
+        text = "".join(kept)
+        if text and text[-1] in "；;，,、：:":
+            text = text[:-1] + "。"  # a paragraph ends with a full stop, not mid-list
+        return text
 
     def _unloop(self, sentence: str) -> str:
         # A base model loops inside a sentence ("对…的考核验收，对…的考核验收，…"): keep each
@@ -321,13 +344,15 @@ def trim_part(paragraphs: list[str], over: int) -> tuple[list[str], int]:
     return ["".join(s) for s in paras if s], removed
 
 
-_ENUM_SHI = re.compile(r"(?:(?<=^)|(?<=[。！？；：]))([一二三四五六七八九十]{1,2})是(?=[\u4e00-\u9fff，])")
-_ENUM_DI = re.compile(r"(?:(?<=^)|(?<=[。！？；：]))第([一二三四五六七八九十]{1,2})(?=[，、])")
+_ENUM_SHI = re.compile(r"(?:(?<=^)|(?<=[。！？；;：，]))([一二三四五六七八九十]{1,3})是(?=[\u4e00-\u9fff，])")
+_ENUM_DI = re.compile(r"(?:(?<=^)|(?<=[。！？；;：]))第([一二三四五六七八九十]{1,2})(?=[，、])")
+MAX_ITEMS = 8  # a speech lists a few 一是…二是…; a model that counts on is looping
 
 
 def renumber(paragraphs: list[str]) -> list[str]:
     """Make 一是…二是… and 第一，第二， in a part count 1, 2, 3 in order: cleaning removes
-    sentences and a small model skips numbers (…六是…八是), which reads as a gap."""
+    sentences and a small model skips numbers (…六是…八是), which reads as a gap. Sentences past
+    the MAX_ITEMS-th item are dropped: by then the model is looping."""
     from pipeline.speech import cn_number
 
     out = []
@@ -340,7 +365,14 @@ def renumber(paragraphs: list[str]) -> list[str]:
         return repl
 
     for para in paragraphs:
-        para = _ENUM_SHI.sub(sub("shi", "{}是"), para)
-        para = _ENUM_DI.sub(sub("di", "第{}"), para)
-        out.append(para)
+        kept = []
+        for sentence in split_sentences(para):
+            sentence = _ENUM_SHI.sub(sub("shi", "{}是"), sentence)
+            sentence = _ENUM_DI.sub(sub("di", "第{}"), sentence)
+            if counters["shi"] > MAX_ITEMS or counters["di"] > MAX_ITEMS:
+                if _ENUM_SHI.search(sentence) or _ENUM_DI.search(sentence):
+                    continue
+            kept.append(sentence)
+        if kept:
+            out.append("".join(kept))
     return out

@@ -306,8 +306,10 @@ def test_cleaner_rules() -> None:
 def test_renumber_enumerations() -> None:
     from pipeline.draft import renumber
 
-    assert renumber(["一是全面检查。二是科学管理。", "四是安全保障。要严格。六是要督促。第三，要做好。", "统一思想是关键。"]) == [
-        "一是全面检查。二是科学管理。", "三是安全保障。要严格。四是要督促。第一，要做好。", "统一思想是关键。"
+    assert renumber(["一是全面检查。二是科学管理。", "四是安全保障。要严格。六是要督促，二是要加强。第三，要做好。",
+                     "统一思想是关键。", "七是要查隐患。八是要抓整改。九是要强考核。十是要重宣传。要收尾。"]) == [
+        "一是全面检查。二是科学管理。", "三是安全保障。要严格。四是要督促，五是要加强。第一，要做好。",
+        "统一思想是关键。", "六是要查隐患。七是要抓整改。八是要强考核。要收尾。",  # a ninth item is a loop
     ]
 
 
@@ -315,10 +317,12 @@ def test_outline_for_guests_has_no_transition_and_fits_the_budget() -> None:
     from pipeline.brief import make_brief
     from pipeline.draft import plan
 
-    guests = plan(make_brief({"occasion": "数字经济发展论坛", "audience": "各位来宾、企业家朋友",
+    guests = plan(make_brief({"occasion": "数字经济发展论坛", "audience": "各位来宾、企业家朋友", "speaker": "副市长",
                               "points": ["基础", "生态"], "length": 1000, "place": "南昌"}))
     assert guests.salutation == "尊敬的各位领导、各位来宾：" and guests.transition == ""
-    assert guests.parts[0].leads[0] == "今天，我们相聚南昌，共同出席数字经济发展论坛。"
+    assert guests.parts[0].leads[0] == (
+        "今天，我们相聚南昌，共同出席数字经济发展论坛。首先，我代表市人民政府，对各位领导、各位来宾的到来表示热烈欢迎！"
+    )
     assert guests.parts[-1].leads[0] == "最后，预祝"
     total = sum(p.target for p in guests.parts)
     assert 880 <= total <= 1000

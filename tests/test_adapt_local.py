@@ -83,3 +83,25 @@ def test_local_drafting_reuses_the_prompt_prefix(local_client) -> None:
     assert 3 <= calls <= 12
     # every drafting call is under the per-part token cap the length implies
     assert result.metadata["usage"]["completion_tokens"] <= 200 * 0.66 * 3
+
+
+def test_cli_dry_run_counts_tokens_with_the_model_tokenizer() -> None:
+    import json
+    import subprocess
+    import sys
+
+    out = subprocess.run(
+        [sys.executable, "-m", "pipeline", "adapt", "--occasion", "全县安全生产工作会议", "--speaker", "县长",
+         "--point", "压实安全生产责任", "--point", "深入开展隐患排查整治", "--backend", "local",
+         "--dry-run", "--format", "json"],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert out.returncode == 0, out.stderr
+    meta = json.loads(out.stdout)
+    assert meta["dry_run"] and meta["strategy"] == "plan-draft" and meta["examples"]
+    first = meta["requests"][0]
+    prefix = first["messages"][0]
+    # Gemma counts ~0.66 tokens per 字: far fewer tokens than characters
+    assert 0.3 * len(prefix["content"]) < prefix["tokens"] < 0.9 * len(prefix["content"])
+    assert sum(e["tokens"] for e in meta["selection"]["examples"]) <= meta["selection"]["budget"]
+    assert [p["heading"] for p in meta["outline"]["parts"]][1:3] == ["一、压实安全生产责任", "二、深入开展隐患排查整治"]
