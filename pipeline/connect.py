@@ -10,6 +10,7 @@ cassettes: `open_client(opts, "eval", wrap=lambda b: Cassette(b, path, mode="rec
 
 from __future__ import annotations
 
+import atexit
 import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -55,7 +56,19 @@ def open_client(
     backend = open_backend(settings)
     if wrap is not None:
         backend = wrap(backend)
-    return Client.from_settings(backend, settings, command=command)
+    client = Client.from_settings(backend, settings, command=command)
+    if settings.verbose:
+        # A command that fails half-way has still spent something: say what, even then.
+        atexit.register(_report_if_not_yet, client)
+    return client
+
+
+def _report_if_not_yet(client: Client) -> None:
+    if not getattr(client, "_usage_reported", False) and client.usage.calls + client.usage.retries:
+        try:
+            report_usage(client)
+        except Exception:  # noqa: BLE001 - never a traceback at exit
+            pass
 
 
 def report_usage(client: Client, *, force: bool = False) -> None:
@@ -66,6 +79,7 @@ def report_usage(client: Client, *, force: bool = False) -> None:
     finish = getattr(client, "finish", None)
     if finish is not None:
         finish()
+    client._usage_reported = True  # type: ignore[attr-defined]
     if not (force or getattr(client, "verbose", False)):
         return
     u = client.usage

@@ -149,3 +149,23 @@ def test_usage_dict_reports_both_budgets() -> None:
     usage = Client(FakeBackend([]), max_reasks=3).usage.to_dict()
     assert usage["reask_budget"] == 3 and usage["retry_budget"] == 0
     assert {"calls", "prompt_tokens", "completion_tokens", "retries", "reasks", "cost", "cached"} <= set(usage)
+
+
+def test_verbose_usage_is_reported_even_when_the_command_fails(tmp_path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    script = (
+        "from pipeline.connect import open_client\n"
+        "from pipeline.config import ModelOptions\n"
+        "from pipeline.backends.base import ChatRequest, Message\n"
+        "client = open_client(ModelOptions(verbose=True), 'adapt')\n"
+        "client.chat(ChatRequest((Message('user', '你好'),), max_tokens=8))\n"
+        "raise SystemExit(2)\n"
+    )
+    with OpenAIServer() as server:
+        env = {**os.environ, "OPENAI_BASE_URL": server.url, "SPEECHSMITH_DATA_DIR": str(tmp_path)}
+        out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, env=env)
+    assert out.returncode == 2
+    assert "speechsmith: usage: 1 call(s)" in out.stderr and "Traceback" not in out.stderr
