@@ -15,6 +15,7 @@ import typer
 
 from pipeline import __version__
 from pipeline.errors import SpeechsmithError
+from pipeline.redact import redact as _redact
 
 _COMMAND_MODULES = ("corpus", "check", "adapt", "summarize", "restyle", "eval", "batch", "log", "config")
 
@@ -57,14 +58,6 @@ def _root(
 
 for _name in _COMMAND_MODULES:
     importlib.import_module(f"pipeline.cli.{_name}").register(app)
-
-
-def _redact(message: str) -> str:
-    for var in ("OPENAI_API_KEY", "SPEECHSMITH_API_KEY"):
-        secret = os.environ.get(var)
-        if secret and len(secret) >= 4:
-            message = message.replace(secret, "***")
-    return message
 
 
 def main() -> None:
