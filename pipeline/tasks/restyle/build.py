@@ -224,14 +224,20 @@ def _merge_by_heading(items: list[tuple[str, str]]) -> list[tuple[str, str]]:
     return merged
 
 
+_WISHES_RE = re.compile(r"^(?:最后，?)?(?:衷心|真诚|诚挚)?(?:祝愿|祝|预祝|恭祝)")
+
+
 def _final_call(run: Run) -> str:
-    """The source's last substantive sentence (a call to action), for the news frame's closing."""
+    """The source's last call to action, for the news frame's closing (never its 谢谢 or 祝愿)."""
     if "final" not in (run.style.frame.closing or ""):
         return ""
-    paras = [p for p in split_paragraphs(run.source.closing) if not THANKS_RE.match(p)]
-    body = paras or ([run.source.sections[-1].paragraphs[-1]] if run.source.sections and run.source.sections[-1].paragraphs else split_paragraphs(run.source.opening)[-1:])
-    for para in reversed(body):
-        sents = [s for s in split_sentences(para) if count_zi(s) >= 10 and not THANKS_RE.match(s)]
+    src = run.source
+    body = split_paragraphs(src.opening) + [p for s in src.sections for p in s.paragraphs]
+    for para in reversed(split_paragraphs(src.closing) + body[-1:]):
+        sents = [
+            s for s in split_sentences(para)
+            if count_zi(s) >= 10 and not THANKS_RE.match(s) and not _WISHES_RE.match(s)
+        ]
         if sents:
             return sents[-1]
     return ""
