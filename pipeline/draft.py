@@ -197,6 +197,16 @@ _PROMPT_ECHO = re.compile(r"下面是|讲话稿|范文|主题是|小编|以下�
 # A quoted slogan with a count in it (“四个强”, “六大工程”) is the model's invention.
 _COUNTED_SLOGAN = re.compile(r"“[^”]{0,12}[一二三四五六七八九十两百千\d][^”]{0,12}”")
 _ENUM_START = re.compile(r"^(?:[一二三四五六七八九十]{1,3}是|第[一二三四五六七八九十]{1,3}[，、]|首先，|其次，|再次，|最后，)")
+_NUM_YAO = re.compile(r"^[一二三四五六七八九十]{1,2}(?=要)")  # 七要… : a count the model lost
+_HALF = {";": "；", ",": "，", ":": "：", "?": "？", "!": "！", "(": "（", ")": "）"}
+_HALF_RE = re.compile(r"(?<=[\u4e00-\u9fff”）])[;,:?!()]|[;,:?!()](?=[\u4e00-\u9fff“（])")
+
+
+def _half_to_full(text: str) -> str:
+    """Half-width punctuation next to Chinese characters, as the model sometimes writes it."""
+    return _HALF_RE.sub(lambda m: _HALF[m.group(0)], text)
+
+
 _SELF_REF = re.compile(r"(?<=[我本])(县|市|区|局)(?=[\u4e00-\u9fff])")
 
 
@@ -247,7 +257,7 @@ class Cleaner:
         `complete`: the model ended the paragraph itself; otherwise it hit the token limit and
         the unfinished last sentence goes.
         """
-        text = text.replace("\r", "").strip()
+        text = _half_to_full(text.replace("\r", "").strip())
         text = _LEADING_MARK.sub("", text)
         if self.unit:
             text = _SELF_REF.sub(self.unit, text)
@@ -260,7 +270,7 @@ class Cleaner:
                 sentences[-1] += "。"
         kept: list[str] = []
         for sentence in sentences:
-            sentence = _LEADING_MARK.sub("", self._unloop(sentence))
+            sentence = _NUM_YAO.sub("", _LEADING_MARK.sub("", self._unloop(sentence)))
             if count_zi(_ENUM_START.sub("", sentence)) < 8 or _PROMPT_ECHO.search(sentence):
                 self.stats.fragments += 1
                 continue

@@ -54,7 +54,7 @@ TOLERANCE = 0.15
 DRAFT_TEMPERATURE = 0.7
 DRAFT_TOP_P = 0.9
 DRAFT_REPEAT_PENALTY = 1.2
-MAX_REPAIR_ROUNDS = 2
+MAX_REPAIR_ROUNDS = 3
 SHORT_PARAGRAPH = 60  # 字
 # The model may write several paragraphs per call; it stops at the end of the speech (a blank
 # line), before the next document or instruction, at 谢谢 (the pipeline closes the speech) and
@@ -428,6 +428,12 @@ def _join_tail(paras: list[str], sentence: str, paragraph: str) -> list[str]:
     return paras
 
 
+def _renumber(speech: Speech) -> Speech:
+    for key, paras in _part_texts(speech):
+        speech = _with_part(speech, key, renumber(paras))
+    return speech
+
+
 def _targets(outline: Outline) -> dict[str, int]:
     return {p.key: p.target for p in outline.parts}
 
@@ -601,6 +607,7 @@ def finish(
     """All checks, with their repairs, in order: leaks, repeats, length, facts, structure, lint."""
     speech, leaks = remove_leaks(speech)
     speech, repeats = remove_repeats(speech)
+    speech = _renumber(speech)  # may drop a looping list's tail: before the length is judged
     repairs: list[str] = []
     for _ in range(MAX_REPAIR_ROUNDS):
         low, high = brief.length * (1 - TOLERANCE * 0.8), brief.length * (1 + TOLERANCE * 0.8)
@@ -619,8 +626,7 @@ def finish(
             break
     speech, more_leaks = remove_leaks(speech)
     speech, more_repeats = remove_repeats(speech)
-    for key, paras in _part_texts(speech):
-        speech = _with_part(speech, key, renumber(paras))
+    speech = _renumber(speech)
     stats = cleaner.stats if cleaner is not None else None
     speech, facts = facts_check(speech, brief, strict_facts, stats.facts if stats else 0)
     checks: dict[str, Any] = {
