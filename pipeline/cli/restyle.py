@@ -179,21 +179,19 @@ def restyle(
 
 
 def render(result, out_format: Format) -> str | bytes:
-    """The restyled speech as text, Markdown, docx bytes, or JSON (speech + facts + metadata)."""
+    """The restyled speech as text, Markdown, docx bytes, or JSON (speech, facts, length, metadata)."""
+    from pipeline.render_out import render_speech, speech_payload
     from pipeline.speech import Speech
 
-    if out_format is Format.json:
-        payload = {"task": result.task, **result.output, "metadata": result.metadata,
-                   "checks": result.checks, "ok": result.ok}
-        return json.dumps(payload, ensure_ascii=False, indent=2)
     speech = Speech.model_validate(result.output["speech"])
-    from pipeline import render_out
-
-    if out_format is Format.md:
-        return render_out.to_markdown(speech)
-    if out_format is Format.docx:
-        return render_out.to_docx(speech)
-    return render_out.to_text(speech)
+    payload = None
+    if out_format is Format.json:
+        payload = {
+            "task": result.task,
+            **speech_payload(speech, result.metadata, result.checks, result.ok),
+            **{k: v for k, v in result.output.items() if k != "speech"},
+        }
+    return render_speech(speech, out_format.value, payload=payload)
 
 
 def _summary_line(result) -> str:
