@@ -303,6 +303,19 @@ def test_paragraph_diff_marks_changes_readably() -> None:
     assert lines[2] == "- 谢谢大家！"
 
 
+def test_render_formats() -> None:
+    from pipeline.cli.common import Format
+    from pipeline.cli.restyle import render
+
+    result = _run(FLOOD, "minutes")
+    md = render(result, Format.md)
+    assert md.startswith("# 募捐动员大会纪要") and "\n## 一、会议" in md
+    assert render(result, Format.text).startswith("募捐动员大会纪要\n\n近日，")
+    payload = json.loads(render(result, Format.json))
+    assert {"speech", "text", "facts", "length", "metadata", "checks", "ok"} <= set(payload)
+    assert render(result, Format.docx)[:2] == b"PK"
+
+
 def test_cli_one_call_against_loopback_server_with_strict_facts(tmp_path: Path, openai_server) -> None:
     speech = tmp_path / "speech.txt"
     speech.write_text(FLOOD, encoding="utf-8")
@@ -324,3 +337,13 @@ def test_cli_one_call_against_loopback_server_with_strict_facts(tmp_path: Path, 
     assert out.returncode == 1
     assert "35%" in out.stderr and "Traceback" not in out.stderr
     assert "sk-test-restyle" not in out.stdout + out.stderr
+
+    openai_server.script(_one_call_reply(invent=False))
+    docx_path = tmp_path / "通稿.docx"
+    args = [a for a in args if a not in ("--format", "json")]
+    out = subprocess.run([*args, "-o", str(docx_path)], capture_output=True, text=True, timeout=120, env=env)
+    assert out.returncode == 0, out.stderr
+    import docx
+
+    paragraphs = [p.text for p in docx.Document(str(docx_path)).paragraphs if p.text]
+    assert paragraphs[0] == "在募捐动员大会上的讲话" and "父老乡亲们：" in paragraphs
