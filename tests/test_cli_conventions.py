@@ -49,3 +49,29 @@ def test_bad_input_is_one_line_exit_2(tmp_path, content: bytes) -> None:
     assert out.returncode == 2
     assert "Traceback" not in out.stderr
     assert len(out.stderr.strip().splitlines()) == 1
+
+
+def test_write_atomic_keeps_mode_and_gives_clear_errors(tmp_path) -> None:
+    from pipeline.atomic import write_atomic
+    from pipeline.errors import InputError
+
+    target = tmp_path / "out.txt"
+    target.write_text("old", encoding="utf-8")
+    target.chmod(0o644)
+    write_atomic(target, "新内容")
+    assert target.read_text(encoding="utf-8") == "新内容"
+    assert target.stat().st_mode & 0o777 == 0o644
+    new = tmp_path / "sub" / "new.txt"
+    write_atomic(new, "x")
+    assert new.stat().st_mode & 0o077 != 0  # not a private 0600 file
+    with pytest.raises(InputError, match="is a directory"):
+        write_atomic(tmp_path, "x")
+    with pytest.raises(InputError, match="cannot write"):
+        write_atomic(target / "below-a-file.txt", "x")
+    assert target.read_text(encoding="utf-8") == "新内容"  # nothing lost
+
+
+def test_debug_keeps_exit_code(tmp_path) -> None:
+    missing = tmp_path / "missing.txt"
+    out = _run("--debug", "check", str(missing), env={**os.environ, "SPEECHSMITH_DATA_DIR": str(tmp_path)})
+    assert out.returncode == 2

@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 import os
 import sys
+import traceback
 from typing import Annotated
 
 import typer
@@ -66,15 +67,22 @@ def main() -> None:
         app(prog_name="speechsmith")
     except SpeechsmithError as exc:
         if os.environ.get("SPEECHSMITH_DEBUG"):
-            raise
+            traceback.print_exc()  # the exit code must not change with --debug
         typer.echo(f"speechsmith: error: {_redact(str(exc))}", err=True)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         typer.echo("speechsmith: interrupted", err=True)
         sys.exit(130)
+    except OSError as exc:  # disk full, permissions…: the user's environment, not a bug
+        if os.environ.get("SPEECHSMITH_DEBUG"):
+            traceback.print_exc()
+        where = f" {exc.filename}" if getattr(exc, "filename", None) else ""
+        typer.echo(f"speechsmith: error:{where} {_redact(exc.strerror or str(exc))}", err=True)
+        sys.exit(2)
     except Exception as exc:  # a bug: still one line unless --debug
         if os.environ.get("SPEECHSMITH_DEBUG"):
-            raise
+            traceback.print_exc()
+            sys.exit(2)
         typer.echo(
             f"speechsmith: internal error: {type(exc).__name__}: {_redact(str(exc))[:300]} "
             "(run with --debug for the traceback)",

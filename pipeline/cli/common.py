@@ -7,16 +7,17 @@ Conventions: --format (text, md, json; docx where a speech is written), -o/--out
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from pipeline.atomic import check_writable, write_atomic
 from pipeline.config import ModelOptions
+
+__all__ = ["check_writable", "write_atomic"]  # re-exported for the commands
 
 
 class Format(StrEnum):
@@ -95,14 +96,19 @@ def model_options(
 
 def pick_format(fmt: Format | None, output: Path | None, allowed: tuple[Format, ...]) -> Format:
     """--format wins; else the output file's suffix; else text."""
-    if fmt is None and output is not None:
+    inferred = fmt is None and output is not None
+    if inferred:
         fmt = {".md": Format.md, ".json": Format.json, ".docx": Format.docx}.get(output.suffix.lower(), Format.text)
     fmt = fmt or Format.text
     if fmt not in allowed:
-        raise typer.BadParameter(
-            f"{fmt.value} is not available here; use one of {', '.join(f.value for f in allowed)}",
-            param_hint="--format",
-        )
+        choices = ", ".join(f.value for f in allowed)
+        if inferred:
+            raise typer.BadParameter(
+                f"this command cannot write {fmt.value} (asked for by -o {output.name}); "
+                f"use one of {choices}, or pass --format",
+                param_hint="--output",
+            )
+        raise typer.BadParameter(f"{fmt.value} is not available here; use one of {choices}", param_hint="--format")
     return fmt
 
 
@@ -118,22 +124,6 @@ def emit(data: str | bytes, output: Path | None) -> None:
         sys.stdout.flush()
         return
     write_atomic(output, data)
-
-
-def write_atomic(path: Path, data: str | bytes) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    payload = data.encode("utf-8") if isinstance(data, str) else data
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(payload)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def info(message: str) -> None:
