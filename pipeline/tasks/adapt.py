@@ -438,10 +438,10 @@ def _targets(outline: Outline) -> dict[str, int]:
     return {p.key: p.target for p in outline.parts}
 
 
-def weakest_part(speech: Speech, outline: Outline, *, longer: bool) -> str:
-    """The part furthest from its own budget in the direction that needs repair."""
+def parts_by_need(speech: Speech, outline: Outline, *, longer: bool) -> list[str]:
+    """Parts that need repair in that direction, furthest from their own budget first."""
     targets = _targets(outline)
-    best, best_gap = "", 0.0
+    gaps = []
     for key, paras in _part_texts(speech):
         have = count_zi("".join(paras))
         want = targets.get(key, 0)
@@ -450,9 +450,15 @@ def weakest_part(speech: Speech, outline: Outline, *, longer: bool) -> str:
         if key == "opening" and outline.transition:
             want += count_zi(outline.transition)
         gap = (want - have) / max(want, 1) if longer else (have - want) / max(want, 1)
-        if gap > best_gap:
-            best, best_gap = key, gap
-    return best
+        if gap > 0:
+            gaps.append((gap, key))
+    return [key for _, key in sorted(gaps, key=lambda g: -g[0])]
+
+
+def weakest_part(speech: Speech, outline: Outline, *, longer: bool) -> str:
+    """The part furthest from its own budget in the direction that needs repair ('' if none)."""
+    keys = parts_by_need(speech, outline, longer=longer)
+    return keys[0] if keys else ""
 
 
 def shorten(speech: Speech, outline: Outline, over: int) -> Speech:
@@ -559,9 +565,15 @@ class Repairer:
     cleaner: Cleaner
 
     def expand(self, speech: Speech, outline: Outline) -> tuple[Speech, str]:
-        key = weakest_part(speech, outline, longer=True)
-        if not key:
-            return speech, ""
+        """Lengthen the part furthest under budget; if the model gives nothing usable for it,
+        the next one (at most two parts per round, so the calls stay bounded)."""
+        for key in parts_by_need(speech, outline, longer=True)[:2]:
+            speech, note = self._expand_part(speech, outline, key)
+            if note:
+                return speech, note
+        return speech, ""
+
+    def _expand_part(self, speech: Speech, outline: Outline, key: str) -> tuple[Speech, str]:
         if self.drafter is not None:
             part = next(p for p in outline.parts if p.key == key)
             part.paragraphs, sentence, paragraph = _fixed_tail(key, dict(_part_texts(speech))[key], outline)
