@@ -199,3 +199,21 @@ def test_task_source_as_text_or_path(tmp_path):
     for value in (str(source), "全市29个乡镇受灾。"):
         result = run_task("check", {"text": speech, "source": value, "select": "F"}, TaskContext())
         assert [f["excerpt"] for f in result.output["findings"]] == ["全市39个乡镇受灾。"]
+
+
+def test_fix_in_place_keeps_gbk_encoding(tmp_path) -> None:
+    import subprocess
+    import sys
+
+    from pipeline.textio import read_document
+
+    path = tmp_path / "gbk.txt"
+    path.write_bytes("同志们：\n\n今天我们开会,研究工作。。\n\n谢谢大家！\n".encode("gbk"))
+    out = subprocess.run(
+        [sys.executable, "-m", "pipeline", "check", str(path), "--fix"],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert out.returncode in (0, 1), out.stderr
+    doc = read_document(path)
+    assert doc.encoding == "gb18030"
+    assert "，" in doc.text and "。。" not in doc.text

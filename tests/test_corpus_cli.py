@@ -191,3 +191,14 @@ def test_errors_are_one_line_with_exit_code_2(seeded, tmp_path):
     missing = _cli("corpus", "show", "nope", "--corpus", str(seeded), cwd=tmp_path)
     assert missing.returncode == 2
     assert missing.stderr.strip() == f"speechsmith: error: no speech 'nope' in {seeded} (see `speechsmith corpus list`)"
+
+
+def test_named_corpus_folder_must_exist(tmp_path) -> None:
+    import subprocess
+    import sys
+
+    out = subprocess.run(
+        [sys.executable, "-m", "pipeline", "corpus", "list", "--corpus", str(tmp_path / "typo")],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert out.returncode == 2 and "no such corpus folder" in out.stderr

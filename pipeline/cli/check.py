@@ -93,7 +93,7 @@ def check(
         zi = result.output["zi"]
         wrote = None
         if fix:
-            wrote = _write_fixed(file, suffix, output, result.output["fixed_text"], doc.text)
+            wrote = _write_fixed(file, suffix, output, result.output["fixed_text"], doc.text, doc.encoding)
     name = None if file == "-" else file
     report = render_json(findings, zi=zi, name=name, fixed=bool(fix)) if fmt == TableFormat.json \
         else render_table(findings, zi=zi)
@@ -111,7 +111,9 @@ def check(
         raise typer.Exit(1)
 
 
-def _write_fixed(file: str, suffix: str, output: Path | None, fixed: str, original: str) -> str | None:
+def _write_fixed(
+    file: str, suffix: str, output: Path | None, fixed: str, original: str, encoding: str
+) -> str | None:
     from pipeline.errors import InputError
 
     if output is not None:
@@ -123,7 +125,8 @@ def _write_fixed(file: str, suffix: str, output: Path | None, fixed: str, origin
     if suffix not in _TEXT_SUFFIXES:
         raise InputError(f"{file}: --fix cannot rewrite a {suffix} file in place; give -o FILE.txt")
     if fixed != original:
-        write_atomic(Path(file), fixed)
+        # in place: keep the file's own encoding (a GBK file stays GBK for the office's tools)
+        write_atomic(Path(file), fixed.encode(encoding if encoding != "docx" else "utf-8"))
         return file
     return None
 

@@ -49,6 +49,19 @@ def _dir(corpus: Path | None) -> Path:
     return corpus_dir(corpus)
 
 
+def _existing_dir(corpus: Path | None) -> Path:
+    """The corpus folder to read; a folder the user named must exist (a typo is not 'empty')."""
+    import os
+
+    from pipeline.errors import InputError
+
+    path = _dir(corpus)
+    named = corpus is not None or os.environ.get("SPEECHSMITH_CORPUS")
+    if named and not path.exists():
+        raise InputError(f"{path}: no such corpus folder")
+    return path
+
+
 def add(
     paths: Annotated[list[str], typer.Argument(metavar="PATH", help="Files to ingest (.txt .md .docx .html), folders of them, or - for stdin.", show_default=False)],
     corpus: CorpusOpt = None,
@@ -111,7 +124,7 @@ def list_(corpus: CorpusOpt = None, fmt: FormatTableOpt = TableFormat.table) -> 
     """
     from pipeline.corpus.store import load_corpus
 
-    records = load_corpus(_dir(corpus))
+    records = load_corpus(_existing_dir(corpus))
     if fmt == TableFormat.json:
         rows = [r.model_dump(exclude={"text"}) for r in records]
         typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
@@ -160,7 +173,7 @@ def stats(corpus: CorpusOpt = None, fmt: FormatTableOpt = TableFormat.table) -> 
     from pipeline.corpus.store import load_corpus
     from pipeline.hanzi import speaking_minutes
 
-    records = load_corpus(_dir(corpus))
+    records = load_corpus(_existing_dir(corpus))
     by_genre: dict[str, list[int]] = {}
     for r in records:
         by_genre.setdefault(r.genre, []).append(r.zishu)

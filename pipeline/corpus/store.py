@@ -17,15 +17,14 @@ file and the field at fault.
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import yaml
 from pydantic import ValidationError
 
+from pipeline.atomic import write_atomic
 from pipeline.corpus.models import FIELD_ORDER, SpeechRecord, valid_id
 from pipeline.errors import InputError
 from pipeline.textio import read_text
@@ -87,20 +86,8 @@ def load_record(path: Path) -> SpeechRecord:
 def save_record(corpus: Path | str, record: SpeechRecord) -> Path:
     """Write corpus/<id>.md atomically (a crash never leaves half a file)."""
     path = record_path(Path(corpus), record.id)
-    _write_atomic(path, render_record(record.with_counts()))
+    write_atomic(path, render_record(record.with_counts()))
     return path
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def remove_record(corpus: Path | str, speech_id: str) -> Path:
