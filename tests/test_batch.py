@@ -162,26 +162,38 @@ def test_token_bucket_lets_an_oversized_take_through_into_debt():
     assert bucket._tokens == 1  # never above capacity
 
 
-def test_adaptive_limit_halves_on_429_and_grows_back():
+def test_adaptive_limit_halves_once_per_round_and_grows_back():
     clock = _Clock()
     limit = AdaptiveLimit(32, clock=clock)
-    for _ in range(3):
+    sent = threading.Barrier(4)
+
+    def call():  # three calls in flight at once, each in its own thread as batch workers are
         limit.acquire()
-    limit.release(rate_limited=True, retry_after=2)
-    limit.release(rate_limited=True)  # same burst (within 1 s): counted once
-    assert limit.limit == 16 and limit.rate_limited == 2
-    clock.now = 1.5
-    limit.release(rate_limited=True)
-    assert limit.limit == 8
+        sent.wait()
+        limit.release(rate_limited=True, retry_after=2)
+
+    threads = [threading.Thread(target=call) for _ in range(3)]
+    for t in threads:
+        t.start()
+    sent.wait()  # all three were sent under limit 32 and all come back 429: one round, one cut
+    for t in threads:
+        t.join()
+    assert limit.limit == 16 and limit.rate_limited == 3
     stop = threading.Event()
     stop.set()
-    with pytest.raises(InterruptedError):  # paused by Retry-After (until t=3.5)
+    with pytest.raises(InterruptedError):  # paused by Retry-After (until t=2)
         limit.acquire(stop)
-    clock.now = 4.0
-    for _ in range(8 + 9 + 10 + 11):  # one more after `limit` clean calls: 8 -> 12
+    clock.now = 2.5
+    limit.acquire()  # a call sent after the cut, in this thread
+    limit.rate_limited_now(retry_after=None)  # 429 again: the new round halves again
+    assert limit.limit == 8
+    limit.rate_limited_now()  # its retry was sent under 8; a 429 on it halves once more
+    limit.release()
+    assert limit.limit == 4
+    for _ in range(4 + 5 + 6 + 7):  # one more after `limit` clean calls: 4 -> 8
         limit.acquire()
         limit.release()
-    assert limit.limit == 12
+    assert limit.limit == 8 and limit.in_flight == 0
 
 
 def test_pacer_counts_429_exceptions():
@@ -236,9 +248,10 @@ def test_read_replies_tolerates_torn_lines_and_prefers_success(tmp_path):
     assert problems == ["line 4: not JSON (torn or truncated?), ignored", "line 5: not JSON (torn or truncated?), ignored"]
 
 
-def test_kill_during_write_never_leaves_half_a_line(tmp_path):
-    # A child process appends big lines in a loop and is SIGKILLed mid-stream: whatever is in
-    # the file afterwards is whole lines only (one os.write per line).
+def test_kill_during_write_never_loses_a_line_or_reads_half_a_line(tmp_path):
+    # A child appends 150 KB lines in a loop and is SIGKILLed mid-stream. Linux may stop a
+    # multi-page write at a fatal signal, so the file may end in a torn tail; readers must
+    # ignore it, reopening must truncate it, and every line reported written must be there.
     import signal
     import subprocess
     import sys
@@ -252,14 +265,22 @@ def test_kill_during_write_never_leaves_half_a_line(tmp_path):
         "    print(i, flush=True)\n"
     )
     child = subprocess.Popen([sys.executable, "-c", code, str(out)], stdout=subprocess.PIPE, text=True)
+    reported = -1
     for _ in range(5):
-        child.stdout.readline()
+        reported = int(child.stdout.readline())
     os.kill(child.pid, signal.SIGKILL)
     child.wait()
+    child.stdout.close()
+    records, intact = read_results(out)
+    assert [r["id"] for r in records][: reported + 1] == [f"j{i}" for i in range(reported + 1)]
+    assert all(r["result"]["t"] == "讲" * 50000 for r in records)
+    size = out.stat().st_size
+    with ResultWriter(out) as writer:
+        assert writer.torn_bytes == size - intact  # the torn tail, if the kill made one, is cut
+        assert len(writer.done) == len(records)
     blob = out.read_bytes()
-    assert blob.endswith(b"\n")
-    records = [json.loads(x) for x in blob.splitlines()]
-    assert len(records) >= 5 and len({r["id"] for r in records}) == len(records)
+    assert len(blob) == intact and (not blob or blob.endswith(b"\n"))
+    assert [json.loads(x)["id"] for x in blob.splitlines()] == [r["id"] for r in records]
 
 
 @pytest.mark.parametrize(

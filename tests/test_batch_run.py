@@ -148,7 +148,8 @@ def test_concurrency_backs_off_on_429_and_recovers(tmp_path):
     assert summary.counts["ok"] == n
     assert pacer.limit.rate_limited > 0 and pacer.limit.limit < 16
     # Without backing off, 16 workers against a limit of 4 burn most requests on 429s: measured
-    # 114-129 requests for 48 jobs without the adaptive limit, 74-75 with it.
+    # 120-186 requests for 48 jobs without the adaptive limit (some jobs failing even after 8
+    # retries), 68-71 with it.
     assert limited < n * 2
 
 
@@ -267,7 +268,9 @@ def test_kill_9_mid_run_then_rerun_every_id_exactly_once(tmp_path, processes):
         proc.stdout.close()
         proc.stderr.close()
         time.sleep(0.5)  # worker processes die with their parent: nothing more arrives
-        first = _check_file(out)
+        # A kill can cut the line being written (a torn tail without its newline): readers skip
+        # it and the rerun truncates it; every complete line stays as it is.
+        first, _ = read_results(out)
         assert len(server.chat_requests) <= len(first) + 4
         assert 8 <= len(first) < n
         again = _cli(jobs, out, server, "-j", "4", "--processes", processes)

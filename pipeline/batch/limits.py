@@ -57,9 +57,13 @@ class TokenBucket:
 
 
 class AdaptiveLimit:
-    """How many calls may be in flight: halves on a 429 (at most once per second, so one burst
-    of 429s counts once), pauses for Retry-After, and grows back by one after `limit` clean
-    calls in a row (additive increase, multiplicative decrease)."""
+    """How many calls may be in flight: halves on a 429, pauses for Retry-After, and grows back by
+    one after `limit` clean calls in a row (additive increase, multiplicative decrease).
+
+    Like TCP, it halves once per round: a 429 counts only for a call sent since the last cut.
+    The 429s of calls that were already in flight answer for the old limit, so a burst of them
+    halves once, not down to 1.
+    """
 
     def __init__(self, maximum: int, *, clock: Callable[[], float] = time.monotonic) -> None:
         self.maximum = max(1, maximum)
@@ -68,9 +72,10 @@ class AdaptiveLimit:
         self.rate_limited = 0
         self._clock = clock
         self._paused_until = 0.0
-        self._last_cut = -1e9
+        self._round = 0  # bumped by each cut
         self._clean = 0
         self._cond = threading.Condition()
+        self._calls = threading.local()  # .round: the round the current thread's call was sent in
 
     def acquire(self, stop: threading.Event | None = None) -> None:
         with self._cond:
@@ -78,6 +83,7 @@ class AdaptiveLimit:
                 wait = self._paused_until - self._clock()
                 if wait <= 0 and self.in_flight < int(self.limit):
                     self.in_flight += 1
+                    self._calls.round = self._round
                     return
                 if stop is not None and stop.is_set():
                     raise InterruptedError("stopping")
@@ -95,19 +101,29 @@ class AdaptiveLimit:
                     self._clean = 0
             self._cond.notify_all()
 
-    def rate_limited_now(self, retry_after: float | None = None) -> None:
-        """A call in flight was just answered 429 (its backend will retry it after retry_after)."""
+    def rate_limited_now(self, retry_after: float | None = None, stop: threading.Event | None = None) -> None:
+        """This thread's call was just answered 429 and its backend will retry it: give up the
+        slot and wait for one under the new limit, so that retries obey the limit too (the
+        backend then sleeps retry_after itself, so the pause is for the other calls)."""
         with self._cond:
             self._cut(retry_after)
+            self.in_flight -= 1  # give the slot up while waiting, or waiters would block each other
             self._cond.notify_all()
+            while self.in_flight >= int(self.limit):
+                if stop is not None and stop.is_set():
+                    self.in_flight += 1  # the caller's release() still balances
+                    raise InterruptedError("stopping")
+                self._cond.wait(1.0)
+            self.in_flight += 1
+            self._calls.round = self._round  # the retry goes out under the new limit
 
     def _cut(self, retry_after: float | None) -> None:
         now = self._clock()
         self.rate_limited += 1
         self._clean = 0
-        if now - self._last_cut >= 1.0:
+        if getattr(self._calls, "round", self._round) == self._round:
             self.limit = max(1.0, self.limit / 2)
-            self._last_cut = now
+            self._round += 1
         if retry_after:
             self._paused_until = max(self._paused_until, now + min(retry_after, 60.0))
 

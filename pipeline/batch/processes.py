@@ -28,7 +28,7 @@ from pipeline.batch.jobs import Job
 from pipeline.batch.limits import Pacer
 from pipeline.batch.progress import Progress
 from pipeline.batch.results import ResultWriter
-from pipeline.batch.runner import BatchSummary, run_batch
+from pipeline.batch.runner import BatchSummary, Interrupts, run_batch
 from pipeline.tasks import TaskContext
 
 
@@ -46,6 +46,7 @@ def run_processes(
     rpm: float | None = None,
     tpm: float | None = None,
     progress: Progress | None = None,
+    interrupts: Interrupts | None = None,
 ) -> tuple[BatchSummary, list[dict[str, Any]]]:
     """Run the pending jobs in `processes` children; returns the summary and each child's usage."""
     started = time.monotonic()
@@ -69,7 +70,8 @@ def run_processes(
         children[pid] = read_end
 
     usages: list[dict[str, Any]] = []
-    interrupts = 0
+    interrupts = interrupts or Interrupts()
+    handled = 0
     selector = selectors.DefaultSelector()
     buffers: dict[int, bytes] = {}
     for pid, fd in children.items():
@@ -77,15 +79,19 @@ def run_processes(
         buffers[fd] = b""
     open_fds = set(children.values())
     while open_fds:
-        try:
-            events = selector.select(timeout=0.2)
-        except KeyboardInterrupt:
-            interrupts += 1
-            summary.interrupted = True
-            for pid in children:
-                _signal(pid, signal.SIGINT)
-            if interrupts == 1:
+        if interrupts.count > handled:
+            # Each Ctrl-C goes on to every child: the first finishes, the second abandons.
+            for _ in range(interrupts.count - handled):
+                for pid in children:
+                    _signal(pid, signal.SIGINT)
+            if handled == 0:
+                summary.interrupted = True
                 _say(progress, "interrupted: finishing the jobs in flight; Ctrl-C again to abandon them")
+            handled = interrupts.count
+        try:
+            events = selector.select(timeout=0.1)
+        except KeyboardInterrupt:
+            interrupts.bump()
             continue
         if not events and progress is not None:
             progress.tick()
@@ -155,7 +161,10 @@ def _child(
         # The parent speaks for everyone (progress, "interrupted", "stopping"): a child's own
         # notices would repeat them once per process. Failures still reach it through the pipe.
         sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - lives as long as the child
-        signal.signal(signal.SIGINT, signal.default_int_handler)
+        # Counted, never raised: a KeyboardInterrupt landing in start-up code would kill the
+        # child with requests in flight; run_batch acts on the count once it is running.
+        interrupts = Interrupts()
+        signal.signal(signal.SIGINT, interrupts.bump)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         writer.after_fork()
 
@@ -169,7 +178,9 @@ def _child(
 
         ctx = make_ctx()
         pacer = Pacer(concurrency, rpm=rpm, tpm=tpm)
-        result = run_batch(share, writer, ctx, concurrency=concurrency, pacer=pacer, on_record=on_record)
+        result = run_batch(
+            share, writer, ctx, concurrency=concurrency, pacer=pacer, on_record=on_record, interrupts=interrupts
+        )
         usage = None
         if ctx.client is not None:
             ctx.client.finish()

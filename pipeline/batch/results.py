@@ -1,10 +1,13 @@
 """OUT.jsonl: one JSON line per finished job, appended so that a crash can never corrupt it.
 
-Each record is written with ONE os.write of the whole line on an O_APPEND descriptor (and
-fsynced right after by a background thread), so a kill -9 leaves either the full line or nothing
-of it. Only a power cut in the
-middle of a write can leave a torn last line; opening the file again truncates it. The ids
-already in the file are "done" and a rerun skips them, so every id appears exactly once.
+Each record is written with ONE os.write of the whole line, newline last, on an O_APPEND
+descriptor (and fsynced right after by a background thread). Lines never interleave, and a line
+is complete exactly when its newline is there. What a crash can leave is a torn tail: Linux stops
+copying a write that spans several memory pages when a kill -9 arrives (and a power cut can stop
+one anywhere), leaving the start of the last line without its newline. Every reader ignores such
+a tail and opening the file again truncates it, so no half line is ever read and nothing complete
+is lost. The ids already in the file are "done" and a rerun skips them, so every id appears
+exactly once.
 
     {"id": "j001", "task": "summarize", "status": "ok", "result": {…}, "errors": [],
      "usage": {"calls": 1, "prompt_tokens": 812, "completion_tokens": 140, "retries": 0}}

@@ -95,7 +95,7 @@ class MeteredBackend:
 
     def _on_retry(self, attempt: int, error: str, wait: float) -> None:
         if self._pacer is not None and "429" in error[:40]:
-            self._pacer.limit.rate_limited_now(wait)
+            self._pacer.limit.rate_limited_now(wait, self._pacer.stop)
         if self._downstream is not None:
             self._downstream(attempt, error, wait)
 
@@ -135,6 +135,19 @@ def meter(client: Any, pacer: Pacer | None) -> None:
         client.backend._pacer = pacer
     else:
         client.backend = MeteredBackend(client.backend, pacer)
+
+
+class Interrupts:
+    """How many times the user asked to stop: 1 = finish the jobs in flight, 2 = abandon them.
+
+    Counted by KeyboardInterrupt in run_batch's loop, or by a signal handler (`bump`) where an
+    exception could land in the middle of other work (the worker processes)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def bump(self, *_: object) -> None:
+        self.count += 1
 
 
 @dataclass
@@ -220,14 +233,17 @@ def run_batch(
     pacer: Pacer | None = None,
     progress: Progress | None = None,
     stop: threading.Event | None = None,
+    interrupts: Interrupts | None = None,
     on_record: Callable[[dict[str, Any]], None] | None = None,
 ) -> BatchSummary:
     """Run every job not yet in `writer`'s file; returns counts for this run.
 
-    KeyboardInterrupt in the calling thread: the first stops new jobs and waits for those in
-    flight, the second abandons them. Either way the function returns (summary.interrupted).
+    KeyboardInterrupt in the calling thread (or `interrupts` bumped by a signal handler): the
+    first stops new jobs and waits for those in flight, the second abandons them. Either way the
+    function returns (summary.interrupted).
     """
     started = time.monotonic()
+    interrupts = interrupts or Interrupts()
     stop = stop or (pacer.stop if pacer is not None and pacer.stop is not None else threading.Event())
     if pacer is not None:
         pacer.stop = stop
@@ -260,9 +276,21 @@ def run_batch(
     alive = len(workers)
     run_done = 0
     unreachable = 0  # jobs in a row that could not reach the endpoint
+    handled = 0  # interrupts acted on
     while alive:
         try:
-            kind, value = finished.get(timeout=0.2)
+            if interrupts.count > handled:
+                handled = interrupts.count
+                if handled == 1:
+                    summary.interrupted = True
+                    stop.set()
+                    in_flight = sum(1 for w in workers if w.is_alive())
+                    _say(progress, f"interrupted: finishing {in_flight} job(s) in flight; Ctrl-C again to abandon them")
+                else:
+                    writer.close()  # waits for a write in progress; later results are dropped
+                    summary.abandoned = sum(1 for w in workers if w.is_alive())
+                    break
+            kind, value = finished.get(timeout=0.1)
             if kind == "record":
                 run_done += 1
                 unreachable = 0
@@ -283,15 +311,7 @@ def run_batch(
             if progress is not None:
                 progress.tick()
         except KeyboardInterrupt:
-            if not summary.interrupted:
-                summary.interrupted = True
-                stop.set()
-                in_flight = sum(1 for w in workers if w.is_alive())
-                _say(progress, f"interrupted: finishing {in_flight} job(s) in flight; Ctrl-C again to abandon them")
-                continue
-            writer.close()  # waits for a write in progress; later results are dropped
-            summary.abandoned = sum(1 for w in workers if w.is_alive())
-            break
+            interrupts.bump()
     run_done = sum(writer.written.values()) - before  # includes results not yet counted above
     summary.not_run = max(pending - run_done - summary.abandoned, 0)
     summary.seconds = time.monotonic() - started

@@ -115,15 +115,16 @@ def run_cmd(
     from pipeline.batch.jobs import read_jobs
     from pipeline.batch.progress import Progress
     from pipeline.batch.results import ResultWriter
+    from pipeline.batch.runner import Interrupts
     from pipeline.config import resolve
     from pipeline.errors import SpeechsmithError
 
     jobs = read_jobs(jobs_file)
     options = model_options(backend, model, base_url, cache=cache, max_cost=max_cost, max_tokens=max_tokens, verbose=verbose)
-    previous = signal.getsignal(signal.SIGTERM)
-
-    def _term(signum: int, frame: Any) -> None:
-        raise KeyboardInterrupt
+    # Ctrl-C and SIGTERM are counted, not raised, so that they never land in the middle of
+    # writing a result: the runner finishes the jobs in flight on the first, abandons on the second.
+    interrupts = Interrupts()
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
 
     with ResultWriter(output, retry_failed=retry_failed) as writer:
         if writer.torn_bytes:
@@ -131,14 +132,16 @@ def run_cmd(
         pending = [j for j in jobs if not writer.is_done(j.id)]
         settings = resolve(options) if any(j.ok and j.task != "check" for j in pending) else None
         progress = Progress(len(jobs), already=len(jobs) - len(pending), enabled=not no_progress)
-        signal.signal(signal.SIGTERM, _term)
+        for sig in previous:
+            signal.signal(sig, interrupts.bump)
         try:
             summary, usage = _run(
-                jobs, writer, settings, options, corpus, prompts, progress,
+                jobs, writer, settings, options, corpus, prompts, progress, interrupts,
                 concurrency=concurrency, processes=processes, rpm=rpm, tpm=tpm,
             )
         finally:
-            signal.signal(signal.SIGTERM, previous)
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
     c = summary.counts
     info(
         f"batch: {summary.total} jobs: {c['ok']} ok, {c['invalid']} invalid, {c['error']} error"
@@ -174,6 +177,7 @@ def _run(
     corpus: Path | None,
     prompts: Path | None,
     progress: Any,
+    interrupts: Any,
     *,
     concurrency: int,
     processes: int | None,
@@ -199,7 +203,8 @@ def _run(
             return TaskContext(client=open_client(options, "batch", settings=settings), corpus_dir=corpus, prompts_dir=prompts)
 
         summary, usages = run_processes(
-            jobs, writer, make_ctx, processes=processes, concurrency=concurrency, rpm=rpm, tpm=tpm, progress=progress
+            jobs, writer, make_ctx, processes=processes, concurrency=concurrency, rpm=rpm, tpm=tpm,
+            progress=progress, interrupts=interrupts,
         )
         total: dict[str, Any] = {}
         for usage in usages:
@@ -210,7 +215,9 @@ def _run(
     client = open_client(options, "batch", settings=settings) if settings is not None else None
     ctx = TaskContext(client=client, corpus_dir=corpus, prompts_dir=prompts)
     pacer = Pacer(concurrency, rpm=rpm, tpm=tpm) if remote else None
-    summary = run_batch(jobs, writer, ctx, concurrency=concurrency, pacer=pacer, progress=progress)
+    summary = run_batch(
+        jobs, writer, ctx, concurrency=concurrency, pacer=pacer, progress=progress, interrupts=interrupts
+    )
     if client is None:
         return summary, None
     client.finish()
