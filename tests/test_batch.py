@@ -288,7 +288,7 @@ def test_kill_during_write_never_loses_a_line_or_reads_half_a_line(tmp_path):
     [
         (None, False, "jobs file not found"),
         (b"\x89PNG\r\n\x1a\n\x00\x00binary", False, "is binary, not a JSONL jobs file"),
-        ('{"task": "check", "text": "同志们：今天开会。"}\n'.encode(), True, "cannot write results to"),
+        ('{"task": "check", "text": "同志们：今天开会。"}\n'.encode(), True, "out.jsonl: it is a directory"),
     ],
 )
 def test_cli_bad_input_is_one_line_and_exit_2(tmp_path, jobs_bytes, out_is_dir, message):

@@ -74,10 +74,11 @@ def test_export_import_roundtrip_with_partial_shuffled_results_and_followup(tmp_
     jobs = _jobs(tmp_path / "jobs.jsonl")
     requests = tmp_path / "requests.jsonl"
     result = _invoke("batch", "export", str(jobs), "-o", str(requests), "-m", "test-model")
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 2, result.output  # the bad line; the good ones are still exported
     lines = [json.loads(x) for x in requests.read_text(encoding="utf-8").splitlines()]
     assert [x["custom_id"] for x in lines] == [f"j{i}" for i in range(8)]  # check and the bad line left out
-    assert "line 6: invalid JSON" in result.output and "task check has no one-call strategy" in result.output
+    assert "error: " in result.output and "line 6: invalid JSON" in result.output
+    assert "task check has no one-call strategy" in result.output
     first = lines[0]
     assert first["method"] == "POST" and first["url"] == "/v1/chat/completions"
     body = first["body"]

@@ -10,8 +10,10 @@ set, so the runner records it in OUT.jsonl and the other lines go on.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,8 +28,32 @@ _NEEDS: dict[str, tuple[str, ...]] = {
     "check": ("text", "file"),
     "adapt": ("brief", "occasion"),
 }
-_PATH_KEYS = ("file", "brief")
+_PATH_KEYS = ("file", "brief", "source_file")
 MAX_ID = 200
+
+# The keys each task reads from its inputs (no task module exposes such a set, so it is kept here,
+# from the code that reads them). A key outside it would be silently ignored by the task, so a
+# typo ("lenght") would quietly run with the default: the line becomes an error instead.
+_ADAPT_OPTIONS = ("brief", "strategy", "strict_facts", "examples", "example_tokens", "seed")  # tasks/adapt.py AdaptOptions
+_ACCEPTS: dict[str, frozenset[str]] = {
+    # tasks/summarize.py: input_text, run, batch_request
+    "summarize": frozenset({"text", "file", "length", "title", "method"}),
+    # tasks/restyle/__init__.py: _prepare, _strategy
+    "restyle": frozenset({"text", "file", "style", "title", "length", "speaker", "date", "occasion", "unit",
+                          "audience", "strategy"}),
+    # tasks/check.py: _text, config_from_inputs, run
+    "check": frozenset({"text", "file", "source", "source_file", "select", "ignore", "audience", "length",
+                        "minutes", "tolerance", "max_sentence", "fix"}),
+}
+
+
+def accepted_keys(task: str) -> frozenset[str]:
+    """The option keys a job line of `task` may carry (besides id and task)."""
+    if task == "adapt":
+        from pipeline.brief import Brief  # brief_from_inputs reads exactly the Brief's fields
+
+        return frozenset(Brief.model_fields) | frozenset(_ADAPT_OPTIONS)
+    return _ACCEPTS[task]
 
 
 @dataclass
@@ -71,11 +97,26 @@ def parse_job(raw: str, line: int, base_dir: Path | None = None) -> Job:
         job.error = f"{where}: no \"task\" (use one of {', '.join(TASKS)})"
     elif task not in TASKS:
         job.error = f"{where}: unknown task {task!r} (use one of {', '.join(TASKS)})"
+    elif (unknown := _unknown_keys(data, task)) is not None:
+        job.error = f"{where}: {unknown}"
     elif not any(data.get(k) not in (None, "", []) for k in _NEEDS[task]):
         job.error = f"{where}: {task} needs " + " or ".join(f'"{k}"' for k in _NEEDS[task])
     else:
         job.error = _resolve_paths(data, base_dir, where)
     return job
+
+
+def _unknown_keys(data: dict[str, Any], task: str) -> str | None:
+    accepted = accepted_keys(task)
+    unknown = [k for k in data if k not in accepted]
+    if not unknown:
+        return None
+    named = []
+    for key in unknown:
+        close = difflib.get_close_matches(key.replace("-", "_"), sorted(accepted), n=1, cutoff=0.6)
+        named.append(f'"{key}"' + (f' (did you mean "{close[0]}"?)' if close else ""))
+    noun = "key" if len(unknown) == 1 else "keys"
+    return f"{task} does not take {noun} {', '.join(named)}; it takes: {', '.join(sorted(accepted))}"
 
 
 def _resolve_paths(data: dict[str, Any], base_dir: Path | None, where: str) -> str | None:
@@ -96,7 +137,10 @@ def _resolve_paths(data: dict[str, Any], base_dir: Path | None, where: str) -> s
 
 
 def read_jobs(path: str | Path) -> list[Job]:
-    """All jobs of JOBS.jsonl in order; blank lines are skipped, a repeated id is an error job."""
+    """All jobs of JOBS.jsonl ('-': stdin, read fully first) in order; blank lines are skipped, a
+    repeated id is an error job."""
+    if str(path) == "-":
+        return _parse_jobs(_read_stdin(), "stdin", Path.cwd())
     path = Path(path)
     try:
         blob = path.read_bytes()
@@ -106,13 +150,23 @@ def read_jobs(path: str | Path) -> list[Job]:
         raise InputError(f"jobs file is a directory: {path}") from None
     except OSError as exc:
         raise InputError(f"cannot read jobs file {path}: {exc.strerror}") from None
+    # Relative paths in the lines are relative to the jobs file (to the current folder for stdin).
+    return _parse_jobs(blob, str(path), path.resolve().parent)
+
+
+def _read_stdin() -> bytes:
+    if sys.stdin is None or sys.stdin.isatty():
+        raise InputError("JOBS.jsonl is '-' but nothing is piped to stdin (e.g. `cat jobs.jsonl | speechsmith batch run - -o out.jsonl`)")
+    return sys.stdin.buffer.read()
+
+
+def _parse_jobs(blob: bytes, path: str, base: Path) -> list[Job]:
     if b"\x00" in blob[:8192]:
         raise InputError(f"{path} is binary, not a JSONL jobs file")
     try:
         text = blob.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise InputError(f"{path} is not UTF-8 (byte {exc.start}); save JOBS.jsonl as UTF-8") from None
-    base = path.resolve().parent
     jobs: list[Job] = []
     first_line: dict[str, int] = {}
     for number, raw in enumerate(text.splitlines(), start=1):

@@ -98,7 +98,12 @@ def _builder(model: str, prefill: str) -> Any:
 @dataclass
 class ExportReport:
     written: int = 0
-    skipped: list[str] = field(default_factory=list)  # "line N: why"
+    errors: list[str] = field(default_factory=list)  # "line N: why": bad lines, inputs that fail
+    left_out: list[str] = field(default_factory=list)  # "line N (id): why": jobs for `batch run`
+
+    @property
+    def skipped(self) -> list[str]:
+        return self.errors + self.left_out
 
 
 def export_requests(
@@ -108,12 +113,17 @@ def export_requests(
     report = ExportReport()
     for job in jobs:
         if job.error:
-            report.skipped.append(job.error)
+            report.errors.append(job.error)
+            continue
+        if not has_one_call(job.task):
+            # Not a bad line: a mixed jobs file is normal, `batch run` does these with the same OUT.jsonl.
+            report.left_out.append(f"line {job.line} ({job.id}): task {job.task} has no one-call strategy; "
+                                   "run it with `speechsmith batch run`")
             continue
         try:
             call = one_call(job, ctx)
         except SpeechsmithError as exc:
-            report.skipped.append(f"line {job.line} ({job.id}): {exc}")
+            report.errors.append(f"line {job.line} ({job.id}): {exc}")
             continue
         lines.append(request_line(job.id, call, model, prefill=prefill))
     report.written = len(lines)
@@ -138,16 +148,26 @@ class Reply:
 
 def read_replies(path: str | Path) -> tuple[dict[str, Reply], list[str]]:
     """Result lines by custom_id, and the problems found (line numbers). Tolerates a torn last
-    line and junk lines; when an id appears twice, a successful reply wins over a failed one."""
+    line and junk lines; when an id appears twice, a successful reply wins over a failed one.
+
+    A file in which no line is a result line (a speech, a requests file, binary data) is an
+    InputError: reporting each of its lines as "torn" would hide that the wrong file was given.
+    An empty file is fine (an error file of a batch without errors)."""
     path = Path(path)
     try:
-        text = path.read_bytes().decode("utf-8-sig", errors="replace")
+        blob = path.read_bytes()
     except FileNotFoundError:
         raise InputError(f"results file not found: {path}") from None
+    except IsADirectoryError:
+        raise InputError(f"results file is a directory: {path}") from None
     except OSError as exc:
         raise InputError(f"cannot read results file {path}: {exc.strerror}") from None
+    if b"\x00" in blob[:8192]:
+        raise InputError(f"{path} is not a batch results file (binary data)")
+    text = blob.decode("utf-8-sig", errors="replace")
     replies: dict[str, Reply] = {}
     problems: list[str] = []
+    requests = 0  # lines that look like exported requests (custom_id + body, no response)
     for number, raw in enumerate(text.splitlines(), start=1):
         if not raw.strip():
             continue
@@ -159,7 +179,14 @@ def read_replies(path: str | Path) -> tuple[dict[str, Reply], list[str]]:
         if not isinstance(data, dict) or not isinstance(data.get("custom_id"), str):
             problems.append(f"line {number}: no custom_id, ignored")
             continue
+        if "response" not in data and "error" not in data:
+            requests += "body" in data
+            problems.append(f"line {number}: neither response nor error, ignored")
+            continue
         merge_replies(replies, {data["custom_id"]: parse_reply(data)})
+    if problems and not replies:
+        hint = " (it holds request lines: give the file the Batch API or vllm run-batch wrote back)" if requests else ""
+        raise InputError(f"{path} is not a batch results file: none of its lines is a result line{hint}")
     return replies, problems
 
 
@@ -178,8 +205,14 @@ def parse_reply(data: dict[str, Any]) -> Reply:
     if error:
         reply.error = _error_text(error)
         return reply
+    if not isinstance(response, dict):
+        reply.error = "response is not an object"
+        return reply
     status = response.get("status_code")
     body = response.get("body") or {}
+    if not isinstance(body, dict):
+        reply.error = f"HTTP {status}: response body is not an object"
+        return reply
     if status != 200:
         reply.error = f"HTTP {status}: {_error_text(body.get('error') or body)}"
         return reply

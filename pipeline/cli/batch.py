@@ -18,6 +18,7 @@ from pipeline.cli.common import (
     ModelOpt,
     PromptsOpt,
     VerboseOpt,
+    check_writable,
     info,
     model_options,
     write_atomic,
@@ -55,7 +56,9 @@ PrefillOpt = Annotated[
         "(continue_final_message; vLLM). Default: the configured prefill (fold).",
     ),
 ]
-JobsArg = Annotated[Path, typer.Argument(help="One JSON job per line.", metavar="JOBS.jsonl", show_default=False)]
+JobsArg = Annotated[
+    Path, typer.Argument(help="One JSON job per line ('-' reads them from stdin).", metavar="JOBS.jsonl", show_default=False)
+]
 
 
 @batch_app.command("run")
@@ -108,6 +111,8 @@ def run_cmd(
       speechsmith batch run jobs.jsonl -o out.jsonl --base-url https://api.deepseek.com/v1 -m deepseek-chat -j 32 --rpm 500 --tpm 200000
 
       speechsmith batch run jobs.jsonl -o out.jsonl --retry-failed
+
+      make_jobs.py | speechsmith batch run - -o out.jsonl    # a rerun with the same lines resumes
     """
     import signal
     import sys
@@ -119,6 +124,7 @@ def run_cmd(
     from pipeline.config import resolve
     from pipeline.errors import SpeechsmithError
 
+    _check_outputs((output,), (jobs_file,))  # before stdin is read or any job runs
     jobs = read_jobs(jobs_file)
     options = model_options(backend, model, base_url, cache=cache, max_cost=max_cost, max_tokens=max_tokens, verbose=verbose)
     # Ctrl-C and SIGTERM are counted, not raised, so that they never land in the middle of
@@ -238,12 +244,16 @@ def export_cmd(
 ) -> None:
     """Write one OpenAI Batch API request line per job (custom_id = job id), calling no model.
 
-    Only one-call tasks can go this way; other lines are listed on stderr and left out. The same
-    file works for the OpenAI Batch API and for `vllm run-batch`.
+    Only one-call tasks can go this way; jobs of other tasks are listed on stderr and left out
+    (`batch run` does them). Bad lines (invalid JSON, unknown task or key, missing file) get one
+    error line each on stderr; the good ones are still exported, and the exit code is 2 at the
+    end. The same file works for the OpenAI Batch API and for `vllm run-batch`.
 
     Examples:
 
       speechsmith batch export jobs.jsonl -o requests.jsonl -m gpt-4o-mini
+
+      make_jobs.py | speechsmith batch export - -o requests.jsonl -m gpt-4o-mini
 
       vllm run-batch -i requests.jsonl -o results.jsonl --model Qwen/Qwen2.5-7B-Instruct
     """
@@ -251,15 +261,24 @@ def export_cmd(
     from pipeline.batch.openai_batch import encode_lines, export_requests
     from pipeline.errors import InputError
 
+    _check_outputs((output,), (jobs_file,))
     jobs = read_jobs(jobs_file)
     ctx, model, prefill = _offline_ctx(model, context, prefill, corpus, prompts)
     lines, report = export_requests(jobs, ctx, model, prefill=prefill)
-    for problem in report.skipped:
-        info(f"batch export: skipped {problem}")
+    source = "stdin" if str(jobs_file) == "-" else str(jobs_file)
+    for problem in report.errors:
+        info(f"speechsmith: error: {source} {problem}")
+    for note in report.left_out:
+        info(f"batch export: left out {note}")
     if not lines:
-        raise InputError(f"no job in {jobs_file} could be exported")
+        raise InputError(f"no job in {source} could be exported")
     write_atomic(output, encode_lines(lines))
-    info(f"batch export: {report.written} request(s) for {model} -> {output} ({len(report.skipped)} skipped)")
+    info(
+        f"batch export: {report.written} request(s) for {model} -> {output} "
+        f"({len(report.errors)} bad line(s), {len(report.left_out)} left for batch run)"
+    )
+    if report.errors:
+        raise typer.Exit(2)  # like `corpus add`: the good lines are exported, the exit code tells
 
 
 @batch_app.command("import")
@@ -314,6 +333,7 @@ def import_cmd(
     )
     from pipeline.batch.results import ResultWriter
 
+    _check_outputs((output, retry_file), (jobs_file, *results_files, requests_file))
     jobs = read_jobs(jobs_file)
     replies: dict = {}
     for results_file in results_files:
@@ -346,6 +366,28 @@ def import_cmd(
         info(f"batch import: {len(lines)} follow-up request(s) -> {retry_file}")
     elif report.retry:
         info(f"batch import: {len(report.retry)} job(s) failed or are missing; add --retry-file FILE to write their requests")
+
+
+def _check_outputs(outputs: tuple[Path | None, ...], inputs: tuple[Path | None, ...]) -> None:
+    """Fail in one line before any work when an output cannot be written or would overwrite an
+    input (`-o jobs.jsonl` would destroy the jobs)."""
+    from pipeline.errors import InputError
+
+    given = [o for o in outputs if o is not None]
+    for output in given:
+        check_writable(output)
+        for source in inputs:
+            if source is not None and str(source) != "-" and _same_file(output, source):
+                raise InputError(f"{output} is also an input file; write the output somewhere else")
+    if len(given) == 2 and _same_file(given[0], given[1]):
+        raise InputError(f"-o and --retry-file are the same file: {given[0]}")
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve()
+    except OSError:
+        return False
 
 
 def _offline_ctx(
