@@ -324,10 +324,6 @@ class Drafter:
 # ---- checks -------------------------------------------------------------------------------------
 
 
-def _paragraph_fields(speech: Speech) -> list[tuple[str, int | None]]:
-    return [("opening", None), *[("section", i) for i in range(len(speech.sections))], ("closing", None)]
-
-
 def map_paragraphs(speech: Speech, fn) -> Speech:
     """Apply fn(paragraph) -> paragraph ('' drops it) to every body paragraph."""
     def each(paras: list[str]) -> list[str]:
