@@ -125,10 +125,12 @@ def adapt(
     result = run_task("adapt", {k: v for k, v in inputs.items() if v is not None}, ctx)
     report_usage(client)
     if dry_run:
+        # A dry run shows prompts: never into a file named .docx.
+        target = None if output is not None and output.suffix.lower() == ".docx" else output
         if out_format is Format.json:
-            emit(json.dumps(result.metadata, ensure_ascii=False, indent=2), output)
+            emit(json.dumps(result.metadata, ensure_ascii=False, indent=2), target)
         else:
-            emit(result.text, output)
+            emit(result.text, target)
         return
     emit(render(result, out_format), output)
     failed = [name for name, c in result.checks.items() if isinstance(c, dict) and not c.get("passed", True)]
