@@ -17,6 +17,7 @@ repeated sentences removed, placeholder leaks removed, the linter's rules.
 from __future__ import annotations
 
 import math
+import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -424,6 +425,14 @@ def _join_tail(paras: list[str], sentence: str, paragraph: str) -> list[str]:
     return paras
 
 
+_DOUBLE_STOP = re.compile(r"[：:，,、；;]+(?=[。！？])")
+
+
+def _tidy(paragraph: str) -> str:
+    """'要求：。' → '要求。' (a sentence the model left open, closed by the cleaner)."""
+    return _DOUBLE_STOP.sub("", paragraph)
+
+
 def _renumber(speech: Speech) -> Speech:
     for key, paras in _part_texts(speech):
         speech = _with_part(speech, key, renumber(paras))
@@ -635,6 +644,7 @@ def finish(
     speech, more_leaks = remove_leaks(speech)
     speech, more_repeats = remove_repeats(speech)
     speech = _renumber(speech)
+    speech = map_paragraphs(speech, _tidy)
     stats = cleaner.stats if cleaner is not None else None
     speech, facts = facts_check(speech, brief, strict_facts, stats.facts if stats else 0)
     checks: dict[str, Any] = {
