@@ -75,3 +75,16 @@ def test_debug_keeps_exit_code(tmp_path) -> None:
     missing = tmp_path / "missing.txt"
     out = _run("--debug", "check", str(missing), env={**os.environ, "SPEECHSMITH_DATA_DIR": str(tmp_path)})
     assert out.returncode == 2
+
+
+def test_dry_run_never_overwrites_the_output_file(tmp_path) -> None:
+    speech = tmp_path / "s.txt"
+    speech.write_text("同志们：\n\n今天我们召开会议，研究安全生产工作。\n\n谢谢大家！\n", encoding="utf-8")
+    keep = tmp_path / "keep.docx"
+    keep.write_bytes(b"PK-not-touched")
+    env = {**os.environ, "SPEECHSMITH_DATA_DIR": str(tmp_path)}
+    out = _run("restyle", str(speech), "--style", "plain", "--backend", "local", "--dry-run",
+               "-o", str(keep), env=env)
+    assert out.returncode == 0, out.stderr
+    assert keep.read_bytes() == b"PK-not-touched"
+    assert "was not written" in out.stderr and out.stdout.strip()

@@ -24,6 +24,7 @@ from pipeline.cli.common import (
     StrictOpt,
     VerboseOpt,
     emit,
+    emit_dry_run,
     info,
     model_options,
     pick_format,
@@ -125,12 +126,10 @@ def adapt(
     result = run_task("adapt", {k: v for k, v in inputs.items() if v is not None}, ctx)
     report_usage(client)
     if dry_run:
-        # A dry run shows prompts: never into a file named .docx.
-        target = None if output is not None and output.suffix.lower() == ".docx" else output
         if out_format is Format.json:
-            emit(json.dumps(result.metadata, ensure_ascii=False, indent=2), target)
+            emit_dry_run(json.dumps(result.metadata, ensure_ascii=False, indent=2), output)
         else:
-            emit(result.text, target)
+            emit_dry_run(result.text, output)
         return
     emit(render(result, out_format), output)
     failed = [name for name, c in result.checks.items() if isinstance(c, dict) and not c.get("passed", True)]

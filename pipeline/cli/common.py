@@ -126,6 +126,14 @@ def emit(data: str | bytes, output: Path | None) -> None:
     write_atomic(output, data)
 
 
+def emit_dry_run(text: str, output: Path | None) -> None:
+    """A dry run prints prompts to stdout and never touches -o: the file there may be the
+    user's finished speech, and a prompt dump is not what they asked to write."""
+    emit(text, None)
+    if output is not None:
+        info(f"speechsmith: dry run: {output} was not written")
+
+
 def info(message: str) -> None:
     """A status line on stderr (never mixed into the result on stdout)."""
     typer.echo(message, err=True)

@@ -25,6 +25,7 @@ from pipeline.cli.common import (
     StrictOpt,
     VerboseOpt,
     emit,
+    emit_dry_run,
     info,
     model_options,
     pick_format,
@@ -153,9 +154,9 @@ def restyle(
     report_usage(client)
     if dry_run:
         if out_format is Format.json:
-            emit(json.dumps({"messages": result.output.get("messages"), **result.metadata}, ensure_ascii=False, indent=2), output)
+            emit_dry_run(json.dumps({"messages": result.output.get("messages"), **result.metadata}, ensure_ascii=False, indent=2), output)
         else:
-            emit(result.text, output)
+            emit_dry_run(result.text, output)
         return
     rendered = render(result, out_format)
     if diff:
