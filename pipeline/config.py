@@ -38,7 +38,7 @@ from typing import Any
 
 from pipeline.errors import ConfigError
 from pipeline.paths import config_file
-from pipeline.redact import mask, register_secret
+from pipeline.redact import mask, redact, register_secret
 
 
 @dataclass
@@ -270,6 +270,8 @@ def resolve(options: ModelOptions | None = None, *, env: dict[str, str] | None =
         settings.sources["backend"] = "auto"
     if settings.backend not in ("local", "openai"):
         raise ConfigError(f"unknown backend {settings.backend!r} ({settings.sources['backend']}): use local or openai")
+    if settings.base_url:
+        _check_url(settings.base_url, settings.sources.get("base_url", "config"))
     if settings.prefill not in ("fold", "assistant"):
         raise ConfigError(f"prefill must be fold or assistant, got {settings.prefill!r}")
     if (
@@ -283,6 +285,18 @@ def resolve(options: ModelOptions | None = None, *, env: dict[str, str] | None =
         settings.model = DEFAULT_REMOTE_MODEL
         settings.sources["model"] = "default"
     return settings
+
+
+def _check_url(url: str, source: str) -> None:
+    # A typo here would otherwise cost a full round of transport retries before failing.
+    from urllib.parse import urlparse
+
+    parsed = urlparse(url)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise ConfigError(
+            f"base URL {redact(url)!r} ({source}) is not an http(s) URL; "
+            "expected e.g. http://127.0.0.1:8000/v1"
+        )
 
 
 def _auto_backend(settings: Settings) -> str:

@@ -88,3 +88,24 @@ def test_dry_run_never_overwrites_the_output_file(tmp_path) -> None:
     assert out.returncode == 0, out.stderr
     assert keep.read_bytes() == b"PK-not-touched"
     assert "was not written" in out.stderr and out.stdout.strip()
+
+
+def test_malformed_base_url_is_refused_at_once(tmp_path) -> None:
+    speech = tmp_path / "s.txt"
+    speech.write_text("同志们：\n\n今天我们召开会议。\n", encoding="utf-8")
+    env = {**os.environ, "SPEECHSMITH_DATA_DIR": str(tmp_path)}
+    out = _run("summarize", str(speech), "--method", "llm", "--base-url", "notaurl", env=env)
+    assert out.returncode == 2 and "not an http(s) URL" in out.stderr
+
+
+def test_html_endpoint_gets_a_clear_error(tmp_path, openai_server) -> None:
+    from tests.openai_server import Reply
+
+    openai_server.script(*[Reply.garbage("<html><body>请登录</body></html>") for _ in range(10)])
+    speech = tmp_path / "s.txt"
+    speech.write_text("同志们：\n\n今天我们召开会议。\n", encoding="utf-8")
+    env = {**os.environ, "SPEECHSMITH_DATA_DIR": str(tmp_path), "OPENAI_API_KEY": "sk-test-SECRET-123"}
+    out = _run("summarize", str(speech), "--method", "llm", "--base-url", openai_server.url, env=env)
+    assert out.returncode == 2
+    assert "OpenAI-compatible" in out.stderr or "chat completion" in out.stderr
+    assert "Traceback" not in out.stderr and "SECRET" not in out.stderr

@@ -291,6 +291,8 @@ class OpenAIBackend:
             text = f"{where} answered HTTP {exc.status_code}{tries}: {_error_text(exc)}"
         elif isinstance(exc, _BadResponse):
             text = f"{where} did not answer with a chat completion{tries}: {str(exc)[:120]!r}"
+        elif isinstance(exc, ValueError):  # json.JSONDecodeError: an HTML page, a proxy's login form…
+            text = f"{where} did not answer with OpenAI-compatible JSON{tries}; is --base-url the API root (…/v1)?"
         else:
             text = f"{where}: {type(exc).__name__}: {exc}"
         return redact(text)
