@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from pipeline.batch.jobs import accepted_keys, read_jobs
+from pipeline.batch.jobs import read_jobs
 from pipeline.batch.results import read_results
 from pipeline.cli import app
-from pipeline.tasks import TASKS
+from pipeline.tasks import TASKS, accepted_keys
 from tests.openai_server import OpenAIServer
 
 ROOT = Path(__file__).resolve().parent.parent

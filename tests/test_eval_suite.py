@@ -110,3 +110,16 @@ def test_load_suites_from_folder_rejects_duplicate_names(tmp_path: Path) -> None
         load_suites([tmp_path / "data"])
     suite = parse_suite(GOOD.replace("data/report.txt", "anything.txt"))  # no file: paths unchecked
     assert suite.name == "demo"
+
+
+def test_unknown_case_input_key_names_case_and_suggests(tmp_path) -> None:
+    import pytest as _pytest
+
+    from pipeline.evals.suite import SuiteError, parse_suite
+
+    text = (
+        "name: s\ntask: summarize\ncases:\n"
+        "  - id: c1\n    inputs: {text: 同志们，今天开会。, lenght: short}\n"
+    )
+    with _pytest.raises(SuiteError, match=r"case 'c1', field inputs: .*\"lenght\" \(did you mean \"length\"\?\)"):
+        parse_suite(text)

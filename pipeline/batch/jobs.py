@@ -10,7 +10,6 @@ set, so the runner records it in OUT.jsonl and the other lines go on.
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import json
 import sys
@@ -19,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.errors import InputError
-from pipeline.tasks import TASKS
+from pipeline.tasks import TASKS, unknown_keys_message
 
 # What each task needs as its input; everything else on the line is an option.
 _NEEDS: dict[str, tuple[str, ...]] = {
@@ -30,31 +29,6 @@ _NEEDS: dict[str, tuple[str, ...]] = {
 }
 _PATH_KEYS = ("file", "brief", "source_file")
 MAX_ID = 200
-
-# The keys each task reads from its inputs (no task module exposes such a set, so it is kept here,
-# from the code that reads them). A key outside it would be silently ignored by the task, so a
-# typo ("lenght") would quietly run with the default: the line becomes an error instead.
-_ADAPT_OPTIONS = ("brief", "strategy", "strict_facts", "examples", "example_tokens", "seed")  # tasks/adapt.py AdaptOptions
-_ACCEPTS: dict[str, frozenset[str]] = {
-    # tasks/summarize.py: input_text, run, batch_request
-    "summarize": frozenset({"text", "file", "length", "title", "method"}),
-    # tasks/restyle/__init__.py: _prepare, _strategy
-    "restyle": frozenset({"text", "file", "style", "title", "length", "speaker", "date", "occasion", "unit",
-                          "audience", "strategy"}),
-    # tasks/check.py: _text, config_from_inputs, run
-    "check": frozenset({"text", "file", "source", "source_file", "select", "ignore", "audience", "length",
-                        "minutes", "tolerance", "max_sentence", "fix"}),
-}
-
-
-def accepted_keys(task: str) -> frozenset[str]:
-    """The option keys a job line of `task` may carry (besides id and task)."""
-    if task == "adapt":
-        from pipeline.brief import Brief  # brief_from_inputs reads exactly the Brief's fields
-
-        return frozenset(Brief.model_fields) | frozenset(_ADAPT_OPTIONS)
-    return _ACCEPTS[task]
-
 
 @dataclass
 class Job:
@@ -97,26 +71,13 @@ def parse_job(raw: str, line: int, base_dir: Path | None = None) -> Job:
         job.error = f"{where}: no \"task\" (use one of {', '.join(TASKS)})"
     elif task not in TASKS:
         job.error = f"{where}: unknown task {task!r} (use one of {', '.join(TASKS)})"
-    elif (unknown := _unknown_keys(data, task)) is not None:
+    elif (unknown := unknown_keys_message(task, data)) is not None:
         job.error = f"{where}: {unknown}"
     elif not any(data.get(k) not in (None, "", []) for k in _NEEDS[task]):
         job.error = f"{where}: {task} needs " + " or ".join(f'"{k}"' for k in _NEEDS[task])
     else:
         job.error = _resolve_paths(data, base_dir, where)
     return job
-
-
-def _unknown_keys(data: dict[str, Any], task: str) -> str | None:
-    accepted = accepted_keys(task)
-    unknown = [k for k in data if k not in accepted]
-    if not unknown:
-        return None
-    named = []
-    for key in unknown:
-        close = difflib.get_close_matches(key.replace("-", "_"), sorted(accepted), n=1, cutoff=0.6)
-        named.append(f'"{key}"' + (f' (did you mean "{close[0]}"?)' if close else ""))
-    noun = "key" if len(unknown) == 1 else "keys"
-    return f"{task} does not take {noun} {', '.join(named)}; it takes: {', '.join(sorted(accepted))}"
 
 
 def _resolve_paths(data: dict[str, Any], base_dir: Path | None, where: str) -> str | None:

@@ -31,9 +31,11 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from pipeline.errors import InputError
+from pipeline.tasks import unknown_keys_message
 
 _ID_RE = r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$"
 _PATH_INPUTS = ("file", "brief")
+_EVAL_INPUTS = frozenset({"corpus_id"})  # resolved by the runner into the task's "text"
 _REQUEST_PARAMS = ("temperature", "top_p", "seed", "max_tokens", "repeat_penalty", "stop")
 
 
@@ -308,8 +310,17 @@ def parse_suite(text: str, path: Path | str = "<suite>") -> Suite:
         msg = err["msg"].removeprefix("Value error, ")
         raise SuiteError(f"{path}: {_where(raw, tuple(err['loc']))}: {msg}") from None
     suite.path = path.resolve() if path.name != "<suite>" else None
+    _check_inputs(suite, path)
     _check_files(suite, path)
     return suite
+
+
+def _check_inputs(suite: Suite, path: Path) -> None:
+    # A mistyped option ("lenght") would silently run with the default and pass.
+    for case in suite.cases:
+        stray = unknown_keys_message(suite.task_of(case), suite.inputs(case), extra=_EVAL_INPUTS)
+        if stray:
+            raise SuiteError(f"{path}: case {case.id!r}, field inputs: {stray}")
 
 
 def _check_files(suite: Suite, path: Path) -> None:

@@ -15,6 +15,7 @@ and, for tasks with a one-call strategy (for the OpenAI Batch route, see pipelin
 
 from __future__ import annotations
 
+import difflib
 import importlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,6 +58,44 @@ class OneCall:
     request: ChatRequest
     schema: type[BaseModel]
     prompt: PromptRef | None = None
+
+
+# The input keys each task reads (from the code that reads them: tasks/summarize.py input_text/run,
+# tasks/restyle _prepare/_strategy, tasks/check.py config_from_inputs, adapt's Brief + options).
+# A key outside these would be silently ignored by the task, so a typo ("lenght") would quietly
+# run with the default; batch lines and eval cases refuse it instead.
+_ADAPT_OPTIONS = ("brief", "strategy", "strict_facts", "examples", "example_tokens", "seed")
+_ACCEPTS: dict[str, frozenset[str]] = {
+    "summarize": frozenset({"text", "file", "length", "title", "method"}),
+    "restyle": frozenset({"text", "file", "style", "title", "length", "speaker", "date", "occasion", "unit",
+                          "audience", "strategy"}),
+    "check": frozenset({"text", "file", "source", "source_file", "select", "ignore", "audience", "length",
+                        "minutes", "tolerance", "max_sentence", "fix"}),
+}
+
+
+def accepted_keys(task: str) -> frozenset[str]:
+    """The input keys `task` reads (a batch line's or an eval case's options)."""
+    if task == "adapt":
+        from pipeline.brief import Brief  # brief_from_inputs reads exactly the Brief's fields
+
+        return frozenset(Brief.model_fields) | frozenset(_ADAPT_OPTIONS)
+    task_module(task)  # unknown task -> InputError
+    return _ACCEPTS[task]
+
+
+def unknown_keys_message(task: str, inputs: dict[str, Any], *, extra: frozenset[str] = frozenset()) -> str | None:
+    """None when every key of `inputs` is one `task` reads, else a message naming the strays."""
+    accepted = accepted_keys(task) | extra
+    unknown = [k for k in inputs if k not in accepted]
+    if not unknown:
+        return None
+    named = []
+    for key in unknown:
+        close = difflib.get_close_matches(key.replace("-", "_"), sorted(accepted), n=1, cutoff=0.6)
+        named.append(f'"{key}"' + (f' (did you mean "{close[0]}"?)' if close else ""))
+    noun = "key" if len(unknown) == 1 else "keys"
+    return f"{task} does not take {noun} {', '.join(named)}; it takes: {', '.join(sorted(accepted))}"
 
 
 def task_module(name: str):
