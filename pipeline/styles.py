@@ -169,13 +169,23 @@ def load_style_file(path: str | Path) -> Style:
     return style
 
 
-def load_styles(prompts_root: str | Path | None = None) -> dict[str, Style]:
-    """All styles by name, from the shipped folder then the user's folder."""
+def load_styles(prompts_root: str | Path | None = None, *, errors: list[str] | None = None) -> dict[str, Style]:
+    """All styles by name, from the shipped folder then the user's folder.
+
+    With `errors` given, a broken style file is reported there and skipped, so one bad file
+    does not hide every other style (listing); without it, the first bad file is an error.
+    """
     styles: dict[str, Style] = {}
     for folder in style_dirs(prompts_root):
         if folder.is_dir():
             for path in sorted(folder.glob("*.yaml")) + sorted(folder.glob("*.yml")):
-                style = load_style_file(path)
+                try:
+                    style = load_style_file(path)
+                except InputError as exc:
+                    if errors is None:
+                        raise
+                    errors.append(str(exc))
+                    continue
                 styles[style.name] = style
     return styles
 
@@ -192,5 +202,10 @@ def get_style(name_or_path: str, prompts_root: str | Path | None = None) -> Styl
             path = folder / f"{name_or_path}{suffix}"
             if path.is_file():
                 return load_style_file(path)
-    known = ", ".join(sorted(load_styles(prompts_root))) or "none found"
+    folders = style_dirs(prompts_root)
+    if not any(folder.is_dir() for folder in folders):
+        raise InputError(
+            f"unknown style {name_or_path!r}: no style folder at {folders[0]} (check --prompts / SPEECHSMITH_PROMPTS)"
+        )
+    known = ", ".join(sorted(load_styles(prompts_root, errors=[]))) or "none found"
     raise InputError(f"unknown style {name_or_path!r}: use one of {known}, or a .yaml style file")

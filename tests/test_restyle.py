@@ -347,3 +347,25 @@ def test_cli_one_call_against_loopback_server_with_strict_facts(tmp_path: Path, 
 
     paragraphs = [p.text for p in docx.Document(str(docx_path)).paragraphs if p.text]
     assert paragraphs[0] == "在募捐动员大会上的讲话" and "父老乡亲们：" in paragraphs
+
+
+def test_list_styles_skips_a_broken_file_and_says_so(tmp_path) -> None:
+    import shutil
+    import subprocess
+    import sys
+
+    folder = tmp_path / "restyle" / "styles"
+    shutil.copytree(Path(__file__).resolve().parent.parent / "prompts" / "restyle" / "styles", folder)
+    (folder / "broken.yaml").write_text("name: [bad\n", encoding="utf-8")
+    out = subprocess.run([sys.executable, "-m", "pipeline", "restyle", "--list-styles", "--prompts", str(tmp_path)],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0
+    assert "plain" in out.stdout and "broken.yaml" in out.stderr
+
+
+def test_missing_prompts_folder_is_named(tmp_path) -> None:
+    from pipeline.errors import InputError
+    from pipeline.styles import get_style
+
+    with pytest.raises(InputError, match="no style folder"):
+        get_style("plain", tmp_path / "nowhere")

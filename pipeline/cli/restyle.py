@@ -213,7 +213,10 @@ def _summary_line(result) -> str:
 def _styles_listing(prompts: Path | None, fmt: Format | None) -> str:
     from pipeline.styles import load_styles, style_dirs
 
-    styles = load_styles(prompts)
+    broken: list[str] = []
+    styles = load_styles(prompts, errors=broken)
+    for problem in broken:
+        info(f"speechsmith: skipped a broken style: {problem}")
     if fmt is Format.json:
         rows = [
             {"name": s.name, "output": s.output, "keep_structure": s.keep_structure,
