@@ -24,6 +24,7 @@ from pipeline.cli.common import (
     StrictOpt,
     VerboseOpt,
     emit,
+    emit_dry_run,
     info,
     model_options,
     pick_format,
@@ -121,9 +122,9 @@ def summarize(
         report_usage(client)
     if dry_run and client is not None:
         if out_format is Format.json:
-            emit(json.dumps(result.metadata, ensure_ascii=False, indent=2), output)
+            emit_dry_run(json.dumps(result.metadata, ensure_ascii=False, indent=2), output)
         else:
-            emit(result.text, output)
+            emit_dry_run(result.text, output)
         return
     emit(render(result, out_format, heading), output)
     dropped = result.checks.get("verbatim", {}).get("dropped", [])
