@@ -57,6 +57,10 @@ def source_text(i: int) -> str:
     )
 
 
+# Each task's own option names: suites refuse keys a task does not read.
+_DEFAULTS = {"summarize": "{method: llm, length: short}", "restyle": "{length: 300}"}
+
+
 def write_suite(folder: Path, name: str, task: str, n: int) -> None:
     cases = "\n".join(
         f"  - id: case-{i:04d}\n    inputs: {{text: {json.dumps(source_text(i), ensure_ascii=False)}}}\n"
@@ -64,7 +68,7 @@ def write_suite(folder: Path, name: str, task: str, n: int) -> None:
         for i in range(n)
     )
     (folder / f"{name}.yaml").write_text(
-        f"name: {name}\ntask: {task}\ndefaults:\n  inputs: {{method: llm, length: short}}\n"
+        f"name: {name}\ntask: {task}\ndefaults:\n  inputs: {_DEFAULTS[task]}\n"
         f"  assertions:{ASSERTIONS}cases:\n{cases}\n",
         encoding="utf-8",
     )
