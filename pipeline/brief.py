@@ -18,7 +18,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from pipeline.errors import InputError
+from pipeline.errors import InputError, yaml_error_where
 
 MIN_LENGTH = 100
 MAX_LENGTH = 20000
@@ -150,8 +150,7 @@ def load_brief_file(path: str | Path) -> dict[str, Any]:
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark else ""
+        where = yaml_error_where(exc)
         problem = getattr(exc, "problem", None) or "invalid YAML"
         raise InputError(f"{path}{where}: malformed YAML/JSON brief: {problem}") from None
     if data is None:

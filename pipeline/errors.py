@@ -49,3 +49,9 @@ class CheckFailed(SpeechsmithError):
     """A check found an error-level problem and --strict was given."""
 
     exit_code = 1
+
+
+def yaml_error_where(exc: Exception) -> str:
+    """' line N' (1-based) where a YAML parser gave up, or '' when it gave no position."""
+    mark = getattr(exc, "problem_mark", None)
+    return f" line {mark.line + 1}" if mark else ""

@@ -19,7 +19,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from pipeline.backends.base import Message
-from pipeline.errors import InputError
+from pipeline.errors import InputError, yaml_error_where
 from pipeline.paths import prompts_dir
 
 _FILES = ("meta.yaml", "system.md", "user.md", "prefill.md")
@@ -105,8 +105,7 @@ def _load_prompt(name: str, folder: Path) -> PromptTemplate:
     try:
         raw = yaml.safe_load(meta_path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark else ""
+        where = yaml_error_where(exc)
         raise InputError(f"{meta_path}{where}: invalid YAML") from None
     if not isinstance(raw, dict):
         raise InputError(f"{meta_path}: expected a mapping of fields")

@@ -20,7 +20,7 @@ import yaml
 from platformdirs import user_config_dir
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from pipeline.errors import InputError
+from pipeline.errors import InputError, yaml_error_where
 from pipeline.hanzi import SPEAKING_RATE
 from pipeline.paths import APP, prompts_dir
 
@@ -149,8 +149,7 @@ def load_style_file(path: str | Path) -> Style:
     except UnicodeDecodeError:
         raise InputError(f"{path}: style file is not UTF-8 text") from None
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark else ""
+        where = yaml_error_where(exc)
         problem = getattr(exc, "problem", None) or "invalid YAML"
         raise InputError(f"{path}{where}: invalid YAML ({problem})") from None
     if not isinstance(raw, dict):

@@ -30,7 +30,7 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from pipeline.errors import InputError
+from pipeline.errors import InputError, yaml_error_where
 from pipeline.tasks import unknown_keys_message
 
 _ID_RE = r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$"
@@ -298,8 +298,7 @@ def parse_suite(text: str, path: Path | str = "<suite>") -> Suite:
         # libyaml's loader when present: a 1,000-case suite loads in a tenth of the time
         raw = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark else ""
+        where = yaml_error_where(exc)
         raise SuiteError(f"{path}{where}: invalid YAML") from None
     if not isinstance(raw, dict):
         raise SuiteError(f"{path}: expected a mapping with name, task and cases")
