@@ -333,3 +333,21 @@ def test_interrupted_recording_keeps_what_was_recorded(evals: Path) -> None:
                       prompts_dir=evals.parent / "prompts")
     done = run_suites(load_suites([evals / "suites"]), opts)
     assert [(s.case, s.cassettes["hits"], s.cassettes["recorded"]) for s in done.samples] == [("c1", 0, 1), ("c2", 1, 0)]
+
+
+def test_bless_refuses_a_run_whose_cases_errored(evals: Path, monkeypatch, capsys) -> None:
+    (evals / "data" / "empty.txt").write_text("", encoding="utf-8")
+    suite = evals / "suites" / "sum.yaml"
+    suite.write_text(
+        suite.read_text(encoding="utf-8") + "  - id: c3\n    inputs: {file: ../data/empty.txt}\n",
+        encoding="utf-8",
+    )
+    record(evals)
+    run = evals / "runs" / "err"
+    code, _, _ = cli(monkeypatch, capsys, "eval", "run", str(evals / "suites"),
+                     "--prompts", str(evals.parent / "prompts"), "-o", str(run))
+    assert code != 0
+    assert any(s.status == "error" and s.case == "c3" for s in read_samples(run))
+    code, _, err = cli(monkeypatch, capsys, "eval", "bless", str(run))
+    assert code == 2 and "errored" in err and "sum/c3" in err
+    assert not (evals / "baselines" / "sum.jsonl").exists()

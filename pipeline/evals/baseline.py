@@ -13,13 +13,18 @@ def bless(run: Path, baselines: Path) -> list[tuple[Path, int]]:
 
     A run restricted to some cases replaces only those samples of the existing baseline.
     """
-    from pipeline.cli.common import write_atomic
+    from pipeline.atomic import write_atomic
 
     samples = read_samples(run)
     misses = [s for s in samples if s.status == "miss"]
     if misses:
         names = ", ".join(sorted({f"{s.suite}/{s.case}" for s in misses}))
         raise InputError(f"{run}: cannot bless a run with replay misses ({names}); re-record first")
+    errors = [s for s in samples if s.status == "error"]
+    if errors:
+        # An errored case has no output to compare against later: a baseline of it hides the bug.
+        names = ", ".join(sorted({f"{s.suite}/{s.case}" for s in errors}))
+        raise InputError(f"{run}: cannot bless a run whose cases errored ({names}); fix them and run again")
     partial = bool(read_summary(run).get("case_filter"))
     written = []
     for suite in sorted({s.suite for s in samples}):

@@ -160,7 +160,7 @@ def summarize(samples: list[SampleResult], **extra: Any) -> dict[str, Any]:
 
 
 def write_run(run_dir: Path, samples: list[SampleResult], summary: dict[str, Any]) -> None:
-    from pipeline.cli.common import write_atomic
+    from pipeline.atomic import write_atomic
 
     run_dir.mkdir(parents=True, exist_ok=True)
     lines = [s.model_dump_json() for s in sort_samples(samples)]
