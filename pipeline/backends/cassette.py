@@ -168,8 +168,8 @@ class CassetteStore:
         blob = f"{self.backend_name}\0{self.model}\0{text}".encode()
         return hashlib.sha256(blob).hexdigest()[:_KEY_CHARS]
 
-    def count_tokens(self, text: str, stats: CassetteStats) -> int:
-        key = self._token_key(text)
+    def _counted(self, key: str, stats: CassetteStats, approx, measure) -> int:
+        """A recorded count (replay/update), else `approx()` in replay, else `measure()` recorded."""
         stats.token_counts += 1
         if self.mode in ("replay", "update"):
             count = self._tokens.get(key)
@@ -179,43 +179,37 @@ class CassetteStore:
                 return count
             if self.mode == "replay":
                 stats.token_approx += 1
-                return approx_tokens(text)
+                return approx()
         assert self.inner is not None
-        if self._serial_tokens:
-            with self._limiter:
-                count = self.inner.count_tokens(text)
-        else:
-            count = self.inner.count_tokens(text)
+        count = measure()
         if self.mode != "live":
             with self._lock:
                 self._tokens[key] = count
                 self._used_tokens.add(key)
         return count
 
+    def count_tokens(self, text: str, stats: CassetteStats) -> int:
+        def measure() -> int:
+            if self._serial_tokens:
+                with self._limiter:
+                    return self.inner.count_tokens(text)
+            return self.inner.count_tokens(text)
+
+        return self._counted(self._token_key(text), stats, lambda: approx_tokens(text), measure)
+
     def count_request(self, request: ChatRequest, stats: CassetteStats) -> int:
         """Prompt tokens of a whole request, as the real backend counts them (exact for local)."""
         if not (self.meta or {}).get("count_request"):
             return sum(self.count_tokens(m.content, stats) + 4 for m in request.messages) + 3
         blob = json.dumps([[m.role, m.content] for m in request.messages], ensure_ascii=False)
-        key = "request:" + self._token_key(blob)
-        stats.token_counts += 1
-        if self.mode in ("replay", "update"):
-            count = self._tokens.get(key)
-            if count is not None:
-                with self._lock:
-                    self._used_tokens.add(key)
-                return count
-            if self.mode == "replay":
-                stats.token_approx += 1
-                return sum(approx_tokens(m.content) + 4 for m in request.messages) + 3
-        assert self.inner is not None
-        with self._limiter:
-            count = int(self.inner.count_request(request))  # type: ignore[attr-defined]
-        if self.mode != "live":
-            with self._lock:
-                self._tokens[key] = count
-                self._used_tokens.add(key)
-        return count
+        def measure() -> int:
+            with self._limiter:
+                return int(self.inner.count_request(request))  # type: ignore[attr-defined]
+
+        return self._counted(
+            "request:" + self._token_key(blob), stats,
+            lambda: sum(approx_tokens(m.content) + 4 for m in request.messages) + 3, measure,
+        )
 
     # -- calls -----------------------------------------------------------------------------
     def path_for(self, key: str) -> Path:

@@ -97,20 +97,25 @@ def _resolve_paths(data: dict[str, Any], base_dir: Path | None, where: str) -> s
     return None
 
 
+def read_input_file(path: Path, what: str) -> bytes:
+    """The bytes of a file the user named, or one InputError line saying why not."""
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise InputError(f"{what} not found: {path}") from None
+    except IsADirectoryError:
+        raise InputError(f"{what} is a directory: {path}") from None
+    except OSError as exc:
+        raise InputError(f"cannot read {what} {path}: {exc.strerror}") from None
+
+
 def read_jobs(path: str | Path) -> list[Job]:
     """All jobs of JOBS.jsonl ('-': stdin, read fully first) in order; blank lines are skipped, a
     repeated id is an error job."""
     if str(path) == "-":
         return _parse_jobs(_read_stdin(), "stdin", Path.cwd())
     path = Path(path)
-    try:
-        blob = path.read_bytes()
-    except FileNotFoundError:
-        raise InputError(f"jobs file not found: {path}") from None
-    except IsADirectoryError:
-        raise InputError(f"jobs file is a directory: {path}") from None
-    except OSError as exc:
-        raise InputError(f"cannot read jobs file {path}: {exc.strerror}") from None
+    blob = read_input_file(path, "jobs file")
     # Relative paths in the lines are relative to the jobs file (to the current folder for stdin).
     return _parse_jobs(blob, str(path), path.resolve().parent)
 

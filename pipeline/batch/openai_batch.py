@@ -26,7 +26,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from pipeline.backends.base import ChatRequest, ChatResponse
-from pipeline.batch.jobs import Job
+from pipeline.batch.jobs import Job, read_input_file
 from pipeline.batch.results import ResultWriter, make_record
 from pipeline.errors import BackendError, InputError, SpeechsmithError, ValidationFailed
 from pipeline.tasks import OneCall, TaskContext, task_module
@@ -154,14 +154,7 @@ def read_replies(path: str | Path) -> tuple[dict[str, Reply], list[str]]:
     InputError: reporting each of its lines as "torn" would hide that the wrong file was given.
     An empty file is fine (an error file of a batch without errors)."""
     path = Path(path)
-    try:
-        blob = path.read_bytes()
-    except FileNotFoundError:
-        raise InputError(f"results file not found: {path}") from None
-    except IsADirectoryError:
-        raise InputError(f"results file is a directory: {path}") from None
-    except OSError as exc:
-        raise InputError(f"cannot read results file {path}: {exc.strerror}") from None
+    blob = read_input_file(path, "results file")
     if b"\x00" in blob[:8192]:
         raise InputError(f"{path} is not a batch results file (binary data)")
     text = blob.decode("utf-8-sig", errors="replace")
