@@ -492,6 +492,16 @@ def unverified(text: str, norm_source: str) -> list[str]:
     return missing
 
 
+def _unusable(item: str, text: str, norm_source: str) -> dict[str, Any] | None:
+    """Why a point or task cannot stay (too little Chinese, or words not in the source), or None."""
+    if count_han(text) < _MIN_HAN:
+        return {"item": item, "text": text, "not_in_source": [], "reason": "not a sentence"}
+    missing = unverified(text, norm_source)
+    if missing:
+        return {"item": item, "text": text, "not_in_source": missing}
+    return None
+
+
 def verify(
     summary: Summary, doc: Document, spec: LengthSpec, fallback: Summary | None = None
 ) -> tuple[Summary, dict[str, Any]]:
@@ -529,23 +539,15 @@ def verify(
 
     points: list[KeyPoint] = []
     for p in summary.key_points:
-        missing = unverified(p.text, norm_source)
-        if count_han(p.text) < _MIN_HAN:
-            dropped.append({"item": "key_point", "text": p.text, "not_in_source": [], "reason": "not a sentence"})
-            continue
-        if missing:
-            dropped.append({"item": "key_point", "text": p.text, "not_in_source": missing})
+        if (problem := _unusable("key_point", p.text, norm_source)) is not None:
+            dropped.append(problem)
             continue
         points.append(KeyPoint(text=p.text, source=fix_sources("key_point", p.text, p.source)))
 
     tasks: list[TaskItem] = []
     for t in summary.tasks:
-        missing = unverified(t.what, norm_source)
-        if count_han(t.what) < _MIN_HAN:
-            dropped.append({"item": "task", "text": t.what, "not_in_source": [], "reason": "not a sentence"})
-            continue
-        if missing:
-            dropped.append({"item": "task", "text": t.what, "not_in_source": missing})
+        if (problem := _unusable("task", t.what, norm_source)) is not None:
+            dropped.append(problem)
             continue
         who = t.who
         if who and _norm(who) not in norm_source:
