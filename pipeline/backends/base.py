@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any, Literal, Protocol, runtime_checkable
 
 Role = Literal["system", "user", "assistant"]
@@ -49,7 +49,12 @@ class ChatRequest:
         return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        # What dataclasses.asdict gives, without its deep copy of the JSON schema: this runs for
+        # every call (the cache and cassette key), and the copy was a few % of a batch's CPU.
+        # The schema is shared, not copied: nothing may mutate it.
+        out = {f.name: getattr(self, f.name) for f in fields(self)}
+        out["messages"] = tuple({"role": m.role, "content": m.content} for m in self.messages)
+        return out
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ChatRequest:

@@ -210,7 +210,7 @@ def _run(
 
         summary, usages = run_processes(
             jobs, writer, make_ctx, processes=processes, concurrency=concurrency, rpm=rpm, tpm=tpm,
-            progress=progress, interrupts=interrupts,
+            progress=progress, interrupts=interrupts, prompts_dir=prompts,
         )
         total: dict[str, Any] = {}
         for usage in usages:

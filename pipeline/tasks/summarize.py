@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 import time
 import unicodedata
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -62,9 +63,12 @@ def run(inputs: dict[str, Any], ctx: TaskContext) -> TaskResult:
         raise InputError("nothing to summarize: the text has no paragraphs")
     method, reason = choose_method(requested, ctx, doc)
     start = time.perf_counter()
-    extraction = extractive.summarize(doc, spec)
     info: dict[str, Any] = {}
     prompts: list[dict[str, str]] = []
+    # The llm method needs the extractive summary only as the fallback for an unusable gist, and
+    # ranking every sentence costs as much CPU as the model call itself in a batch of short texts.
+    lazy = method == "llm" and not ctx.dry_run
+    extraction = None if lazy else extractive.summarize(doc, spec)
     if ctx.dry_run and method != "extractive":
         return _dry_run(doc, extraction, spec, title, method, reason, requested, ctx)
     if method == "extractive":
@@ -73,7 +77,8 @@ def run(inputs: dict[str, Any], ctx: TaskContext) -> TaskResult:
         summary, info, prompts = _llm(doc, spec, title, ctx)
     else:
         summary, info, prompts = _hybrid(extraction, spec, ctx)
-    summary, checks = verify(summary, doc, spec, fallback=extraction.summary)
+    fallback = extraction.summary if extraction is not None else lambda: extractive.summarize(doc, spec).summary
+    summary, checks = verify(summary, doc, spec, fallback=fallback)
     metadata = _metadata(ctx, text, doc, spec, method, reason, requested, prompts, start)
     metadata.update(info)
     return _result(summary, metadata, checks, title)
@@ -106,8 +111,7 @@ def batch_finish(inputs: dict[str, Any], raw: str, ctx: TaskContext) -> TaskResu
         summary = parse_json(raw, Summary)
     except ValueError as exc:
         raise ValidationFailed(f"batch reply is not a valid Summary: {exc}", raw=raw) from None
-    extraction = extractive.summarize(doc, spec)
-    summary, checks = verify(summary, doc, spec, fallback=extraction.summary)
+    summary, checks = verify(summary, doc, spec, fallback=lambda: extractive.summarize(doc, spec).summary)
     tpl = _prompt("summarize", ctx)
     metadata = _metadata(ctx, text, doc, spec, "llm", "batch", "llm", [tpl.ref.to_dict()], time.perf_counter())
     metadata["mode"] = "one-call"
@@ -503,9 +507,15 @@ def _unusable(item: str, text: str, norm_source: str) -> dict[str, Any] | None:
 
 
 def verify(
-    summary: Summary, doc: Document, spec: LengthSpec, fallback: Summary | None = None
+    summary: Summary,
+    doc: Document,
+    spec: LengthSpec,
+    fallback: Summary | Callable[[], Summary] | None = None,
 ) -> tuple[Summary, dict[str, Any]]:
-    """Check every item against the source; drop what cannot be found; repair ¶ sources."""
+    """Check every item against the source; drop what cannot be found; repair ¶ sources.
+
+    `fallback` (a summary, or a function making one when needed) supplies the gist when the
+    model's gist is unusable."""
     n = len(doc.paragraphs)
     norm_paras = [_norm(p.text) for p in doc.paragraphs]
     norm_source = "\n".join(norm_paras)
@@ -534,6 +544,8 @@ def verify(
         # A small model's "gist" can be a bare number: that is no sentence, use the extractive one.
         reason = {"not_in_source": missing} if missing else {"reason": "not a sentence"}
         dropped.append({"item": "gist", "text": gist, **reason, "replaced_by": "extractive gist"})
+        if callable(fallback):
+            fallback = fallback()
         gist, gist_source = fallback.gist, fallback.gist_source
     gist_source = fix_sources("gist", gist, gist_source)
 
