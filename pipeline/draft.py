@@ -1,12 +1,13 @@
 """Plan-then-draft: the pipeline plans the speech, a small base model fills in paragraphs.
 
-The plan (title, 称呼, one numbered section per point, a 字 budget per part) comes from the
-brief; the model only ever continues one paragraph at a time, after the examples (a prompt
-prefix shared by every call, so llama.cpp reads it once) and a line naming the part. Every
-paragraph is cleaned before it is kept: cut at the last full sentence, loops and repeated
-sentences removed, and sentences dropped that state figures the brief does not give, leak
-placeholders or carry an example's own topic over. A part is drafted until it reaches its
-budget, with a bounded number of calls.
+The plan (title, 称呼, one numbered section per point, a 字 budget per part, the openers of
+its paragraphs) comes from the brief; the model only ever writes one paragraph per call, after
+the examples (a prompt prefix shared by every call, so llama.cpp reads it once) and a line
+naming the part: a new paragraph from an opener the pipeline chose (each used once), or more of
+the last paragraph while it is short. Every paragraph is cleaned before it is kept: cut at the
+last full sentence, loops and repeated sentences removed, and sentences dropped that state
+figures the brief does not give, leak placeholders or carry an example's own topic over. A
+part is drafted until it reaches its budget, with a bounded number of calls.
 """
 
 from __future__ import annotations
@@ -36,19 +37,24 @@ class PartPlan:
     key: str  # "opening", "section-1", …, "closing"
     label: str  # how the prefill names it: 的开头 / 中的一部分，主题是“…” / 的结尾
     target: int  # 字 this part should have
-    leads: list[str]  # paragraph openers, in order; the last one repeats
+    leads: list[str]  # openers of its new paragraphs, in order (used up one by one)
     heading: str = ""
     point: str = ""
     paragraphs: list[str] = field(default_factory=list)
     calls: int = 0
+    used_leads: int = 0
+    stalled: bool = False  # the last paragraph should not be continued (it gave nothing, or looped)
 
     @property
     def zishu(self) -> int:
         return count_zi("".join(self.paragraphs))
 
     def lead(self) -> str:
-        i = len(self.paragraphs)
-        return self.leads[min(i, len(self.leads) - 1)]
+        """The opener of the next new paragraph ('' once the planned ones are used up). The
+        first opener is tried again while the part is still empty: it is how the part starts."""
+        if not self.paragraphs:
+            return self.leads[0]
+        return self.leads[self.used_leads] if self.used_leads < len(self.leads) else ""
 
 
 @dataclass
@@ -136,12 +142,12 @@ def closing_lead(salutation: str, kind: str) -> str:
 
 def section_leads(point: str, kind: str, unit: str) -> list[str]:
     # The first paragraph restates the point (keeps a small model on topic); later ones open as
-    # a speaker turns from why to what to how.
+    # a speaker turns from why to what to how. Each opener is used once: a stock opener repeated
+    # paragraph after paragraph is what the small model then loops on.
     doers = {
         "students": "同学们要", "villagers": "我们要", "guests": "我们将",
     }.get(kind, f"各{'乡镇' if unit == '县' else '单位'}、各部门要" if unit in ("县", "市", "区") else "我们要")
-    # "" continues the last paragraph: no stock opener repeated paragraph after paragraph.
-    return [f"{point}，", doers, "同时，要", ""]
+    return [f"{point}，", doers, "同时，要", "此外，还要", "特别是要", "要进一步"]
 
 
 def plan(brief: Brief, *, salutation: str | None = None) -> Outline:
@@ -159,13 +165,13 @@ def plan(brief: Brief, *, salutation: str | None = None) -> Outline:
     closing = int(min(max(rest * 0.10, 40), 240))
     per_section = max(int((rest - opening - closing) / len(headings)), 60)
     unit = self_unit(brief)
-    parts = [PartPlan("opening", "的开头", opening, [opening_lead(brief), ""])]
+    parts = [PartPlan("opening", "的开头", opening, [opening_lead(brief)])]
     for i, (point, heading) in enumerate(zip(brief.points, headings, strict=True), 1):
         parts.append(PartPlan(
             f"section-{i}", f"中的一部分，主题是“{point}”", per_section,
             section_leads(point, kind, unit), heading=heading, point=point,
         ))
-    parts.append(PartPlan("closing", "的结尾", closing, [closing_lead(salutation, kind), ""]))
+    parts.append(PartPlan("closing", "的结尾", closing, [closing_lead(salutation, kind)]))
     subtitle = f"（{brief.date}）" if brief.date else ""
     return Outline(brief.derived_title(), subtitle, salutation, parts, sign_off, transition)
 

@@ -328,3 +328,39 @@ def test_outline_for_guests_has_no_transition_and_fits_the_budget() -> None:
     assert 880 <= total <= 1000
     cadres = plan(make_brief({"occasion": "全县安全生产工作会议", "speaker": "县长", "points": ["a", "b"]}))
     assert cadres.transition == "下面，我讲几点意见。" and cadres.parts[0].leads[0].startswith("今天，我们在这里召开")
+
+
+def _prefill(request: ChatRequest) -> str:
+    return request.messages[-1].content
+
+
+def test_drafting_continues_short_paragraphs_and_uses_each_lead_once() -> None:
+    sentences = iter(range(10_000))
+
+    def model(request: ChatRequest) -> str | tuple[str, str]:
+        if "隐患排查" in _prefill(request) and _prefill(request).endswith("同时，要"):
+            # loops: cut off mid-sentence; that paragraph must not be continued
+            return fresh_sentence(next(sentences)) + "要加强", "length"
+        return fresh_sentence(next(sentences))  # one short sentence (~25 字) per call
+
+    backend = FakeBackend(model)
+    result = run_task("adapt", {**BRIEF, "strategy": "plan-draft"}, _ctx(backend))
+    assert result.checks["structure"]["passed"]
+    section = [r for r in backend.requests if "主题是“压实安全生产责任”" in _prefill(r)]
+    tails = [_prefill(r).rsplit("\n", 1)[-1] for r in section]
+    # a new paragraph starts on a lead of its own; a short one is continued (the prompt ends
+    # with its own last sentence, no line break), and every lead opens one paragraph at most
+    leads = ["压实安全生产责任，", "各乡镇、各部门要", "同时，要", "此外，还要", "特别是要", "要进一步"]
+    assert tails[0] == leads[0]
+    assert any(t.endswith("。") and len(t) > 20 for t in tails), tails
+    opened = [t for t in tails if t in leads]
+    assert len(opened) == len(set(opened)) >= 2
+    assert all(r.min_tokens == adapt_task.DRAFT_MIN_TOKENS and r.stop == adapt_task.DRAFT_STOPS for r in backend.requests)
+    # after the cut-off reply the next call starts a new paragraph instead of continuing it
+    second = [r for r in backend.requests if "主题是“深入开展隐患排查整治”" in _prefill(r)]
+    after_cut = [i for i, r in enumerate(second) if _prefill(r).endswith("同时，要")]
+    if after_cut and after_cut[0] + 1 < len(second):
+        nxt = _prefill(second[after_cut[0] + 1]).rsplit("\n", 1)[-1]
+        assert nxt in leads, nxt
+    # the unfinished sentence of the cut-off reply is not kept
+    assert not any("要加强" in p for s in result.output["sections"] for p in s["paragraphs"])

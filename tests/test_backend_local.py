@@ -122,3 +122,25 @@ def test_unconvertible_schema_falls_back_to_any_json(local_backend: LocalBackend
     broken = {"type": "object", "properties": {"a": {"$ref": "#/nowhere"}}}
     assert local_backend._grammar(broken)._grammar == JSON_GBNF
     assert local_backend._grammar(Outline.model_json_schema())._grammar != JSON_GBNF
+
+
+def test_a_loop_stops_the_generation(local_backend: LocalBackend) -> None:
+    # Greedy decoding after a list that repeats itself: the model goes on repeating. It must be
+    # stopped within a few tokens (reported as cut off), not run to max_tokens.
+    prefill = "一是要加强安全生产管理。二是要加强安全生产管理。三是要加强安全生产管理。四是"
+    request = ChatRequest((Message("user", EXAMPLE), Message("assistant", prefill)), max_tokens=120,
+                          temperature=0.0, repeat_penalty=1.0)
+    response = local_backend.complete(request)
+    assert response.finish_reason == "length"
+    assert response.usage.completion_tokens < 40, response.text
+
+
+def test_min_tokens_holds_back_the_line_break(local_backend: LocalBackend) -> None:
+    # After a finished line the model's first choice is another line break, which with a "\n"
+    # stop ends the reply at once; min_tokens makes it write on first.
+    base = ChatRequest((Message("user", EXAMPLE), Message("assistant", "同志们：\n")), max_tokens=30,
+                       temperature=0.0, stop=("\n",))
+    held = ChatRequest(**{**base.__dict__, "min_tokens": 12})
+    assert local_backend.complete(held).usage.completion_tokens >= 12
+    assert "min_tokens" not in base.to_dict() and held.to_dict()["min_tokens"] == 12
+    assert ChatRequest.from_dict(held.to_dict()) == held and base.key("local", "m") != held.key("local", "m")

@@ -29,6 +29,8 @@ class ChatRequest:
     `json_schema`: when set, the reply must be one JSON value matching it (the backend uses
     response_format or a grammar; callers still validate). A final `assistant` message is a
     prefill the model continues from: this is how completion-style prompts reach a base model.
+    `min_tokens`: the reply may not end (end of text, or a line break when a stop sequence is
+    one) before this many tokens; a hint that backends without such a control ignore.
     """
 
     messages: tuple[Message, ...]
@@ -41,6 +43,7 @@ class ChatRequest:
     seed: int | None = 0
     repeat_penalty: float = 1.1
     sample_index: int = 0  # which of `repeat: k` samples; part of the cache / cassette key
+    min_tokens: int = 0
 
     def key(self, backend: str, model: str) -> str:
         """Stable hash of everything that determines the reply (never secrets)."""
@@ -54,6 +57,9 @@ class ChatRequest:
         # The schema is shared, not copied: nothing may mutate it.
         out = {f.name: getattr(self, f.name) for f in fields(self)}
         out["messages"] = tuple({"role": m.role, "content": m.content} for m in self.messages)
+        if not self.min_tokens:
+            # Added later: left out at its default so that recorded keys stay what they were.
+            del out["min_tokens"]
         return out
 
     @classmethod

@@ -1,4 +1,7 @@
-"""A backend for tests: replies from a script, records what it was asked."""
+"""A backend for tests: replies from a script, records what it was asked.
+
+The script is a list of replies or a function of the request returning the reply text, or
+(text, finish_reason) for a reply that did not end by itself ("length")."""
 
 from __future__ import annotations
 
@@ -12,7 +15,7 @@ class FakeBackend:
 
     def __init__(
         self,
-        replies: Iterable[str] | Callable[[ChatRequest], str] = (),
+        replies: Iterable[str] | Callable[[ChatRequest], str | tuple[str, str]] = (),
         *,
         model: str = "fake-1",
         context_window: int = 32768,
@@ -33,5 +36,7 @@ class FakeBackend:
             text = self._script.pop(0)
         else:
             raise AssertionError("FakeBackend ran out of scripted replies")
+        # A script may also say how the reply ended: (text, "length") is a cut-off reply.
+        text, finish = text if isinstance(text, tuple) else (text, "stop")
         prompt = sum(self.count_tokens(m.content) for m in request.messages)
-        return ChatResponse(text, Usage(prompt, self.count_tokens(text)), self.model)
+        return ChatResponse(text, Usage(prompt, self.count_tokens(text)), self.model, finish_reason=finish)

@@ -18,7 +18,17 @@ the KV cache of the previous prompt and evaluates only the part after the longes
 so consecutive calls that share a long prefix (section-by-section drafting on the same examples)
 read the prefix once. Gemma 3 uses sliding-window attention; the SWA cache is kept full-size
 (`swa_full`) because otherwise llama.cpp cannot truncate the cache back to a shared prefix and
-re-reads the whole prompt. llama-cpp-python's LlamaRAMCache (which would also restore prefixes
+re-reads the whole prompt.
+
+Plain-text generation stops as soon as the model loops: when its last LOOP_TOKENS tokens
+already occur, in that order, in what it wrote or in the prefill it continues (numbers count
+as one token, so a list that counts on while saying the same thing is a loop too). A base
+model that starts repeating a clause goes on repeating it until max_tokens, and every one of
+those tokens (~17 ms each here) would be thrown away by the caller's cleaning. Such a reply
+ends with finish_reason "length" (it was cut, the last sentence is unfinished). A request's
+`min_tokens` bans line breaks and the end of text until that many tokens are written.
+
+llama-cpp-python's LlamaRAMCache (which would also restore prefixes
 after an unrelated call) is not used: saving the state took ~0.5 s per call here, more than
 re-reading a typical prefix costs.
 """
@@ -36,12 +46,62 @@ from pipeline.backends.base import ChatRequest, ChatResponse, Usage
 from pipeline.errors import BackendError, InputError
 
 DEFAULT_CONTEXT = 8192
+# About 15 字 of Chinese: a verbatim repeat that long is a loop, not a phrase (a point's own
+# words, 压实安全生产责任, are 4-6 tokens).
+LOOP_TOKENS = 10
+
+
+class _LoopStop:
+    """llama-cpp-python stopping criterion: True once the newest LOOP_TOKENS-gram was seen.
+
+    Numeral tokens (五, 第六, 7) count as one and the same token, so that a list counting on
+    while it says the same thing (五是加强管理。六是加强管理。…) is a loop too."""
+
+    def __init__(self, prompt: list[int], watched: int, numerals: frozenset[int]) -> None:
+        self.start = len(prompt)
+        self.numerals = numerals
+        tail = [self._norm(t) for t in prompt[max(0, len(prompt) - watched):]]
+        self.seen = {tuple(tail[i:i + LOOP_TOKENS]) for i in range(len(tail) - LOOP_TOKENS + 1)}
+        self.hit = False
+        self._last_end = -1
+
+    def _norm(self, token: int) -> int:
+        return -1 if token in self.numerals else token
+
+    def __call__(self, input_ids: Any, logits: Any) -> bool:
+        end = len(input_ids)
+        # llama-cpp-python asks once more after the loop with the same tokens: same answer.
+        if end == self._last_end or end - self.start < 1 or end < LOOP_TOKENS:
+            return self.hit
+        self._last_end = end
+        gram = tuple(self._norm(int(t)) for t in input_ids[end - LOOP_TOKENS:end])
+        if gram in self.seen:
+            self.hit = True
+            return True
+        self.seen.add(gram)
+        return False
+
+
+class _MinTokens:
+    """llama-cpp-python logits processor: no line break or end of text before `n` tokens."""
+
+    def __init__(self, prompt_len: int, n: int, banned: Any) -> None:
+        self.start = prompt_len
+        self.n = n
+        self.banned = banned
+
+    def __call__(self, input_ids: Any, scores: Any) -> Any:
+        if len(input_ids) - self.start < self.n:
+            scores[self.banned] = -float("inf")
+        return scores
 
 
 @dataclass
 class _Loaded:
     llm: Any  # llama_cpp.Llama
     lock: threading.Lock  # llama.cpp contexts are not thread-safe
+    line_enders: Any = None  # token ids that end a line or the text (see _line_enders)
+    numerals: frozenset[int] | None = None  # token ids of numbers (see _numerals)
 
 
 _MODELS: dict[tuple[str, int, int], _Loaded] = {}
@@ -199,6 +259,9 @@ class LocalBackend:
                 f"the {self.context_window}-token context of {self.model}"
             )
         grammar = self._grammar(request.json_schema) if request.json_schema else None
+        loop = processors = None
+        if grammar is None:
+            loop, processors = self._controls(request, tokens)
         with self._loaded.lock:
             try:
                 out = llm.create_completion(
@@ -211,14 +274,79 @@ class LocalBackend:
                     # Each of `repeat: k` samples gets its own seed, as with the remote backend.
                     seed=None if request.seed is None else request.seed + request.sample_index,
                     grammar=grammar,
+                    stopping_criteria=None if loop is None else _criteria(loop),
+                    logits_processor=processors,
                 )
             except (RuntimeError, ValueError) as exc:
                 raise BackendError(f"local model failed: {exc}") from None
         choice = out["choices"][0]
         usage = out.get("usage") or {}
+        finish = "length" if loop is not None and loop.hit else choice.get("finish_reason") or "stop"
         return ChatResponse(
             text=choice["text"],
             usage=Usage(usage.get("prompt_tokens", len(tokens)), usage.get("completion_tokens", 0)),
             model=self.model,
-            finish_reason=choice.get("finish_reason") or "stop",
+            finish_reason=finish,
         )
+
+    def _controls(self, request: ChatRequest, tokens: list[int]) -> tuple[_LoopStop, Any]:
+        """The loop stop and, for min_tokens, the line-break ban of a plain-text request."""
+        assert self._loaded is not None
+        llm = self._loaded.llm
+        with self._loaded.lock:
+            if self._loaded.numerals is None:
+                self._loaded.numerals = _numerals(llm)
+            if request.min_tokens > 0 and self._loaded.line_enders is None:
+                self._loaded.line_enders = _line_enders(llm)
+        # The text being continued (a final assistant message): a loop back into it is a loop.
+        last = request.messages[-1] if request.messages else None
+        watched = self.count_tokens(last.content) + 1 if last is not None and last.role == "assistant" else 0
+        loop = _LoopStop(tokens, watched, self._loaded.numerals)
+        processors = None
+        if request.min_tokens > 0:
+            from llama_cpp import LogitsProcessorList
+
+            processors = LogitsProcessorList([_MinTokens(len(tokens), request.min_tokens, self._loaded.line_enders)])
+        return loop, processors
+
+
+_CN_DIGITS = "一二三四五六七八九"
+
+
+def _numerals(llm: Any) -> frozenset[int]:
+    """Token ids that are a number by themselves: 一…九十九, 第一…第九十九, 0…99."""
+    words = {str(n) for n in range(100)}
+    for n in range(1, 100):
+        tens, ones = divmod(n, 10)
+        cn = ("" if tens < 2 else _CN_DIGITS[tens - 1]) + ("十" if tens else "") + (_CN_DIGITS[ones - 1] if ones else "")
+        words.update({cn, f"第{cn}"})
+    ids = set()
+    for word in words:
+        tokens = llm.tokenize(word.encode("utf-8"), add_bos=False, special=False)
+        if len(tokens) == 1:
+            ids.add(tokens[0])
+    return frozenset(ids)
+
+
+def _line_enders(llm: Any) -> Any:
+    """Every token whose text holds a line break, and the end-of-generation tokens (Gemma: 32
+    + 2 of 262k). Scanning the vocabulary takes ~0.7 s, so it is done once per loaded model."""
+    import ctypes
+
+    import llama_cpp
+    import numpy as np
+
+    vocab = llama_cpp.llama_model_get_vocab(llm.model)
+    buf = ctypes.create_string_buffer(256)
+    ids = []
+    for token in range(llama_cpp.llama_vocab_n_tokens(vocab)):
+        size = llama_cpp.llama_token_to_piece(vocab, token, buf, len(buf), 0, True)
+        if b"\n" in buf.raw[:max(size, 0)] or llama_cpp.llama_vocab_is_eog(vocab, token):
+            ids.append(token)
+    return np.array(ids, dtype=np.int64)
+
+
+def _criteria(loop: _LoopStop) -> Any:
+    from llama_cpp import StoppingCriteriaList
+
+    return StoppingCriteriaList([loop])

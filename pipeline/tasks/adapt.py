@@ -52,15 +52,22 @@ from pipeline.tasks import OneCall, TaskContext, TaskResult
 
 STRATEGIES = ("one-call", "plan-draft")
 TOLERANCE = 0.15
-DRAFT_TEMPERATURE = 0.7
+DRAFT_TEMPERATURE = 0.8
 DRAFT_TOP_P = 0.9
-DRAFT_REPEAT_PENALTY = 1.2
+DRAFT_REPEAT_PENALTY = 1.3
 MAX_REPAIR_ROUNDS = 3
 SHORT_PARAGRAPH = 60  # 字
-# The model may write several paragraphs per call; it stops at the end of the speech (a blank
-# line), before the next document or instruction, at 谢谢 (the pipeline closes the speech) and
-# at a next numbered heading (the pipeline owns the outline). Four: the OpenAI API's limit.
-DRAFT_STOPS = ("\n\n", "\n下面是", "谢谢", "\n二、")
+# One call writes one paragraph: it stops at the line end (the pipeline picks the opener of the
+# next paragraph, or has the model go on with this one) and at 谢谢 (the pipeline closes the
+# speech). A paragraph that runs on to a numbered heading or a list of its own would be
+# followed by lines the pipeline does not plan.
+DRAFT_STOPS = ("\n", "谢谢")
+# A base model ends a paragraph after one short sentence as readily as after five: a line
+# break is not allowed before this many tokens (about one sentence); backends that cannot
+# enforce it ignore it.
+DRAFT_MIN_TOKENS = 16
+PARAGRAPH_ZI = 90  # 字: a paragraph shorter than this is continued rather than followed
+MAX_FAILURES = 3  # calls in a row that add nothing usable: the part is left as it is
 
 
 @dataclass
@@ -259,67 +266,103 @@ class Drafter:
         self.examples = [{"id": e.id, "title": e.title, "text": e.text} for e in selection.examples]
         self.calls = 0
 
+    def _continues(self, part: PartPlan) -> bool:
+        # Go on with the last paragraph while it is short; after a continuation that added
+        # nothing, or a loop, start a new paragraph (from the next opener, or from none once the
+        # planned ones are used up: min_tokens keeps the model from ending it at once).
+        if not part.paragraphs:
+            return False
+        return count_zi(part.paragraphs[-1]) < PARAGRAPH_ZI and not part.stalled
+
+    def _prompt(self, part: PartPlan) -> tuple[list[str], str, bool]:
+        """(paragraphs before, the text the model continues, whether it continues the last one)."""
+        if self._continues(part):
+            return part.paragraphs[:-1], part.paragraphs[-1], True
+        return part.paragraphs, part.lead(), False
+
     def messages(self, part: PartPlan) -> tuple[Message, ...]:
+        prior, lead, _ = self._prompt(part)
         return self.tpl.render(
             examples=self.examples,
             speaker=self.brief.speaker,
             occasion=self.brief.occasion,
             part=part.label,
-            prior=part.paragraphs,
-            lead=part.lead(),
+            prior=prior,
+            lead=lead,
         )
 
     def max_tokens(self, part: PartPlan) -> int:
         # Ask for a little more than the part still needs: the cut at the last full sentence and
-        # the cleaning take some back; the cap keeps one runaway paragraph from eating the budget.
+        # the cleaning take some back; the cap is about one long paragraph, so one runaway call
+        # cannot eat the budget.
         need = max(part.target - part.zishu, 40)
-        return int(min(max(need * self.ratio * 1.25 + 16, 48), 360))
+        return int(min(max(need * self.ratio * 1.25 + 16, 48), 240))
 
     def request(self, part: PartPlan) -> ChatRequest:
         return ChatRequest(
             messages=self.messages(part), max_tokens=self.max_tokens(part),
             temperature=DRAFT_TEMPERATURE, top_p=DRAFT_TOP_P, repeat_penalty=DRAFT_REPEAT_PENALTY,
-            stop=DRAFT_STOPS, seed=self.seed + self.calls,
+            stop=DRAFT_STOPS, seed=self.seed * 1000 + self.calls, min_tokens=DRAFT_MIN_TOKENS,
         )
 
     def paragraph(self, part: PartPlan) -> bool:
-        """Draft more of the part (one or more paragraphs); False when nothing usable came."""
+        """Draft more of the part (the next paragraph, or more of the last one); False when
+        nothing usable came."""
         assert self.ctx.client is not None
-        lead = part.lead()
+        _, lead, continues = self._prompt(part)
         request = self.request(part)
         response = self.ctx.client.chat(request, prompt=self.tpl.ref, step=f"draft:{part.key}")
         self.calls += 1
         part.calls += 1
-        lines = (lead + response.text).split("\n")
-        if len(lines) > 1 and lead and lines[0].strip() == lead.strip():
+        if not continues:
+            part.used_leads += 1  # used once, kept or not: retrying it invites the same reply
+        # A remote model may still write several paragraphs in one reply: each is cleaned.
+        lines = (response.text if continues else lead + response.text).split("\n")
+        if len(lines) > 1 and not continues and lead and lines[0].strip() == lead.strip():
             # The model broke the line right after the lead (a list follows): keep them together.
             lines[:2] = [lines[0] + lines[1]]
         added = False
         for i, line in enumerate(lines):
             complete = i < len(lines) - 1 or response.finish_reason != "length"
             para = self.cleaner.clean(line, complete=complete)
-            if count_zi(para) < 15:
+            if count_zi(para) < (8 if continues and i == 0 else 15):
                 continue
-            # An empty lead continues the last paragraph; a one-sentence paragraph reads choppy
-            # in a speech: both join the paragraph before.
-            if part.paragraphs and ((i == 0 and not lead) or count_zi(para) < SHORT_PARAGRAPH):
+            # A continuation, and a one-sentence paragraph (choppy in a speech), join the
+            # paragraph before.
+            if part.paragraphs and ((continues and i == 0) or count_zi(para) < SHORT_PARAGRAPH):
                 part.paragraphs[-1] += para
             else:
                 part.paragraphs.append(para)
             added = True
+        # A paragraph the model looped in or could not go on with is done: the next call starts
+        # a new one.
+        part.stalled = (continues and not added) or response.finish_reason == "length"
         return added
 
     def draft(self, part: PartPlan) -> None:
-        max_calls = min(math.ceil(part.target / 90) + 2, 10)
-        while part.zishu < part.target * 0.9 and part.calls < max_calls:
-            self.paragraph(part)
+        max_calls = min(math.ceil(part.target / 60) + 3, 14)
+        failures = 0
+        while part.zishu < part.target * 0.9 and part.calls < max_calls and failures < MAX_FAILURES:
+            failures = 0 if self.paragraph(part) else failures + 1
         over = part.zishu - int(part.target * 1.1)
         if over > 0:
             part.paragraphs, _ = trim_part(part.paragraphs, over)
 
     def draft_all(self) -> None:
-        for part in self.outline.parts:
+        parts = self.outline.parts
+        for i, part in enumerate(parts):
             self.draft(part)
+            short = part.target - part.zishu
+            if short <= part.target * 0.1:
+                continue
+            # The model got stuck on this part (it only repeated itself): the 字 it could not
+            # write go to the parts still to come, sections first, so that the speech still
+            # reaches its length and the repairs do not return to a part that gives nothing.
+            later = [p for p in parts[i + 1:] if p.key.startswith("section-")] or parts[i + 1:]
+            if later:
+                for p in later:
+                    p.target += short // len(later)
+                part.target = part.zishu
 
 
 # ---- checks -------------------------------------------------------------------------------------
