@@ -10,7 +10,7 @@ import typer
 
 from pipeline.cli.common import BackendOpt, BaseUrlOpt, CorpusOpt, ModelOpt, PromptsOpt, info
 
-EXIT_HELP = "Exit codes: 0 all well, 1 failed assertions, 3 regression against the baseline, 2 replay miss or bad suite."
+EXIT_HELP = "Exit codes: 0 all well, 1 failed assertions, 3 regression against the baseline, 2 replay miss, a case that errored, or bad suite."
 
 
 class Mode(StrEnum):
@@ -150,7 +150,7 @@ def run_cmd(
     the backend recorded in the cassettes.
 
     Exit codes: 0 all well, 1 failed assertions, 3 regression against --baseline,
-    2 replay miss (the affected cases are listed) or bad suite.
+    2 replay miss (the affected cases are listed), a case that errored, or bad suite.
     """
     from pipeline.evals.report import ProgressBar
     from pipeline.evals.runner import RunOptions, run_suites

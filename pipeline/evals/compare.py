@@ -105,9 +105,11 @@ def compare(base: list[SampleResult], run: list[SampleResult], tolerance: float 
 
 
 def exit_code(summary: dict[str, Any], comparison: Comparison | None = None) -> int:
-    """2 replay miss, 3 regression, 1 failed assertions, 0 all well (in that precedence)."""
+    """2 replay miss or a case that could not run, 3 regression, 1 failed assertions, 0 all
+    well (in that precedence). A case that errored says nothing about the prompt: like a miss,
+    it is the suite or its setup that needs fixing."""
     totals = summary.get("totals", {})
-    if totals.get("misses"):
+    if totals.get("misses") or totals.get("errors"):
         return 2
     if comparison is not None and comparison.regressions:
         return 3
