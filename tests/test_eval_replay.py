@@ -284,10 +284,19 @@ def test_cassettes_hold_no_secrets(evals: Path, openai_server, monkeypatch, caps
         assert "authorization" not in text.lower() and "Bearer" not in text, path
     meta = json.loads((evals / "cassettes" / "sum" / "_meta.json").read_text(encoding="utf-8"))
     assert meta["backend"] == "openai" and meta["model"] == "gpt-test"
+    # every call that reached the model is in the run log, one run per case, without the key
+    from pipeline.runlog import RunLog, default_path
+
+    log = RunLog()
+    runs = [r for r in log.runs(limit=100, command="eval") if r["model"] == "gpt-test"]
+    assert len(runs) == 2 and all(r["attempts"] >= 1 and r["tokens_in"] > 0 for r in runs)
+    assert secret.encode() not in default_path().read_bytes()
+    logged = len(log.runs(limit=1000, command="eval"))
     monkeypatch.delenv("OPENAI_API_KEY")
     code, _, err = cli(monkeypatch, capsys, "eval", "run", str(evals / "suites"), "--prompts",
                        str(evals.parent / "prompts"), "-o", str(evals / "runs" / "replay"))
     assert code == 0, err  # replay needs neither the key nor the server
+    assert len(log.runs(limit=1000, command="eval")) == logged  # replay reaches no model: nothing logged
 
 
 def test_update_mode_records_only_what_changed_and_prunes(evals: Path) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -164,12 +164,27 @@ def run_cmd(
         mode=mode.value, cassettes_dir=cassettes, concurrency=concurrency, corpus_dir=corpus,
         prompts_dir=prompts, cases=list(case or []),
         overrides={"backend": backend, "model": model, "base_url": base_url},
-        on_progress=ProgressBar(),
+        on_progress=ProgressBar(), runlog=_runlog(mode.value),
     )
     run_dir = _run_dir(output, paths)
     outcome = run_suites(loaded, options)
     code = _finish(run_dir, outcome.samples, outcome.summary, report, baseline, tolerance, quiet)
     raise typer.Exit(code)
+
+
+def _runlog(mode: str) -> Any:
+    """The run log for the calls that reach a model (`speechsmith log list --command eval`);
+    replay reaches none. Off with log = false in the config, like every other command."""
+    if mode == "replay":
+        return None
+    from pipeline.config import resolve
+    from pipeline.runlog import RunLog
+
+    try:
+        return RunLog() if resolve().log else None
+    except OSError as exc:  # a read-only home: evals still run, unlogged, and say so
+        typer.echo(f"speechsmith: warning: run log unavailable: {exc}", err=True)
+        return None
 
 
 @eval_app.command("score")

@@ -66,6 +66,9 @@ class RunOptions:
     on_progress: Callable[[Progress], None] | None = None
     task_runner: TaskRunner = run_task
     backend_factory: BackendFactory | None = None  # tests inject FakeBackend; default: connect
+    # Where the calls are logged (pipeline.runlog.RunLog), one run per case; the CLI passes
+    # one for the modes that reach a model, not for replay (it would log cassettes, not calls).
+    runlog: Any = None
 
 
 @dataclass
@@ -129,9 +132,10 @@ def _compact(inputs: dict[str, Any]) -> dict[str, Any]:
 class _Judges:
     """Rubric judges per suite: structured calls through the suite's judge cassettes."""
 
-    def __init__(self, store: CassetteStore, overrides: dict[str, Any]) -> None:
+    def __init__(self, store: CassetteStore, overrides: dict[str, Any], runlog: Any = None) -> None:
         self.store = store
         self.overrides = overrides
+        self.runlog = runlog
         self.stats = CassetteStats()
         self._lock = threading.Lock()
 
@@ -141,7 +145,11 @@ class _Judges:
 
         backend = CassetteBackend(self.store, overrides=self.overrides, label=label)
         try:
-            return judge_score(Client(backend, command="eval-judge", max_reasks=1), rubric, text)
+            client = Client(backend, command="eval-judge", max_reasks=1, runlog=self.runlog)
+            try:
+                return judge_score(client, rubric, text)
+            finally:
+                client.finish()
         finally:
             with self._lock:
                 self.stats.add(backend.stats)
@@ -162,7 +170,7 @@ class _SuiteRun:
             if judge_inner is not None and inner is not None and judge_inner is inner:
                 jlimit = limit
             jstore = CassetteStore(root / JUDGE_DIR, options.mode, judge_inner, limit=jlimit)
-            self.judges = _Judges(jstore, {"temperature": 0.0, **jspec.params})
+            self.judges = _Judges(jstore, {"temperature": 0.0, **jspec.params}, options.runlog)
 
     def run_one(self, case: Case, sample: int) -> SampleResult:
         from pipeline.call import Client
@@ -171,7 +179,7 @@ class _SuiteRun:
         backend = CassetteBackend(
             self.store, sample_index=sample, overrides=suite.backend.params, label=f"{case.id}#{sample}"
         )
-        client = Client(backend, command="eval")
+        client = Client(backend, command="eval", runlog=options.runlog)
         ctx = TaskContext(
             client=client, corpus_dir=options.corpus_dir, prompts_dir=options.prompts_dir,
             extra={"eval": {"suite": suite.name, "case": case.id, "sample": sample}},
@@ -195,6 +203,7 @@ class _SuiteRun:
             # A task that caught the miss and carried on (e.g. a fallback) still missed.
             out.status, out.error_type = "miss", "CassetteMiss"
             out.error = out.error or "a model call had no cassette (the task fell back)"
+        client.finish()
         out.wall_seconds = round(time.perf_counter() - start, 4)
         out.model_seconds = round(backend.stats.model_seconds, 4)
         out.inputs = _compact(inputs)
