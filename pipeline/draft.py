@@ -44,6 +44,7 @@ class PartPlan:
     calls: int = 0
     used_leads: int = 0
     stalled: bool = False  # the last paragraph should not be continued (it gave nothing, or looped)
+    stuck: bool = False  # drafting gave up short of the target: its budget went to other parts
 
     @property
     def zishu(self) -> int:
@@ -362,17 +363,23 @@ def trim_part(paragraphs: list[str], over: int) -> tuple[list[str], int]:
 
 _ENUM_SHI = re.compile(r"(?:(?<=^)|(?<=[。！？；;：，]))([一二三四五六七八九十]{1,3})是(?=[\u4e00-\u9fff，])")
 _ENUM_DI = re.compile(r"(?:(?<=^)|(?<=[。！？；;：]))第([一二三四五六七八九十]{1,2})(?=[，、])")
+_ENUM_SEQ = re.compile(r"(?:(?<=^)|(?<=[。！？；;：]))(首先|其次|再次)(?=，)")
+_SEQ_AS_DI = {"首先": "第一", "其次": "第二", "再次": "第三"}
 MAX_ITEMS = 8  # a speech lists a few 一是…二是…; a model that counts on is looping
 
 
 def renumber(paragraphs: list[str]) -> list[str]:
     """Make 一是…二是… and 第一，第二， in a part count 1, 2, 3 in order: cleaning removes
-    sentences and a small model skips numbers (…六是…八是), which reads as a gap. Sentences past
+    sentences and a small model skips numbers (…六是…八是), which reads as a gap; a part
+    that mixes 首先，其次， with 第一，第二， is counted as one 第… list. Sentences past
     the MAX_ITEMS-th item are dropped: by then the model is looping."""
     from pipeline.speech import cn_number
 
     out = []
     counters = {"shi": 0, "di": 0}
+    if any(_ENUM_DI.search(p) for p in paragraphs) and any(_ENUM_SEQ.search(p) for p in paragraphs):
+        # 首先…其次… and 第一…第二… in one part read as two lists: make it one, 第一…第四.
+        paragraphs = [_ENUM_SEQ.sub(lambda m: _SEQ_AS_DI[m.group(1)], p) for p in paragraphs]
 
     def sub(kind: str, fmt: str):
         def repl(m: re.Match[str]) -> str:

@@ -311,6 +311,11 @@ def test_renumber_enumerations() -> None:
         "一是全面检查。二是科学管理。", "三是安全保障。要严格。四是要督促，五是要加强。第一，要做好。",
         "统一思想是关键。", "六是要查隐患。七是要抓整改。八是要强考核。要收尾。",  # a ninth item is a loop
     ]
+    # 首先/其次 and 第三/第四 in one part are one list; 首先/其次/最后 alone stays as written
+    assert renumber(["首先，要落实责任。其次，要加强检查。", "第三，要强化考核。第四，要严肃问责。"]) == [
+        "第一，要落实责任。第二，要加强检查。", "第三，要强化考核。第四，要严肃问责。"]
+    assert renumber(["首先，要落实责任。其次，要加强检查。最后，要严肃问责。"]) == [
+        "首先，要落实责任。其次，要加强检查。最后，要严肃问责。"]
 
 
 def test_outline_for_guests_has_no_transition_and_fits_the_budget() -> None:

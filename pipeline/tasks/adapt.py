@@ -347,22 +347,27 @@ class Drafter:
         over = part.zishu - int(part.target * 1.1)
         if over > 0:
             part.paragraphs, _ = trim_part(part.paragraphs, over)
+        # Stuck: the model gave nothing usable several times in a row before the part was done.
+        part.stuck = failures >= MAX_FAILURES
 
     def draft_all(self) -> None:
         parts = self.outline.parts
         for i, part in enumerate(parts):
             self.draft(part)
             short = part.target - part.zishu
-            if short <= part.target * 0.1:
+            if not part.stuck or short <= 0:
                 continue
             # The model got stuck on this part (it only repeated itself): the 字 it could not
-            # write go to the parts still to come, sections first, so that the speech still
-            # reaches its length and the repairs do not return to a part that gives nothing.
-            later = [p for p in parts[i + 1:] if p.key.startswith("section-")] or parts[i + 1:]
-            if later:
-                for p in later:
-                    p.target += short // len(later)
-                part.target = part.zishu
+            # write go to the sections still to come, or else to the sections before it (the
+            # length repairs then extend them), and only when every section is stuck to the
+            # opening and closing, so that the speech still reaches its length and the repairs
+            # do not return to a part that gives nothing.
+            sections = [p for p in parts if p.key.startswith("section-") and not p.stuck]
+            takers = ([p for p in sections if parts.index(p) > i] or sections
+                      or [p for p in parts if not p.stuck])
+            for p in takers:
+                p.target += short // len(takers)
+            part.target = part.zishu
 
 
 # ---- checks -------------------------------------------------------------------------------------
@@ -510,20 +515,23 @@ def weakest_part(speech: Speech, outline: Outline, *, longer: bool) -> str:
 
 
 def shorten(speech: Speech, outline: Outline, over: int) -> Speech:
-    """Trim whole sentences from the parts furthest over budget until `over` 字 are gone."""
+    """Trim whole sentences from the parts furthest over budget until `over` 字 are gone (a
+    part that cannot give any, e.g. one sentence long, is passed over for the next)."""
     for _ in range(len(outline.parts) * 2):
         if over <= 0:
             break
-        key = weakest_part(speech, outline, longer=False)
-        if not key:
-            key = max(_part_texts(speech), key=lambda kp: count_zi("".join(kp[1])))[0]
-        drafted, sentence, paragraph = _fixed_tail(key, dict(_part_texts(speech))[key], outline)
-        trimmed, removed = trim_part(drafted, over)
-        trimmed = _join_tail(trimmed, sentence, paragraph)
+        over_budget = parts_by_need(speech, outline, longer=False)
+        by_size = sorted(_part_texts(speech), key=lambda kp: -count_zi("".join(kp[1])))
+        removed = 0
+        for key in over_budget + [k for k, _ in by_size if k not in over_budget]:
+            drafted, sentence, paragraph = _fixed_tail(key, dict(_part_texts(speech))[key], outline)
+            trimmed, removed = trim_part(drafted, over)
+            if removed:
+                speech = _with_part(speech, key, _join_tail(trimmed, sentence, paragraph))
+                over -= removed
+                break
         if not removed:
             break
-        speech = _with_part(speech, key, trimmed)
-        over -= removed
     return speech
 
 
@@ -614,8 +622,15 @@ class Repairer:
 
     def expand(self, speech: Speech, outline: Outline) -> tuple[Speech, str]:
         """Lengthen the part furthest under budget; if the model gives nothing usable for it,
-        the next one (at most two parts per round, so the calls stay bounded)."""
-        for key in parts_by_need(speech, outline, longer=True)[:2]:
+        the next one, then any section it did not get stuck in (at most three parts per round,
+        so the calls stay bounded)."""
+        stuck = {p.key for p in outline.parts if p.stuck}
+        needy = parts_by_need(speech, outline, longer=True)
+        sections = [p.key for p in outline.parts if p.key.startswith("section-")]
+        # Parts the model got stuck in come last: another round there mostly gives nothing.
+        order = [k for k in needy if k not in stuck] + [k for k in sections if k not in stuck and k not in needy]
+        order += [k for k in needy if k in stuck]
+        for key in order[:3]:
             speech, note = self._expand_part(speech, outline, key)
             if note:
                 return speech, note
