@@ -214,7 +214,8 @@ def _half_to_full(text: str) -> str:
     return _HALF_RE.sub(lambda m: _HALF[m.group(0)], text)
 
 
-_SELF_REF = re.compile(r"(?<=[我本])(县|市|区|局)(?=[\u4e00-\u9fff])")
+# 我局/我市 → the speaker's own unit (我县), before a word or a punctuation mark; 本市场 stays.
+_SELF_REF = re.compile(r"(?<=[我本])(县|市|区|局)(?!场)(?=[\u4e00-\u9fff“”《，、。；：！])")
 
 
 class Cleaner:

@@ -300,6 +300,7 @@ def test_cleaner_rules() -> None:
     assert cleaner.clean("要创建文明单位。要落实“四个强”要求。下面是讲话的一段。（二）要加强监管，不留死角。") == "要加强监管，不留死角。"
     # said before (also: a paraphrase-free near copy)
     assert cleaner.clean("我县要压实责任，确保安全。") == ""
+    assert cleaner.clean("我局“小动作”取得成效，本市场主体活跃。") == "我县“小动作”取得成效，本市场主体活跃。"
     assert cleaner.stats.off_topic == 1 and cleaner.stats.facts == 1 and cleaner.stats.repeated >= 2
 
 

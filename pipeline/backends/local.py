@@ -297,7 +297,7 @@ class LocalBackend:
             if self._loaded.numerals is None:
                 self._loaded.numerals = _numerals(llm)
             if request.min_tokens > 0 and self._loaded.line_enders is None:
-                self._loaded.line_enders = _line_enders(llm)
+                self._loaded.line_enders = _line_enders(llm, self.path)
         # The text being continued (a final assistant message): a loop back into it is a loop.
         last = request.messages[-1] if request.messages else None
         watched = self.count_tokens(last.content) + 1 if last is not None and last.role == "assistant" else 0
@@ -328,9 +328,36 @@ def _numerals(llm: Any) -> frozenset[int]:
     return frozenset(ids)
 
 
-def _line_enders(llm: Any) -> Any:
+def _line_enders(llm: Any, model_path: Path) -> Any:
     """Every token whose text holds a line break, and the end-of-generation tokens (Gemma: 32
-    + 2 of 262k). Scanning the vocabulary takes ~0.7 s, so it is done once per loaded model."""
+    + 2 of 262k). Scanning the vocabulary takes ~0.7 s, so the ids are kept in the user cache
+    dir, keyed by the model file (path, size, mtime); without a writable cache, scanned again."""
+    import hashlib
+
+    import numpy as np
+
+    from pipeline.paths import cache_dir
+
+    stat = model_path.stat()
+    key = hashlib.sha256(f"{model_path.resolve()}:{stat.st_size}:{stat.st_mtime_ns}".encode()).hexdigest()[:24]
+    cached = cache_dir() / "vocab" / f"{key}-line-enders.npy"
+    try:
+        return np.load(cached)
+    except (OSError, ValueError):
+        pass
+    ids = _scan_line_enders(llm)
+    try:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cached.with_name(f"{cached.name}.{os.getpid()}.tmp")
+        with tmp.open("wb") as fh:
+            np.save(fh, ids)
+        os.replace(tmp, cached)
+    except OSError:
+        pass
+    return ids
+
+
+def _scan_line_enders(llm: Any) -> Any:
     import ctypes
 
     import llama_cpp
