@@ -398,9 +398,11 @@ def _pick_gist(doc: Document, scored: list[Scored], spec: LengthSpec) -> Scored 
     for i, c in enumerate(scored):
         text = _clean(c.sentence.text)
         han = count_han(text)
-        if han < 15 or c.sentence.heading_level == 1 or _SALUTATION.match(text):
-            continue
+        if han < 15 or c.sentence.heading_level == 1 or _SALUTATION.match(text) or text.endswith(("：", ":")):
+            continue  # a line that introduces something (a salutation, a header run into one) says nothing
         score = c.score
+        # A gist is a whole sentence: a list clause (…增长6%－6.5%；) only when nothing else is.
+        score *= 1.0 if text.endswith(("。", "！", "？", "!", "?", "”")) else 0.3
         score *= 1.3 if i < 0.4 * n else 1.0
         score *= 1.3 if _GIST_CUE.search(text) else 1.0
         score *= 0.4 if han > spec.gist_zi else 1.0
