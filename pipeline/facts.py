@@ -116,6 +116,13 @@ _PERSON_RE = re.compile(
     rf"(?<![\u4e00-\u9fff])(?:(?P<n3>[{_SURNAMES}][\u4e00-\u9fff]{{1,2}})|(?P<n1>[{_SURNAMES}]))"
     rf"(?P<title>副?(?:{'|'.join(_TITLES)}))"
 )
+# The title first (县长李明, 市委政法委副书记张国庆): only before what follows a name in a
+# sentence (同志, a verb of speaking or presiding, a pause), so that 书记万分感谢 is no name.
+_TITLE_FIRST = [t for t in _TITLES if t not in ("同志", "先生", "女士", "老师", "委员")]
+_PERSON_TITLE_FIRST_RE = re.compile(
+    rf"(?P<title>副?(?:{'|'.join(_TITLE_FIRST)}))(?P<n3>[{_SURNAMES}][\u4e00-\u9fff]{{1,2}}?)"
+    r"(?=同志|主持|讲话|指出|强调|表示|介绍|宣布|致辞|出席|提出|要求|代表|率|作|在|所|的|对|向|为|也|就|还|将|等|和|与|及|[、，,。：:；;！!）)])"
+)
 # A looser form used only right after a salutation or list mark (尊敬的刘局长, 、贾卫东副局长).
 _PERSON_AFTER_RE = re.compile(
     rf"(?:(?<=尊敬的)|(?<=[、，,：:])|(?<=^)|(?<=\n))"
@@ -373,9 +380,10 @@ def _is_figure(text: str, start: int, end: int, frag: str) -> bool:
 
 def _persons(text: str) -> list[Fact]:
     found: dict[tuple[int, int], Fact] = {}
-    for pattern in (_PERSON_RE, _PERSON_AFTER_RE):
+    for pattern in (_PERSON_RE, _PERSON_AFTER_RE, _PERSON_TITLE_FIRST_RE):
         for m in pattern.finditer(text):
-            name = m.group("n3") if m.group("n3") is not None else m.group("n1")
+            groups = m.groupdict()
+            name = groups["n3"] if groups.get("n3") is not None else groups.get("n1")
             if (name is None or _PLACEHOLDER_NUM.search(name) or name in _NOT_NAMES
                     or name[:2] in _NOT_NAME_WORDS):
                 continue
@@ -435,8 +443,8 @@ def _supported(fact: Fact, half_text: str, values: set[tuple[str, str]]) -> bool
     if fact.kind in ("quote", "title"):
         return fact.value in half_text or (_group(fact.kind), fact.value) in values
     if fact.kind == "person":
-        # 贾卫东副局长 in the output is supported by 贾卫东 in the source
-        name = re.sub(rf"副?(?:{'|'.join(_TITLES)})$", "", fact.text)
+        # 贾卫东副局长 (or 副局长贾卫东) in the output is supported by 贾卫东 in the source
+        name = re.sub(rf"^副?(?:{'|'.join(_TITLES)})|副?(?:{'|'.join(_TITLES)})$", "", fact.text)
         return len(name) >= 2 and name in half_text
     return (_group(fact.kind), fact.value) in values
 
@@ -503,6 +511,9 @@ def mask_unsupported(
 
 def _mask(fact: Fact) -> str:
     if fact.kind == "person":
+        first = re.match(rf"副?(?:{'|'.join(_TITLE_FIRST)})(?=[{_SURNAMES}])", fact.text)
+        if first:
+            return first.group(0) + "XX"
         title = re.search(rf"副?(?:{'|'.join(_TITLES)})$", fact.text)
         return "XX" + (title.group(0) if title else "")
     # every digit run becomes XX; 百 of 百分之 and the 千 of units like 千瓦 are not digits

@@ -158,3 +158,17 @@ def test_verbatim_match_respects_number_boundaries():
     bad = [f.text for f in find_unsupported("增长5%，共29个乡镇，投资1.5万亿元", ["增长15%，共129个乡镇，投资21.5万亿元"])]
     assert bad == ["5%", "29个", "1.5万亿元"]
     assert find_unsupported("增长15%，共129个乡镇", "增长15%，共129个乡镇") == []
+
+
+def test_a_title_before_the_name_is_a_person_too() -> None:
+    from pipeline.facts import extract_facts, find_unsupported, mask_unsupported
+
+    def persons(text: str) -> list[str]:
+        return [f.text for f in extract_facts(text, ["person"])]
+
+    assert persons("市委常委、市委政法委副书记张国庆主持会议。") == ["副书记张国庆"]
+    assert persons("会议由县长李明主持。总理李强所作的报告") == ["县长李明", "总理李强"]
+    # a title followed by an ordinary word is no name
+    assert persons("书记万分感谢大家。县长要求各乡镇要落实。市长高度重视。局长和同志们一起。") == []
+    assert [f.text for f in find_unsupported("副县长李明主持会议。", "李明")] == []
+    assert mask_unsupported("副县长李明主持会议。", "") == "副县长XX主持会议。"
