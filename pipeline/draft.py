@@ -45,6 +45,7 @@ class PartPlan:
     used_leads: int = 0
     stalled: bool = False  # the last paragraph should not be continued (it gave nothing, or looped)
     stuck: bool = False  # drafting gave up short of the target: its budget went to other parts
+    misses: int = 0  # calls in a row that added nothing usable
 
     @property
     def zishu(self) -> int:

@@ -278,6 +278,9 @@ class Drafter:
         """(paragraphs before, the text the model continues, whether it continues the last one)."""
         if self._continues(part):
             return part.paragraphs[:-1], part.paragraphs[-1], True
+        if part.misses >= 2:
+            # The model keeps giving back what the part already says: a fresh start without it.
+            return [], part.lead(), False
         return part.paragraphs, part.lead(), False
 
     def messages(self, part: PartPlan) -> tuple[Message, ...]:
@@ -341,14 +344,14 @@ class Drafter:
 
     def draft(self, part: PartPlan) -> None:
         max_calls = min(math.ceil(part.target / 60) + 3, 14)
-        failures = 0
-        while part.zishu < part.target * 0.9 and part.calls < max_calls and failures < MAX_FAILURES:
-            failures = 0 if self.paragraph(part) else failures + 1
+        part.misses = 0
+        while part.zishu < part.target * 0.9 and part.calls < max_calls and part.misses < MAX_FAILURES:
+            part.misses = 0 if self.paragraph(part) else part.misses + 1
         over = part.zishu - int(part.target * 1.1)
         if over > 0:
             part.paragraphs, _ = trim_part(part.paragraphs, over)
         # Stuck: the model gave nothing usable several times in a row before the part was done.
-        part.stuck = failures >= MAX_FAILURES
+        part.stuck = part.misses >= MAX_FAILURES
 
     def draft_all(self) -> None:
         parts = self.outline.parts
@@ -645,6 +648,9 @@ class Repairer:
             for _ in range(3):
                 if self.drafter.paragraph(part):
                     added = True
+                    part.misses = 0
+                else:
+                    part.misses += 1
                 if part.target - part.zishu <= need * 0.3:
                     break
             paras = _join_tail(part.paragraphs, sentence, paragraph)
