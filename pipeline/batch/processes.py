@@ -26,7 +26,7 @@ from typing import Any
 
 from pipeline.batch.jobs import Job
 from pipeline.batch.limits import Pacer
-from pipeline.batch.progress import Progress
+from pipeline.batch.progress import Progress, say
 from pipeline.batch.results import ResultWriter
 from pipeline.batch.runner import BatchSummary, Interrupts, run_batch
 from pipeline.tasks import TaskContext
@@ -87,7 +87,7 @@ def run_processes(
                     _signal(pid, signal.SIGINT)
             if handled == 0:
                 summary.interrupted = True
-                _say(progress, "interrupted: finishing the jobs in flight; Ctrl-C again to abandon them")
+                say(progress, "interrupted: finishing the jobs in flight; Ctrl-C again to abandon them")
             handled = interrupts.count
         try:
             events = selector.select(timeout=0.1)
@@ -157,7 +157,7 @@ def _message(msg: dict[str, Any], summary: BatchSummary, progress: Progress | No
         if msg.get("usage"):
             usages.append(msg["usage"])
     elif msg["kind"] == "crash":
-        _say(progress, f"a worker process failed: {msg['error']}")
+        say(progress, f"a worker process failed: {msg['error']}")
 
 
 def _child(
@@ -238,11 +238,3 @@ def _reap(pid: int) -> None:
             return
         except KeyboardInterrupt:
             _signal(pid, signal.SIGINT)
-
-
-def _say(progress: Progress | None, message: str) -> None:
-    stream = progress.stream if progress is not None else sys.stderr
-    if progress is not None and progress.tty:
-        stream.write("\n")
-    stream.write(f"speechsmith: {message}\n")
-    stream.flush()

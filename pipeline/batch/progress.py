@@ -82,6 +82,15 @@ class Progress:
             self.stream.flush()
 
 
+def say(progress: Progress | None, message: str) -> None:
+    """One notice line on the progress stream (stderr), starting a new line under a live bar."""
+    stream = progress.stream if progress is not None else sys.stderr
+    if progress is not None and progress.tty:
+        stream.write("\n")
+    stream.write(f"speechsmith: {message}\n")
+    stream.flush()
+
+
 def _clock(seconds: float) -> str:
     seconds = int(seconds + 0.5)
     hours, rest = divmod(seconds, 3600)

@@ -23,7 +23,7 @@ from typing import Any
 from pipeline.backends.base import ChatRequest, ChatResponse
 from pipeline.batch.jobs import Job
 from pipeline.batch.limits import Pacer
-from pipeline.batch.progress import Progress
+from pipeline.batch.progress import Progress, say
 from pipeline.batch.results import ResultWriter, make_record
 from pipeline.errors import BackendError, BudgetExceeded, SpeechsmithError, ValidationFailed
 from pipeline.tasks import TaskContext, TaskResult, run_task
@@ -285,7 +285,7 @@ def run_batch(
                     summary.interrupted = True
                     stop.set()
                     in_flight = sum(1 for w in workers if w.is_alive())
-                    _say(progress, f"interrupted: finishing {in_flight} job(s) in flight; Ctrl-C again to abandon them")
+                    say(progress, f"interrupted: finishing {in_flight} job(s) in flight; Ctrl-C again to abandon them")
                 else:
                     writer.close()  # waits for a write in progress; later results are dropped
                     summary.abandoned = sum(1 for w in workers if w.is_alive())
@@ -302,11 +302,11 @@ def run_batch(
                 if unreachable >= UNREACHABLE_STOP and not summary.stopped_by:
                     summary.stopped_by = value
                     stop.set()
-                    _say(progress, f"stopping: {value}")
+                    say(progress, f"stopping: {value}")
             elif kind == "stop" and not summary.stopped_by:
                 summary.stopped_by = value
                 stop.set()
-                _say(progress, f"stopping: {value}")
+                say(progress, f"stopping: {value}")
         except queue.Empty:
             if progress is not None:
                 progress.tick()
@@ -368,16 +368,6 @@ def _count(
         progress.add(record["status"], tokens)
     if on_record is not None:
         on_record(record)
-
-
-def _say(progress: Progress | None, message: str) -> None:
-    import sys
-
-    stream = progress.stream if progress is not None else sys.stderr
-    if progress is not None and progress.tty:
-        stream.write("\n")
-    stream.write(f"speechsmith: {message}\n")
-    stream.flush()
 
 
 def _secrets(ctx: TaskContext) -> tuple[str, ...]:
