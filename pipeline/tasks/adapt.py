@@ -67,7 +67,7 @@ DRAFT_STOPS = ("\n", "谢谢")
 # enforce it ignore it.
 DRAFT_MIN_TOKENS = 16
 PARAGRAPH_ZI = 90  # 字: a paragraph shorter than this is continued rather than followed
-MAX_FAILURES = 3  # calls in a row that add nothing usable: the part is left as it is
+MAX_FAILURES = 3  # calls in a row that add nothing usable: the part is stuck (its 字 go elsewhere)
 
 
 @dataclass
@@ -509,12 +509,6 @@ def parts_by_need(speech: Speech, outline: Outline, *, longer: bool) -> list[str
         if gap > 0:
             gaps.append((gap, key))
     return [key for _, key in sorted(gaps, key=lambda g: -g[0])]
-
-
-def weakest_part(speech: Speech, outline: Outline, *, longer: bool) -> str:
-    """The part furthest from its own budget in the direction that needs repair ('' if none)."""
-    keys = parts_by_need(speech, outline, longer=longer)
-    return keys[0] if keys else ""
 
 
 def shorten(speech: Speech, outline: Outline, over: int) -> Speech:
