@@ -114,15 +114,15 @@ class Client:
     def from_settings(cls, backend: Backend, settings: Settings, *, command: str = "") -> Client:
         """A Client configured from resolved settings (run log, cache, prices, caps)."""
         from pipeline.response_cache import ResponseCache
-        from pipeline.runlog import RunLog
+        from pipeline.runlog import open_runlog
 
         info = settings.model_info(backend.model)
-        runlog = cache = None
-        try:  # creating the user dirs can fail (read-only home): run without log/cache, say so
-            runlog = RunLog() if settings.log else None
+        runlog = open_runlog(settings.log)
+        cache = None
+        try:  # creating the user dirs can fail (read-only home): run without the cache, say so
             cache = ResponseCache() if settings.cache else None
         except OSError as exc:
-            print(f"speechsmith: warning: run log/cache unavailable: {exc}", file=sys.stderr)
+            print(f"speechsmith: warning: response cache unavailable: {exc}", file=sys.stderr)
         return cls(
             backend,
             command=command,

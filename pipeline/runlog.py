@@ -72,6 +72,18 @@ def default_path() -> Path:
     return data_dir() / "runlog.sqlite3"
 
 
+def open_runlog(enabled: bool = True) -> RunLog | None:
+    """The user's run log, or None when logging is off or its folder cannot be made (a
+    read-only home): the command then runs unlogged and says so on stderr."""
+    if not enabled:
+        return None
+    try:
+        return RunLog()
+    except OSError as exc:
+        print(f"speechsmith: warning: run log unavailable: {exc}", file=sys.stderr)
+        return None
+
+
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 

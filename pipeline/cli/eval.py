@@ -178,13 +178,9 @@ def _runlog(mode: str) -> Any:
     if mode == "replay":
         return None
     from pipeline.config import resolve
-    from pipeline.runlog import RunLog
+    from pipeline.runlog import open_runlog
 
-    try:
-        return RunLog() if resolve().log else None
-    except OSError as exc:  # a read-only home: evals still run, unlogged, and say so
-        typer.echo(f"speechsmith: warning: run log unavailable: {exc}", err=True)
-        return None
+    return open_runlog(resolve().log)
 
 
 @eval_app.command("score")
