@@ -27,6 +27,7 @@ from pipeline.errors import InputError
 
 if TYPE_CHECKING:
     from pipeline.backends.base import ChatRequest
+    from pipeline.events import ProgressFn
     from pipeline.call import Client
     from pipeline.prompts import PromptRef
 
@@ -40,6 +41,7 @@ class TaskContext:
     prompts_dir: Path | None = None
     dry_run: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
+    progress: ProgressFn | None = None  # see pipeline.events: the task's steps, for a terminal or a page
 
 
 class TaskResult(BaseModel):
