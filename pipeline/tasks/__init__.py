@@ -72,7 +72,8 @@ _ACCEPTS: dict[str, frozenset[str]] = {
     "restyle": frozenset({"text", "file", "style", "title", "length", "speaker", "date", "occasion", "unit",
                           "audience", "strategy"}),
     "check": frozenset({"text", "file", "source", "source_file", "select", "ignore", "audience", "length",
-                        "minutes", "tolerance", "max_sentence", "fix"}),
+                        "minutes", "tolerance", "max_sentence", "fix", "brief", "facts", "speaker",
+                        "occasion", "points", "style", "examples"}),
 }
 
 

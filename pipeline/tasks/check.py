@@ -5,7 +5,13 @@ inputs (CLI option names):
     length, minutes      targets for L101 / L102; tolerance (default 0.15)
     source | source_file text the speech must not add figures or names to (F rules);
                          "source" may also be a path to a file, as on the command line
-    audience             who is addressed (S102)
+    audience             who is addressed (S102, S105)
+    brief                a brief file (YAML/JSON, as adapt's --brief) or a brief as a dict:
+                         its facts, occasion, speaker, audience and points bound the G rules
+    facts, points        what the text may state / is about (a list or a 、/comma string)
+    speaker, occasion    who speaks (V rules), the occasion (D102 for news and minutes)
+    style                speech, plain, oral, remarks, news, minutes, summary (L103's range)
+    examples             example texts the model was shown (paths or texts; D101)
     select, ignore       rule ids or prefixes, a list or a comma-separated string
     max_sentence         字 per sentence for R103 (default 120)
     fix                  apply the safe fixes; output["fixed_text"] holds the result
@@ -22,6 +28,7 @@ from typing import Any
 
 from pipeline.check import CheckConfig, fix_text, has_errors, lint, validate_codes
 from pipeline.check.report import counts, render_table
+from pipeline.check.substance import STYLE_RANGES, SubstanceContext
 from pipeline.errors import InputError
 from pipeline.tasks import TaskContext, TaskResult
 
@@ -64,7 +71,57 @@ def config_from_inputs(inputs: dict[str, Any]) -> CheckConfig:
         if number <= 0 or (key == "tolerance" and number >= 1):
             raise InputError(f"{key} must be {'between 0 and 1' if key == 'tolerance' else 'positive'}, not {value!r}")
         setattr(cfg, key, number)
+    cfg.context = substance_context(inputs, source, cfg.length)
     return cfg
+
+
+_CONTEXT_KEYS = ("brief", "facts", "speaker", "occasion", "points", "style", "examples")
+
+
+def _items(value: Any) -> list[str]:
+    if value is None:
+        return []
+    items = [value] if isinstance(value, str) else list(value)
+    return [p.strip() for item in items for p in re.split(r"[,，、;；\n]", str(item)) if p.strip()]
+
+
+def substance_context(inputs: dict[str, Any], source: str | None, length: int | None = None) -> SubstanceContext | None:
+    """The substance rules' context from check inputs; None when none of its keys is given
+    (then --source, --audience and --length make one, see check.substance.context_of)."""
+    if not any(inputs.get(k) for k in _CONTEXT_KEYS):
+        return None
+    from pipeline.textio import read_text
+
+    brief = inputs.get("brief") or {}
+    if isinstance(brief, str):
+        from pipeline.brief import load_brief_file
+
+        brief = load_brief_file(brief)
+    if not isinstance(brief, dict):
+        raise InputError("brief must be a YAML/JSON brief file or a mapping")
+    style = inputs.get("style") or None
+    if style is not None and style not in (*STYLE_RANGES, "speech"):
+        raise InputError(f"style must be one of {', '.join(STYLE_RANGES)}, not {style!r}")
+    examples = [read_text(e) if _is_path(e) else e for e in _items_raw(inputs.get("examples"))]
+    length = length or brief.get("length")
+    return SubstanceContext(
+        brief="\n".join(str(brief.get(k) or "") for k in ("tone", "date", "place", "genre")).strip(),
+        facts=_items(inputs.get("facts")) + _items(brief.get("facts")),
+        source=source,
+        speaker=inputs.get("speaker") or brief.get("speaker") or None,
+        audience=inputs.get("audience") or brief.get("audience") or None,
+        occasion=inputs.get("occasion") or brief.get("occasion") or None,
+        points=_items(inputs.get("points")) + _items(brief.get("points")),
+        examples=examples,
+        style=style,
+        length=length if isinstance(length, int) and length > 0 else None,
+    )
+
+
+def _items_raw(value: Any) -> list[str]:
+    if value is None:
+        return []
+    return [str(v) for v in ([value] if isinstance(value, str) else value) if str(v).strip()]
 
 
 def _is_path(value: str) -> bool:
