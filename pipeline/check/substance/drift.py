@@ -12,7 +12,16 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from pipeline.check.base import CheckConfig, Doc, Finding, Severity, checker, finding, rule, sentences
+from pipeline.check.base import (
+    CheckConfig,
+    Doc,
+    Finding,
+    Severity,
+    checker,
+    finding,
+    rule,
+    sentences,
+)
 from pipeline.check.substance.context import SubstanceContext, context_of
 
 D101 = rule("D101", "example-drift", Severity.error,

@@ -4,8 +4,9 @@ Q101: a run of three or more Latin-script words in a Chinese text (各乡镇、�
 think about…). Abbreviations (GDP, 5G, PM2.5, APEC) are single words and pass.
 Q102: 的的 (not 的的确确 or 目的的), a two-字 word said twice in a row (落实落实; not the spoken
 doubling 研究研究, nor 一步一步), 了了 (not 不了了之).
-Q103: a paragraph that stops on ，、 or on a word that needs its object (和, 的, 要, 把…), or a
-long paragraph without any closing mark.
+Q103: the text or a section that stops on ，、 or on a word that needs its object (和, 的, 要,
+把…); Q104 (warning): a long last paragraph without a closing mark, or a paragraph stopping
+mid-clause before a short line (hard-wrapped pages do that: 振兴教育事业， then 一要).
 """
 
 from __future__ import annotations
@@ -61,14 +62,19 @@ def check_textual(doc: Doc, config: CheckConfig) -> Iterator[Finding]:
         if _HEADING_LIKE.match(text) or len(text) <= _SHORT or text.endswith(tuple(_ENDS)):
             continue
         following = doc.paragraphs[para.number] if para.number < len(doc.paragraphs) else None
-        if following is not None and not (_HEADING_LIKE.match(following.text) or len(following.text) <= _SHORT):
-            continue  # the sentence goes on in the next line (a hard-wrapped page), not cut off
-        if config.enabled("Q103") and _DANGLING.search(text):
-            yield finding(doc, "Q103", f"the paragraph stops on “{text[-1]}”: the clause is unfinished",
-                          para.end - 1, para.end)
-        elif config.enabled("Q104"):
-            yield finding(doc, "Q104", "no closing mark at the end of the paragraph: was it cut off?",
-                          para.end - 1, para.end)
+        dangling = _DANGLING.search(text)
+        if following is None or _HEADING_LIKE.match(following.text):
+            # the text or its section ends here: a dangling clause was cut off
+            if dangling and config.enabled("Q103"):
+                yield finding(doc, "Q103", f"the paragraph stops on “{text[-1]}”: the clause is "
+                              "unfinished", para.end - 1, para.end)
+            elif config.enabled("Q104"):
+                yield finding(doc, "Q104", "no closing mark at the end of the paragraph: was it cut "
+                              "off?", para.end - 1, para.end)
+        elif dangling and len(following.text) <= _SHORT and config.enabled("Q104"):
+            # 振兴教育事业， then 一要 on its own line: a hard-wrapped list, or a cut; only a warning
+            yield finding(doc, "Q104", f"the paragraph stops on “{text[-1]}”: does the next line "
+                          "really continue it?", para.end - 1, para.end)
 
 
 def _garbled(doc: Doc, offset: int, text: str) -> Iterator[Finding]:

@@ -12,7 +12,16 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from pipeline.check.base import CheckConfig, Doc, Finding, Severity, checker, finding, rule, sentences
+from pipeline.check.base import (
+    CheckConfig,
+    Doc,
+    Finding,
+    Severity,
+    checker,
+    finding,
+    rule,
+    sentences,
+)
 from pipeline.check.substance.context import context_of
 
 V101 = rule("V101", "speaker-claim", Severity.error,
