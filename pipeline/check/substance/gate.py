@@ -1,0 +1,81 @@
+"""The output gate every task runs: substance findings, the repair that can be made (drop the
+sentence that holds an invented meeting, a foreign-language clause, an example's topic…), and
+the `checks["substance"]` entry whose `passed` decides the task's `ok`.
+
+    review = review_text(speech.text(), context)
+    if review.bad_sentences:                    # repairable: drop those sentences
+        speech = map_paragraphs(speech, lambda p: scrub(p, review.bad_sentences))
+        review = review_text(speech.text(), context, dropped=review.bad_sentences)
+    checks["substance"] = review.check()        # passed: no error-level finding is left
+
+What cannot be repaired by dropping a sentence (a broken length, an unfit 称呼, a headline of
+another occasion, a text cut off) stays a failed check, so `ok` is false and --strict exits 1.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from pipeline.check.base import Doc, Finding, Severity, sentences
+from pipeline.check.substance.context import SubstanceContext
+
+__all__ = ["REPAIRABLE", "Review", "review_text", "scrub"]
+
+# errors that live in one sentence, so that dropping the sentence removes them
+REPAIRABLE = frozenset({"G101", "G102", "G103", "G104", "V101", "V102", "Q101", "Q102", "D101", "R105"})
+_MAX_LISTED = 12
+
+
+@dataclass
+class Review:
+    findings: list[Finding]
+    bad_sentences: set[str] = field(default_factory=set)  # sentences holding a repairable error
+    dropped: list[str] = field(default_factory=list)  # sentences an earlier pass removed
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == Severity.error]
+
+    @property
+    def passed(self) -> bool:
+        return not self.errors
+
+    def check(self) -> dict[str, Any]:
+        """The task's checks["substance"]: passed, counts, the failing rules and the repairs."""
+        warnings = [f for f in self.findings if f.severity == Severity.warning]
+        return {
+            "passed": self.passed,
+            "errors": len(self.errors),
+            "warnings": len(warnings),
+            "rules": sorted({f.rule for f in self.errors}),
+            "findings": [f.to_dict() for f in (self.errors + warnings)[:_MAX_LISTED]],
+            "dropped": self.dropped,
+        }
+
+
+def review_text(text: str, context: SubstanceContext, *, ignore: list[str] | None = None,
+                dropped: set[str] | list[str] | None = None) -> Review:
+    """The substance findings on text, and the sentences a repair would drop."""
+    from pipeline.check.substance import substance_findings
+
+    findings = substance_findings(text, context, ignore)
+    doc = Doc(text)
+    bad: set[str] = set()
+    spans = [f.span for f in findings if f.severity == Severity.error and f.rule in REPAIRABLE and f.span]
+    if spans:
+        for para in doc.paragraphs:
+            for start, end, sent in sentences(para):
+                if any(start <= a < end for a, _ in spans):
+                    bad.add(sent)
+    return Review(findings, bad, sorted(dropped or []))
+
+
+def scrub(paragraph: str, bad: set[str]) -> str:
+    """paragraph without the sentences in `bad` (whitespace tidied); "" when nothing is left."""
+    if not bad or not any(b in paragraph for b in bad):
+        return paragraph
+    out = paragraph
+    for sentence in sorted(bad, key=len, reverse=True):
+        out = out.replace(sentence, "")
+    return out.strip()
