@@ -33,7 +33,8 @@ def case_context(task: str, inputs: dict[str, Any], source: str, brief: dict[str
     fields = {**brief, **{k: v for k, v in inputs.items() if v is not None}}
     length = fields.get("length")
     return SubstanceContext(
-        brief="\n".join(_strings(fields.get("tone")) + _strings(fields.get("date")) + _strings(fields.get("place"))),
+        brief="\n".join(_strings(fields.get("tone")) + _strings(fields.get("date")) + _strings(fields.get("place"))
+                        + _strings(fields.get("title"))),
         facts=_strings(fields.get("facts")),
         source=source or None,
         speaker=fields.get("speaker") or None,

@@ -9,7 +9,7 @@ build it from their own input (adapt's brief, restyle's source and style, summar
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from pipeline.check.base import CheckConfig
@@ -44,6 +44,23 @@ class SubstanceContext:
     style: str | None = None  # speech (default), plain, oral, remarks, news, minutes, summary
     length: int | None = None  # target 字
     length_range: tuple[int, int | None] | None = None  # explicit bounds, overriding the above
+
+    @classmethod
+    def from_brief(cls, brief: Any, examples: list[str] | None = None) -> SubstanceContext:
+        """The context of adapt's brief (a Brief or its dict) and the example texts shown."""
+        fields = brief.model_dump() if hasattr(brief, "model_dump") else dict(brief)
+        extra = [str(fields.get(k) or "") for k in ("tone", "date", "place", "genre", "salutation")]
+        return cls(
+            brief="\n".join(e for e in extra if e),
+            facts=[str(f) for f in fields.get("facts") or []],
+            speaker=fields.get("speaker") or None,
+            audience=fields.get("audience") or None,
+            occasion=fields.get("occasion") or None,
+            points=[str(p) for p in fields.get("points") or []],
+            examples=list(examples or []),
+            style="speech",
+            length=fields.get("length") or None,
+        )
 
     @property
     def allowed_texts(self) -> list[str]:
