@@ -164,3 +164,18 @@ def test_government_work_reports_raise_no_error():
     for year, text in _reports():
         errors = [f for f in lint(text, CheckConfig(select=list(RULE_IDS), context=ctx)) if f.severity == "error"]
         assert not errors, (year, [(f.rule, f.excerpt) for f in errors])
+
+
+def test_gate_speech_drops_repairable_sentences_and_keeps_the_rest():
+    from pipeline.check.substance import gate_speech
+    from pipeline.speech import parse_speech_text
+
+    case = next(c for c in CASES if c["id"] == "county-plenum")
+    speech = parse_speech_text(case["text"])
+    fixed, check = gate_speech(speech, SubstanceContext.from_brief(case["context"]))
+    assert check["passed"] and check["dropped"] == [case["quote"]]
+    assert case["quote"] not in fixed.text() and len(fixed.sections) == 2
+    # what dropping a sentence cannot repair stays a failed check: 同志们 for teachers
+    case = next(c for c in CASES if c["id"] == "teachers-day")
+    fixed, check = gate_speech(parse_speech_text(case["text"]), SubstanceContext.from_brief(case["context"]))
+    assert not check["passed"] and "S105" in check["rules"]

@@ -19,8 +19,9 @@ from typing import Any
 
 from pipeline.check.base import Doc, Finding, Severity, sentences
 from pipeline.check.substance.context import SubstanceContext
+from pipeline.speech import Speech
 
-__all__ = ["REPAIRABLE", "Review", "review_text", "scrub"]
+__all__ = ["REPAIRABLE", "Review", "gate_speech", "review_text", "scrub", "scrub_speech"]
 
 # errors that live in one sentence, so that dropping the sentence removes them
 REPAIRABLE = frozenset({"G101", "G102", "G103", "G104", "V101", "V102", "Q101", "Q102", "D101", "R105"})
@@ -79,3 +80,37 @@ def scrub(paragraph: str, bad: set[str]) -> str:
     for sentence in sorted(bad, key=len, reverse=True):
         out = out.replace(sentence, "")
     return out.strip()
+
+
+def _scrub_lines(block: str, bad: set[str]) -> str:
+    return "\n".join(q for q in (scrub(p, bad) for p in block.split("\n")) if q)
+
+
+def scrub_speech(speech: Speech, bad: set[str]) -> Speech:
+    """The speech without the sentences in `bad`, in every body paragraph (title, 称呼 and
+    headings stay: a finding there cannot be repaired by dropping a sentence)."""
+    if not bad:
+        return speech
+
+    def each(paras: list[str]) -> list[str]:
+        return [q for q in (scrub(p, bad) for p in paras) if q]
+
+    sections = [
+        s.model_copy(update={
+            "paragraphs": each(s.paragraphs),
+            "subsections": [sub.model_copy(update={"paragraphs": each(sub.paragraphs)}) for sub in s.subsections],
+        })
+        for s in speech.sections
+    ]
+    return speech.model_copy(update={"opening": _scrub_lines(speech.opening, bad), "sections": sections,
+                                     "closing": _scrub_lines(speech.closing, bad)})
+
+
+def gate_speech(speech: Speech, context: SubstanceContext, *, ignore: list[str] | None = None,
+                repair: bool = True) -> tuple[Speech, dict[str, Any]]:
+    """(the speech with repairable sentences dropped, checks["substance"]) for adapt and restyle."""
+    review = review_text(speech.text(), context, ignore=ignore)
+    if repair and review.bad_sentences:
+        speech = scrub_speech(speech, review.bad_sentences)
+        review = review_text(speech.text(), context, ignore=ignore, dropped=review.bad_sentences)
+    return speech, review.check()
