@@ -248,6 +248,17 @@ def _substance(spec: S.Substance, sample: SampleResult, data: CaseData) -> Asser
     return _res(spec, passed, score, count, detail=detail)
 
 
+def _task_checks(spec: S.TaskChecks, sample: SampleResult, data: CaseData) -> AssertionResult:
+    """The task's own verdicts (result.checks[name].passed), e.g. adapt's structure after repairs."""
+    checks = (sample.result or {}).get("checks") or {}
+    names = spec.checks or [k for k, v in checks.items() if isinstance(v, dict)]
+    missing = [n for n in names if not isinstance(checks.get(n), dict)]
+    failed = [n for n in names if isinstance(checks.get(n), dict) and not checks[n].get("passed", True)]
+    bad = missing + failed
+    detail = "; ".join([f"failed: {', '.join(failed)}"] * bool(failed) + [f"missing: {', '.join(missing)}"] * bool(missing))
+    return _res(spec, not bad, 1 - len(bad) / max(1, len(names)), len(bad), detail=detail)
+
+
 def _facts_preserved(spec: S.FactsPreserved, sample: SampleResult, data: CaseData) -> AssertionResult:
     from pipeline.facts import compare_facts
 
@@ -387,6 +398,7 @@ _DISPATCH: dict[str, Callable[[Any, SampleResult, CaseData], AssertionResult]] =
     "points_covered": _points,
     "check_clean": _check_clean,
     "substance": _substance,
+    "task_checks": _task_checks,
     "facts_preserved": _facts_preserved,
     "no_invented_facts": _no_invented,
     "rouge": _rouge,

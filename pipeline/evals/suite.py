@@ -116,6 +116,11 @@ class Substance(_Spec):
     severity: Literal["error", "warning"] = "error"  # this level and above count
 
 
+class TaskChecks(_Spec):
+    type: Literal["task_checks"]
+    checks: list[str] | None = None  # names in the result's checks; default: every check
+
+
 class FactsPreserved(_Spec):
     type: Literal["facts_preserved"]
     threshold: float = Field(1.0, ge=0, le=1)  # share of the source's facts kept verbatim
@@ -173,7 +178,8 @@ class Rubric(_Spec):
 
 
 AssertionSpec = Annotated[
-    SchemaValid | Length | Contains | Regex | PointsCovered | CheckClean | Substance | FactsPreserved
+    SchemaValid | Length | Contains | Regex | PointsCovered | CheckClean | Substance | TaskChecks
+    | FactsPreserved
     | NoInventedFacts | Rouge | CopyRate | NoPromptLeak | Latency | Tokens | Cost | Rubric,
     Field(discriminator="type"),
 ]

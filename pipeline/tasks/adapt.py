@@ -537,8 +537,11 @@ def lint_speech(speech: Speech, brief: Brief, *, strict_facts: bool = False) -> 
 
     # With --strict-facts the XX marks are the point (a human fills them in), not leaks; other
     # placeholder marks are still caught by the placeholders check.
+    from pipeline.check.substance import RULE_IDS
+
     ignore = ["P101"] if strict_facts else []
-    config = CheckConfig(length=brief.length, audience=brief.audience or None, ignore=ignore)
+    # the substance rules run with the brief as context in checks["substance"]
+    config = CheckConfig(length=brief.length, audience=brief.audience or None, ignore=[*ignore, *RULE_IDS])
     findings = lint(speech.text(), config)
     errors = [f for f in findings if f.severity.value == "error"]
     return {
@@ -547,6 +550,23 @@ def lint_speech(speech: Speech, brief: Brief, *, strict_facts: bool = False) -> 
         "warnings": sum(1 for f in findings if f.severity.value == "warning"),
         "findings": [f.to_dict() for f in findings[:30]],
     }
+
+
+def substance_check(speech: Speech, brief: Brief, selection: Selection,
+                    checks: dict[str, Any]) -> tuple[Speech, dict[str, Any]]:
+    """The substance gate (pipeline.check.substance): drop the sentences holding an invented
+    meeting, document or figure, a claim the speaker could not make, an example's topic…; what
+    dropping cannot repair (称呼, length) fails the check, so the result is not ok. When
+    sentences were dropped, structure and length are judged again on what is left."""
+    from pipeline.check.substance import SubstanceContext, gate_speech
+
+    context = SubstanceContext.from_brief(brief, [e.text for e in selection.examples])
+    speech, substance = gate_speech(speech, context)
+    checks = {**checks, "substance": substance}
+    if substance["dropped"]:
+        checks["structure"] = structure_check(speech, brief)
+        checks["length"] = length_check(speech, brief, checks["length"].get("repairs", []))
+    return speech, checks
 
 
 def structure_check(speech: Speech, brief: Brief) -> dict[str, Any]:
@@ -794,6 +814,7 @@ def run(inputs: dict[str, Any], ctx: TaskContext) -> TaskResult:
         speech, checks = finish(speech, brief, outline, strict_facts=opts.strict_facts, cleaner=cleaner,
                                 repairer=repairer)
         refs = [drafter.tpl.ref]
+    speech, checks = substance_check(speech, brief, selection, checks)
     meta = _metadata(ctx, opts, selection, refs, start, brief)
     return TaskResult(
         task="adapt", output=speech.model_dump(), text=speech.text(), metadata=meta, checks=checks,
@@ -900,6 +921,7 @@ def batch_finish(inputs: dict[str, Any], raw: str, ctx: TaskContext) -> TaskResu
     speech, checks = finish(speech, brief, outline, strict_facts=opts.strict_facts, cleaner=None, repairer=None)
     tpl = load_prompt("adapt", ctx.prompts_dir)
     selection = _select(brief, opts, ctx)
+    speech, checks = substance_check(speech, brief, selection, checks)
     meta = {
         "task": "adapt", "strategy": "one-call", "prompt": tpl.ref.to_dict(), "prompts": [tpl.ref.to_dict()],
         "examples": selection.ids, "backend": _backend_name(ctx), "duration": round(time.perf_counter() - start, 3),

@@ -26,6 +26,7 @@ from typing import Any
 
 from pipeline import extractive
 from pipeline.backends.base import ChatRequest
+from pipeline.check.substance import gate_summary
 from pipeline.chunk import Document, chunk_document, segment
 from pipeline.errors import BudgetExceeded, InputError
 from pipeline.hanzi import count_han, count_zi
@@ -79,6 +80,7 @@ def run(inputs: dict[str, Any], ctx: TaskContext) -> TaskResult:
         summary, info, prompts = _hybrid(extraction, spec, ctx)
     fallback = extraction.summary if extraction is not None else lambda: extractive.summarize(doc, spec).summary
     summary, checks = verify(summary, doc, spec, fallback=fallback)
+    summary, checks["substance"] = gate_summary(summary, text, title)
     metadata = _metadata(ctx, text, doc, spec, method, reason, requested, prompts, start)
     metadata.update(info)
     return _result(summary, metadata, checks, title)
@@ -112,6 +114,7 @@ def batch_finish(inputs: dict[str, Any], raw: str, ctx: TaskContext) -> TaskResu
     except ValueError as exc:
         raise ValidationFailed(f"batch reply is not a valid Summary: {exc}", raw=raw) from None
     summary, checks = verify(summary, doc, spec, fallback=lambda: extractive.summarize(doc, spec).summary)
+    summary, checks["substance"] = gate_summary(summary, text, str(inputs.get("title") or ""))
     tpl = _prompt("summarize", ctx)
     metadata = _metadata(ctx, text, doc, spec, "llm", "batch", "llm", [tpl.ref.to_dict()], time.perf_counter())
     metadata["mode"] = "one-call"

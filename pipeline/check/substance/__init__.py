@@ -17,11 +17,19 @@ from __future__ import annotations
 from pipeline.check.base import CheckConfig, Finding, Severity
 from pipeline.check.substance import density, drift, fit, invented, textual, voice  # noqa: F401  (register)
 from pipeline.check.substance.context import STYLE_RANGES, SubstanceContext, context_of
-from pipeline.check.substance.gate import REPAIRABLE, Review, gate_speech, review_text, scrub, scrub_speech
+from pipeline.check.substance.gate import (
+    REPAIRABLE,
+    Review,
+    gate_speech,
+    gate_summary,
+    review_text,
+    scrub,
+    scrub_speech,
+)
 
 __all__ = [
     "RULE_IDS", "STYLE_RANGES", "SubstanceContext", "context_of", "substance_findings",
-    "blocking", "drop_sentences", "REPAIRABLE", "Review", "gate_speech", "review_text", "scrub",
+    "blocking", "drop_sentences", "REPAIRABLE", "Review", "gate_speech", "gate_summary", "review_text", "scrub",
     "scrub_speech",
 ]
 

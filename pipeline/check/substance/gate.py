@@ -20,8 +20,9 @@ from typing import Any
 from pipeline.check.base import Doc, Finding, Severity, sentences
 from pipeline.check.substance.context import SubstanceContext
 from pipeline.speech import Speech
+from pipeline.summary import Summary
 
-__all__ = ["REPAIRABLE", "Review", "gate_speech", "review_text", "scrub", "scrub_speech"]
+__all__ = ["REPAIRABLE", "Review", "gate_speech", "gate_summary", "review_text", "scrub", "scrub_speech"]
 
 # errors that live in one sentence, so that dropping the sentence removes them
 REPAIRABLE = frozenset({"G101", "G102", "G103", "G104", "V101", "V102", "Q101", "Q102", "D101", "R105"})
@@ -114,3 +115,25 @@ def gate_speech(speech: Speech, context: SubstanceContext, *, ignore: list[str] 
         speech = scrub_speech(speech, review.bad_sentences)
         review = review_text(speech.text(), context, ignore=ignore, dropped=review.bad_sentences)
     return speech, review.check()
+
+
+def _summary_text(summary: Summary) -> str:
+    return "\n".join([summary.gist, *(p.text for p in summary.key_points), *(t.what for t in summary.tasks)])
+
+
+def gate_summary(summary: Summary, source: str, title: str = "") -> tuple[Summary, dict[str, Any]]:
+    """(the summary without key points / tasks that hold a repairable error, checks["substance"]).
+    The gist is not dropped: a gist with an error fails the check."""
+    context = SubstanceContext(source=source, brief=title, style="summary")
+    review = review_text(_summary_text(summary), context)
+    bad = review.bad_sentences
+    if bad:
+        def keep(text: str) -> bool:
+            return not any(b in text or text in b for b in bad)
+
+        summary = summary.model_copy(update={
+            "key_points": [p for p in summary.key_points if keep(p.text)],
+            "tasks": [t for t in summary.tasks if keep(t.what)],
+        })
+        review = review_text(_summary_text(summary), context, dropped=bad)
+    return summary, review.check()

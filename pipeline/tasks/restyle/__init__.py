@@ -60,6 +60,7 @@ def _checks(run: Run, speech: Speech) -> tuple[dict[str, Any], dict[str, Any]]:
 
 
 def _result(run: Run, speech: Speech, strategy: str, started: float, prompt: PromptRef | None) -> TaskResult:
+    speech, substance = substance_check(run, speech)
     facts, length = _checks(run, speech)
     client = run.ctx.client
     metadata: dict[str, Any] = {
@@ -88,11 +89,28 @@ def _result(run: Run, speech: Speech, strategy: str, started: float, prompt: Pro
         "facts": facts,
         "length": length,
     }
-    checks = {"facts": {"passed": facts["passed"], "added": len(facts["added"]), "dropped": len(facts["dropped"]), "kept": len(facts["kept"])}, "length": length}
+    checks = {"facts": {"passed": facts["passed"], "added": len(facts["added"]), "dropped": len(facts["dropped"]), "kept": len(facts["kept"])}, "length": length,
+              "substance": substance}
     return TaskResult(
         task="restyle", output=output, text=speech.text(), metadata=metadata, checks=checks,
-        ok=bool(facts["passed"] and length["passed"]),
+        ok=bool(facts["passed"] and length["passed"] and substance["passed"]),
     )
+
+
+def substance_check(run: Run, speech: Speech) -> tuple[Speech, dict[str, Any]]:
+    """The substance gate: nothing the source does not say (a meeting, a document, a figure),
+    the source's occasion in a news headline, a usable length; sentences that hold a
+    repairable error are dropped, the rest fails the check (pipeline.check.substance)."""
+    from pipeline.check.substance import STYLE_RANGES, SubstanceContext, gate_speech
+
+    given = {k: v for k, v in run.given.items() if v}
+    context = SubstanceContext(
+        brief="\n".join(given.values()), source=run.source_text, speaker=given.get("speaker"),
+        audience=run.audience or None, occasion=given.get("occasion"),
+        style=run.style.name if run.style.name in STYLE_RANGES else run.style.output,
+        length=run.target,
+    )
+    return gate_speech(speech, context)
 
 
 def _ref_or_none(run: Run) -> dict[str, str] | None:
