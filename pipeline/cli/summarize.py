@@ -132,6 +132,12 @@ def summarize(
         info(f"speechsmith: dropped {len(dropped)} item(s) whose figures or quotes are not in the source")
         if strict:
             raise CheckFailed(f"{len(dropped)} summary item(s) failed the verbatim check")
+    substance = result.checks.get("substance", {})
+    if not substance.get("passed", True):
+        rules = ", ".join(substance.get("rules", []))
+        info(f"speechsmith: summarize: the substance check failed ({rules}; details in --format json)")
+        if strict:
+            raise CheckFailed(f"summarize: substance check failed: {rules}")
 
 
 def render(result, out_format: Format, title: str = "") -> str:
