@@ -63,6 +63,9 @@ def test_issue_sentence_caught_by_its_rule(case):
     elif hit[0]["span"]:  # the finding points at the quoted sentence, not somewhere else
         at = text.index(case["quote"])
         assert any(f["span"][0] < at + len(case["quote"]) and at < f["span"][1] for f in hit)
+    if case.get("severity") == "warning":  # a hint for the writer, not a verdict (D103)
+        assert all(f["severity"] == "warning" for f in hit)
+        return
     errors = [f for f in findings if f["severity"] == "error" and f["rule"] in RULE_IDS]
     assert errors, "each quoted defect makes the text not ok"
     assert result.ok is False and result.checks["lint"]["passed"] is False

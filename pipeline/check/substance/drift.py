@@ -43,6 +43,11 @@ TOPICS: dict[str, tuple[str, ...]] = {
     "veterans": ("退役军人", "优抚", "建军节", "军人"),
     "investment": ("招商", "营商环境", "投资", "企业家"),
 }
+D103 = rule("D103", "off-topic-national", Severity.warning,
+            "a local speech turning to 国家主权, 人权, 外交, 国防… that the brief never mentions")
+# themes of state that a county meeting's draft drifts into (构建亲清政商关系……建设国家主权和
+# 国家利益的保障); a brief or source that names one allows it
+_NATIONAL = re.compile(r"国家主权|国家利益|领土完整|人权|外交|国防|核心利益|国家安全|霸权|主权")
 _OCCASION = re.compile(r"在(.{4,40}?)(?:上|时)的(?:讲话|致辞|发言|报告)")
 _NEWS_STYLES = ("news", "minutes")
 
@@ -51,7 +56,7 @@ def topics_of(text: str) -> set[str]:
     return {name for name, words in TOPICS.items() if any(w in text for w in words)}
 
 
-@checker(D101, D102)
+@checker(D101, D102, D103)
 def check_drift(doc: Doc, config: CheckConfig) -> Iterator[Finding]:
     ctx = context_of(config)
     if config.enabled("D101") and ctx.examples and ctx.brief_text:
@@ -60,6 +65,14 @@ def check_drift(doc: Doc, config: CheckConfig) -> Iterator[Finding]:
             foreign -= topics_of(ctx.source)
         if foreign:
             yield from _drift(doc, foreign)
+    if config.enabled("D103") and ctx.grounded and ctx.brief_text:
+        given = "\n".join(ctx.allowed_texts)
+        for para in doc.paragraphs:
+            for start, end, sent in sentences(para):
+                m = _NATIONAL.search(sent)
+                if m and m.group(0) not in given:
+                    yield finding(doc, "D103", f"“{m.group(0)}”: a theme of state the brief does not raise; "
+                                  "is the sentence about this meeting?", start, end)
     if config.enabled("D102") and ctx.style in _NEWS_STYLES and doc.paragraphs:
         yield from _occasion(doc, ctx)
 
@@ -117,4 +130,4 @@ def _occasion(doc: Doc, ctx: SubstanceContext) -> Iterator[Finding]:
                       "another event", headline.start, headline.end)
 
 
-__all__ = ["D101", "D102", "TOPICS", "check_drift", "occasion_of", "topics_of"]
+__all__ = ["D101", "D102", "D103", "TOPICS", "check_drift", "occasion_of", "topics_of"]
