@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from pipeline.check.substance.context import SubstanceContext
 
-from pipeline.hanzi import SPEAKING_RATE
+from pipeline.text.hanzi import SPEAKING_RATE
 
 
 class Severity(StrEnum):

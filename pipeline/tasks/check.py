@@ -1,20 +1,9 @@
 """check: lint a speech (no model needed). Used by the CLI, batch lines and eval cases.
 
-inputs (CLI option names):
-    text | file          the speech (file: .txt .md .docx .html path, or "-" for stdin)
-    length, minutes      targets for L101 / L102; tolerance (default 0.15)
-    source | source_file text the speech must not add figures or names to (F rules);
-                         "source" may also be a path to a file, as on the command line
-    audience             who is addressed (S102, S105)
-    brief                a brief file (YAML/JSON, as adapt's --brief) or a brief as a dict:
-                         its facts, occasion, speaker, audience and points bound the G rules
-    facts, points        what the text may state / is about (a list or a 、/comma string)
-    speaker, occasion    who speaks (V rules), the occasion (D102 for news and minutes)
-    style                speech, plain, oral, remarks, news, minutes, summary (L103's range)
-    examples             example texts the model was shown (paths or texts; D101)
-    select, ignore       rule ids or prefixes, a list or a comma-separated string
-    max_sentence         字 per sentence for R103 (default 120)
-    fix                  apply the safe fixes; output["fixed_text"] holds the result
+input: CheckInput (pipeline.tasks.inputs): the speech as text or file, targets (length,
+minutes, tolerance), a source for the F rules, the audience, select / ignore, max_sentence, fix;
+and what the text may say for the substance rules (brief, facts, points, speaker, occasion,
+style, examples: pipeline.check.substance).
 
 output: {"findings": [...], "counts": {...}, "zi": n, "minutes": m, "fixed_text"?: str}
 checks: {"lint": {"passed": no error-level finding, "errors": n, "warnings": n}}
@@ -26,11 +15,15 @@ import re
 from pathlib import Path
 from typing import Any
 
-from pipeline.check import CheckConfig, fix_text, has_errors, lint, validate_codes
-from pipeline.check.report import counts, render_table
+from pipeline.check import CheckConfig, Doc, fix_text, has_errors, lint, validate_codes
 from pipeline.check.substance import STYLE_RANGES, SubstanceContext
 from pipeline.errors import InputError
-from pipeline.tasks import TaskContext, TaskResult
+from pipeline.render.findings import counts, render_table
+from pipeline.tasks import TaskContext, TaskResult, TaskSpec
+from pipeline.tasks.inputs import CheckInput
+from pipeline.text.textio import read_text
+
+__all__ = ["TASK", "CheckInput", "check_config", "codes", "run", "split_front_matter", "substance_context"]
 
 
 def codes(value: Any) -> list[str]:
@@ -45,37 +38,29 @@ def codes(value: Any) -> list[str]:
     return out
 
 
-def config_from_inputs(inputs: dict[str, Any]) -> CheckConfig:
-    """A CheckConfig from task inputs, with one clear error for each bad value."""
-    from pipeline.textio import read_text
-
-    source = inputs.get("source")
-    if inputs.get("source_file"):
-        source = read_text(inputs["source_file"])
+def check_config(inp: CheckInput) -> CheckConfig:
+    """A CheckConfig from the task input, with one clear error for each bad value."""
+    source = inp.source
+    if inp.source_file:
+        source = read_text(inp.source_file)
     elif isinstance(source, str) and _is_path(source):
         source = read_text(source)  # a batch line's "source" is the CLI's --source FILE
     cfg = CheckConfig(
-        select=codes(inputs.get("select")),
-        ignore=codes(inputs.get("ignore")),
+        select=codes(inp.select),
+        ignore=codes(inp.ignore),
         source=source,
-        audience=inputs.get("audience") or None,
+        audience=inp.audience or None,
     )
     for key, kind in (("length", int), ("minutes", float), ("tolerance", float), ("max_sentence", int)):
-        value = inputs.get(key)
+        value = getattr(inp, key)
         if value is None:
             continue
-        try:
-            number = kind(value)
-        except (TypeError, ValueError):
-            raise InputError(f"{key} must be a number, not {value!r}") from None
+        number = kind(value)
         if number <= 0 or (key == "tolerance" and number >= 1):
             raise InputError(f"{key} must be {'between 0 and 1' if key == 'tolerance' else 'positive'}, not {value!r}")
         setattr(cfg, key, number)
-    cfg.context = substance_context(inputs, source, cfg.length)
+    cfg.context = substance_context(inp, source, cfg.length)
     return cfg
-
-
-_CONTEXT_KEYS = ("brief", "facts", "speaker", "occasion", "points", "style", "examples")
 
 
 def _items(value: Any) -> list[str]:
@@ -85,43 +70,36 @@ def _items(value: Any) -> list[str]:
     return [p.strip() for item in items for p in re.split(r"[,，、;；\n]", str(item)) if p.strip()]
 
 
-def substance_context(inputs: dict[str, Any], source: str | None, length: int | None = None) -> SubstanceContext | None:
-    """The substance rules' context from check inputs; None when none of its keys is given
-    (then --source, --audience and --length make one, see check.substance.context_of)."""
-    if not any(inputs.get(k) for k in _CONTEXT_KEYS):
-        return None
-    from pipeline.textio import read_text
+def _texts(value: Any) -> list[str]:
+    items = [value] if isinstance(value, str) else list(value or [])
+    return [read_text(v) if _is_path(v) else v for v in (str(i) for i in items) if v.strip()]
 
-    brief = inputs.get("brief") or {}
+
+def substance_context(inp: CheckInput, source: str | None, length: int | None = None) -> SubstanceContext | None:
+    """The substance rules' context from the input; None when it names none of brief, facts,
+    points, speaker, occasion, style or examples (then source, audience and length make one)."""
+    if not any((inp.brief, inp.facts, inp.points, inp.speaker, inp.occasion, inp.style, inp.examples)):
+        return None
+    brief = inp.brief or {}
     if isinstance(brief, str):
-        from pipeline.brief import load_brief_file
+        from pipeline.tasks.adapt.brief import load_brief_file
 
         brief = load_brief_file(brief)
-    if not isinstance(brief, dict):
-        raise InputError("brief must be a YAML/JSON brief file or a mapping")
-    style = inputs.get("style") or None
-    if style is not None and style not in (*STYLE_RANGES, "speech"):
-        raise InputError(f"style must be one of {', '.join(STYLE_RANGES)}, not {style!r}")
-    examples = [read_text(e) if _is_path(e) else e for e in _items_raw(inputs.get("examples"))]
+    if inp.style is not None and inp.style not in STYLE_RANGES:
+        raise InputError(f"style must be one of {', '.join(STYLE_RANGES)}, not {inp.style!r}")
     length = length or brief.get("length")
     return SubstanceContext(
         brief="\n".join(str(brief.get(k) or "") for k in ("tone", "date", "place", "genre")).strip(),
-        facts=_items(inputs.get("facts")) + _items(brief.get("facts")),
+        facts=_items(inp.facts) + _items(brief.get("facts")),
         source=source,
-        speaker=inputs.get("speaker") or brief.get("speaker") or None,
-        audience=inputs.get("audience") or brief.get("audience") or None,
-        occasion=inputs.get("occasion") or brief.get("occasion") or None,
-        points=_items(inputs.get("points")) + _items(brief.get("points")),
-        examples=examples,
-        style=style,
+        speaker=inp.speaker or brief.get("speaker") or None,
+        audience=inp.audience or brief.get("audience") or None,
+        occasion=inp.occasion or brief.get("occasion") or None,
+        points=_items(inp.points) + _items(brief.get("points")),
+        examples=_texts(inp.examples),
+        style=inp.style,
         length=length if isinstance(length, int) and length > 0 else None,
     )
-
-
-def _items_raw(value: Any) -> list[str]:
-    if value is None:
-        return []
-    return [str(v) for v in ([value] if isinstance(value, str) else value) if str(v).strip()]
 
 
 def _is_path(value: str) -> bool:
@@ -133,13 +111,11 @@ def _is_path(value: str) -> bool:
         return False
 
 
-def _text(inputs: dict[str, Any]) -> str:
-    if inputs.get("text") is not None:
-        text = str(inputs["text"])
-    elif inputs.get("file"):
-        from pipeline.textio import read_text
-
-        text = read_text(inputs["file"])
+def _text(inp: CheckInput) -> str:
+    if inp.text is not None:
+        text = inp.text
+    elif inp.file:
+        text = read_text(inp.file)
     else:
         raise InputError("check needs a text or a file")
     if not text.strip():
@@ -158,15 +134,15 @@ def split_front_matter(text: str) -> tuple[str, str]:
     return m.group(0), text[m.end():]
 
 
-def run(inputs: dict[str, Any], ctx: TaskContext) -> TaskResult:
-    text = _text(inputs)
-    cfg = config_from_inputs(inputs)
+def run(inp: CheckInput, ctx: TaskContext) -> TaskResult:
+    text = _text(inp)
+    cfg = check_config(inp)
     # Front matter is blanked with spaces (same length), so spans stay offsets into the text and
     # paragraph numbers count the body only; the front matter is neither checked nor changed.
     front, body = split_front_matter(text)
     blank = re.sub(r"[^\n]", " ", front)
     output: dict[str, Any] = {}
-    if inputs.get("fix"):
+    if inp.fix:
         fixed, findings = fix_text(blank + body, cfg)
         fixed = front + fixed[len(blank):]
         output["fixed_text"] = fixed
@@ -174,8 +150,6 @@ def run(inputs: dict[str, Any], ctx: TaskContext) -> TaskResult:
     else:
         findings = lint(blank + body, cfg)
         zi_text = body
-    from pipeline.check.base import Doc
-
     zi = Doc(zi_text).zi
     c = counts(findings)
     output.update(
@@ -193,3 +167,6 @@ def run(inputs: dict[str, Any], ctx: TaskContext) -> TaskResult:
         checks={"lint": {"passed": passed, "errors": c["error"], "warnings": c["warning"]}},
         ok=passed,
     )
+
+
+TASK = TaskSpec("check", CheckInput, run)

@@ -5,7 +5,7 @@ A cited 《document》, a party congress or plenum, a figure (Arabic or Chinese 
 titled person, a 首次/率先 claim. Only with a brief or source (SubstanceContext.grounded): a
 finished speech checked on its own states its own facts.
 
-Extraction and matching are pipeline.facts' (verbatim first, then the normalized value). With
+Extraction and matching are pipeline.text.facts' (verbatim first, then the normalized value). With
 only --source given, the F rules already report figures, names and documents, so G reports the
 kinds F does not see (counts in Chinese numerals, years in titles, meetings, organs, claims).
 """
@@ -17,7 +17,7 @@ from collections.abc import Iterator
 
 from pipeline.check.base import CheckConfig, Doc, Finding, Severity, checker, finding, rule
 from pipeline.check.substance.context import context_of
-from pipeline.facts import SUBSTANCE_KINDS, find_unsupported
+from pipeline.text.facts import SUBSTANCE_KINDS, find_unsupported
 
 G101 = rule("G101", "invented-figure", Severity.error,
             "a figure (Arabic or Chinese numerals: 1200名, 十二位, 三千万元, 百分之八十) the brief/source does not give")
