@@ -182,3 +182,13 @@ def test_gate_speech_drops_repairable_sentences_and_keeps_the_rest():
     case = next(c for c in CASES if c["id"] == "teachers-day")
     fixed, check = gate_speech(parse_speech_text(case["text"]), SubstanceContext.from_brief(case["context"]))
     assert not check["passed"] and "S105" in check["rules"]
+
+
+def test_every_substance_rule_is_in_the_readme_table():
+    from pipeline.check import RULES
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for rule_id in RULE_IDS:
+        assert rule_id in RULES
+        assert f"| {rule_id} | {RULES[rule_id].severity.value} |" in readme, rule_id
+        assert f"`--ignore {rule_id}`" in readme, rule_id
