@@ -288,14 +288,7 @@ def normalize_value(kind: str, text: str) -> str:
     t = _STRIP_APPROX.sub("", _half(text).strip())
     if kind in ("quote", "title"):
         return re.sub(r"\s+", "", t)
-    if kind == "year":
-        return t + "年"
-    if kind == "meeting":
-        return re.sub(r"^(?:党的|中共)", "", t)
-    if kind == "org":
-        return t
-    if kind == "count":
-        return _norm_number(t)
+
     if kind == "person":
         return t
     if kind == "date":
@@ -409,14 +402,25 @@ def _extra_facts(text: str, wanted: set[str], taken: list[tuple[int, int]]) -> l
             start, end = m.span()
             if kind in ("count", "year") and _overlaps(taken, start, end):
                 continue  # 三十个 inside 三十个百分点 is the percent's already
-            out.append(Fact(kind, m.group(0), normalize_value(kind, m.group(0)), (start, end)))
+            out.append(Fact(kind, m.group(0), _extra_value(kind, m.group(0)), (start, end)))
     if "year" in wanted:  # 《…报告（2018）》, 《2019年…规划》: the year of a cited document
         for m in _TITLE_RE.finditer(text):
             for y in _TITLE_YEAR.finditer(m.group(1)):
                 start = m.start(1) + y.start()
                 if not _overlaps(taken, start, start + 4) and not any(f.span == (start, start + 4) for f in out):
-                    out.append(Fact("year", y.group(0), normalize_value("year", y.group(0)), (start, start + 4)))
+                    out.append(Fact("year", y.group(0), _extra_value("year", y.group(0)), (start, start + 4)))
     return out
+
+
+def _extra_value(kind: str, text: str) -> str:
+    """The comparison key of an opt-in kind: 2018 -> 2018年, 党的十八大 -> 十八大, 十二位 -> 12位."""
+    if kind == "year":
+        return text + "年"
+    if kind == "meeting":
+        return re.sub(r"^(?:党的|中共)", "", text)
+    if kind == "count":
+        return normalize_value("number", text)
+    return text
 
 
 def _overlaps(taken: list[tuple[int, int]], start: int, end: int) -> bool:
@@ -479,6 +483,8 @@ _NOT_NAME_WORDS = {
 
 
 def _index(text: str, kinds: Iterable[str] | None) -> tuple[str, set[tuple[str, str]]]:
+    if kinds is not None and set(kinds) & {"count", "year"}:
+        kinds = [*kinds, "number", "date"]  # 12位 supports 十二位, 2018年 supports （2018）
     facts = extract_facts(text, kinds)
     return _half(text), {(_group(f.kind), f.value) for f in facts}
 
