@@ -57,14 +57,15 @@ class Review:
 
 
 def review_text(text: str, context: SubstanceContext, *, ignore: list[str] | None = None,
-                dropped: set[str] | list[str] | None = None) -> Review:
-    """The substance findings on text, and the sentences a repair would drop."""
+                dropped: set[str] | list[str] | None = None, repairable: frozenset[str] = REPAIRABLE) -> Review:
+    """The substance findings on text, and the sentences a repair would drop (those holding an
+    error of a `repairable` rule)."""
     from pipeline.check.substance import substance_findings
 
     findings = substance_findings(text, context, ignore)
     doc = Doc(text)
     bad: set[str] = set()
-    spans = [f.span for f in findings if f.severity == Severity.error and f.rule in REPAIRABLE and f.span]
+    spans = [f.span for f in findings if f.severity == Severity.error and f.rule in repairable and f.span]
     if spans:
         for para in doc.paragraphs:
             for start, end, sent in sentences(para):
@@ -108,12 +109,14 @@ def scrub_speech(speech: Speech, bad: set[str]) -> Speech:
 
 
 def gate_speech(speech: Speech, context: SubstanceContext, *, ignore: list[str] | None = None,
-                repair: bool = True) -> tuple[Speech, dict[str, Any]]:
-    """(the speech with repairable sentences dropped, checks["substance"]) for adapt and restyle."""
-    review = review_text(speech.text(), context, ignore=ignore)
-    if repair and review.bad_sentences:
+                repairable: frozenset[str] = REPAIRABLE) -> tuple[Speech, dict[str, Any]]:
+    """(the speech with repairable sentences dropped, checks["substance"]) for adapt and restyle.
+    `repairable` narrows what is dropped (restyle keeps figures for its own facts report)."""
+    review = review_text(speech.text(), context, ignore=ignore, repairable=repairable)
+    if review.bad_sentences:
         speech = scrub_speech(speech, review.bad_sentences)
-        review = review_text(speech.text(), context, ignore=ignore, dropped=review.bad_sentences)
+        review = review_text(speech.text(), context, ignore=ignore, dropped=review.bad_sentences,
+                             repairable=repairable)
     return speech, review.check()
 
 

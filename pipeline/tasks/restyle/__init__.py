@@ -102,7 +102,7 @@ def substance_check(run: Run, speech: Speech) -> tuple[Speech, dict[str, Any]]:
     """The substance gate: nothing the source does not say (a meeting, a document, a figure),
     the source's occasion in a news headline, a usable length; sentences that hold a
     repairable error are dropped, the rest fails the check (pipeline.check.substance)."""
-    from pipeline.check.substance import STYLE_RANGES, SubstanceContext, gate_speech
+    from pipeline.check.substance import REPAIRABLE, STYLE_RANGES, SubstanceContext, gate_speech
 
     given = {k: v for k, v in run.given.items() if v}
     context = SubstanceContext(
@@ -111,7 +111,8 @@ def substance_check(run: Run, speech: Speech) -> tuple[Speech, dict[str, Any]]:
         style=run.style.name if run.style.name in STYLE_RANGES else run.style.output,
         length=run.target,
     )
-    return gate_speech(speech, context)
+    # an invented figure or date stays in, for the facts report (and fails it, so not ok)
+    return gate_speech(speech, context, repairable=REPAIRABLE - {"G101", "G102"})
 
 
 def _ref_or_none(run: Run) -> dict[str, str] | None:
