@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from pipeline.events import emit
 from pipeline.model.types import ChatRequest, Message
@@ -43,23 +44,22 @@ PARAGRAPH_ZI = 90  # 字: a paragraph shorter than this is continued rather than
 MAX_FAILURES = 3  # calls in a row that add nothing usable: the part is stuck (its 字 go elsewhere)
 
 
-
+@dataclass
 class Drafter:
     """Drafts the parts of an outline paragraph by paragraph with the adapt/section prompt."""
 
-    def __init__(
-        self, brief: Brief, outline: Outline, selection: Selection, ctx: TaskContext,
-        cleaner: Cleaner, ratio: float, seed: int,
-    ) -> None:
-        self.brief = brief
-        self.outline = outline
-        self.ctx = ctx
-        self.cleaner = cleaner
-        self.ratio = ratio
-        self.seed = seed
-        self.tpl = load_prompt("adapt/section", ctx.prompts_dir)
-        self.examples = [{"id": e.id, "title": e.title, "text": e.text} for e in selection.examples]
-        self.calls = 0
+    brief: Brief
+    outline: Outline
+    selection: Selection
+    ctx: TaskContext
+    cleaner: Cleaner
+    ratio: float  # the backend's tokens per 字
+    seed: int
+    calls: int = 0
+
+    def __post_init__(self) -> None:
+        self.tpl = load_prompt("adapt/section", self.ctx.prompts_dir)
+        self.examples = [{"id": e.id, "title": e.title, "text": e.text} for e in self.selection.examples]
 
     def _continues(self, part: PartPlan) -> bool:
         # Go on with the last paragraph while it is short; after a continuation that added
