@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from pipeline.events import emit
 from pipeline.model.types import ChatRequest, Message
 from pipeline.prompts import load_prompt
-from pipeline.speech import cn_number
 from pipeline.tasks import TaskContext
 from pipeline.tasks.adapt.brief import Brief, allowed_texts
 from pipeline.tasks.adapt.outline import (
@@ -23,6 +22,7 @@ from pipeline.tasks.adapt.outline import (
 )
 from pipeline.tasks.adapt.selection import Selection
 from pipeline.text.hanzi import count_zi
+from pipeline.text.numbering import cn_number
 
 __all__ = ["DRAFT_MIN_TOKENS", "DRAFT_STOPS", "Drafter", "make_cleaner", "part_label"]
 
