@@ -34,7 +34,8 @@ def lint_speech(speech: Speech, brief: Brief, *, strict_facts: bool = False) -> 
 
     ignore = ["P101"] if strict_facts else []
     # the substance rules run with the brief as context in checks["substance"] (substance_check)
-    config = CheckConfig(length=brief.length, audience=brief.audience or None, ignore=[*ignore, *RULE_IDS])
+    config = CheckConfig(length=brief.length, tolerance=TOLERANCE, audience=brief.audience or None,
+                         ignore=[*ignore, *RULE_IDS])
     findings = lint(speech.text(), config)
     errors = [f for f in findings if f.severity.value == "error"]
     return {
