@@ -1,18 +1,24 @@
 """The remote backend: the openai SDK against any OpenAI-compatible endpoint.
 
-Works with OpenAI, DeepSeek, Qwen (DashScope compatible mode), vLLM, llama.cpp server, Ollama…:
-only `/chat/completions` is used.
+Works with OpenAI, DeepSeek, Qwen (DashScope compatible mode), vLLM, llama.cpp server
+(llama-server and llama-cpp-python's llama_cpp.server), Ollama…: `/chat/completions` does the
+work; `/models` (and llama-server's `/props`) are read once for the context window.
 
-Structured output, most to least exact: `response_format` with a JSON schema; when the endpoint
-rejects that (400/422), JSON mode (`{"type": "json_object"}`) with the schema in the prompt; when
-that is rejected too, the schema in the prompt alone. The downgrade is remembered by this backend
-instance, so a run pays for the probe once. Schema keywords some providers refuse (`title`,
-`default`, …) are stripped before sending. Whatever comes back, the Client validates it.
+Structured output follows the `structured` setting (see pipeline.backends.endpoint): `auto`
+sends `response_format` with a JSON schema and, when the server refuses that (any status: a
+llama_cpp.server answers 500 naming response_format), JSON mode with the schema attached
+(llama.cpp's form), then plain JSON mode, then the schema in the prompt alone; what was refused is
+remembered for the process, so a run pays for each refusal once. Schema keywords some providers
+refuse (`title`, `default`, …) are stripped before sending. Whatever comes back, the Client
+validates it.
 
 Transport retries are ours (the SDK's own `max_retries` is 0, so the budget is exact): 429, 5xx,
-timeouts, dropped connections and unparseable bodies are retried with exponential backoff and
-jitter, waiting what `Retry-After` asks when the server says; 400/401/403/404/422 are never
-retried. The count is returned in `ChatResponse.retries` (or on the raised BackendError).
+dropped connections and connect timeouts are retried with exponential backoff and jitter, waiting
+what `Retry-After` asks when the server says; 400/401/403/404/422 are never retried. A request
+that timed out *after* it reached the server is not sent again: the server may still be
+generating it, and a second copy would double its work; the error says to raise --timeout. A 200
+whose body is not a chat completion (an HTML page from a proxy or a wrong URL) is one clear error,
+not retried. The count is returned in `ChatResponse.retries` (or on the raised BackendError).
 
 A final assistant message (prefill) cannot be sent to a chat API portably. With prefill="fold"
 (default) it is folded into the last user message as "continue from here", and a reply that
@@ -34,6 +40,17 @@ from urllib.parse import urlparse
 
 from pipeline import tokens
 from pipeline.backends.base import ChatRequest, ChatResponse, Message, Usage
+from pipeline.backends.endpoint import (
+    LADDERS,
+    PROBED_OWNERS,
+    STRUCTURED,
+    SYSTEM_MODES,
+    context_limit,
+    facts_for,
+    learn,
+    names_format,
+    probe_system,
+)
 from pipeline.errors import BackendError
 from pipeline.redact import redact
 
@@ -41,7 +58,6 @@ from pipeline.redact import redact
 # and several OpenAI-compatible servers): they carry no constraint the Client does not check.
 STRIP_KEYWORDS = frozenset({"title", "default", "examples", "$comment", "$schema", "readOnly", "writeOnly", "deprecated"})
 _NAMED_SCHEMAS = ("properties", "$defs", "definitions", "patternProperties", "dependentSchemas")
-JSON_MODES = ("json_schema", "json_object", "prompt")
 MAX_RETRY_AFTER = 120.0  # seconds; a longer Retry-After is still honoured up to this
 _RETRY_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
 # Reasoning models served without a reasoning parser (Qwen3, DeepSeek-R1 on vLLM/llama.cpp) put
@@ -72,6 +88,14 @@ class _BadResponse(Exception):
     """The endpoint answered 200 with something that is not a chat completion."""
 
 
+class _Refused(Exception):
+    """The endpoint refused the structured-output form of the request (any HTTP status)."""
+
+    def __init__(self, exc: Any) -> None:
+        super().__init__(str(exc))
+        self.exc = exc
+
+
 class OpenAIBackend:
     name = "openai"
 
@@ -83,11 +107,13 @@ class OpenAIBackend:
         api_key: str | None = None,
         timeout: float = 180.0,
         max_retries: int = 4,
-        context_window: int = 32_768,
+        context_window: int | None = None,
+        fallback_window: int = 32_768,
         prefill: str = "fold",
         backoff: float = 0.5,
         max_backoff: float = 30.0,
-        json_mode: str = "json_schema",
+        structured: str = "auto",
+        system: str = "auto",
     ) -> None:
         import openai
 
@@ -95,22 +121,50 @@ class OpenAIBackend:
         self.base_url = base_url
         self.timeout = float(timeout)
         self.max_retries = int(max_retries)
-        self.context_window = int(context_window)
+        # An explicit window (--context, the config) is believed; otherwise the server is asked,
+        # and the built-in table (`fallback_window`) fills in when it does not say.
+        self._explicit_window = int(context_window) if context_window else None
+        self._fallback_window = int(fallback_window)
         self.prefill = prefill
         self.backoff = backoff
         self.max_backoff = max_backoff
-        if json_mode not in JSON_MODES:
-            raise ValueError(f"json_mode must be one of {JSON_MODES}")
-        self.json_mode = json_mode  # downgraded in place when the endpoint rejects a mode
+        if structured not in LADDERS:
+            raise ValueError(f"structured must be one of {STRUCTURED}")
+        if system not in SYSTEM_MODES:
+            raise ValueError(f"system must be one of {SYSTEM_MODES}")
+        self.structured = structured
+        self.system = system
         self.on_retry: Callable[[int, str, float], None] | None = None  # set by the Client
-        self._lock = threading.Lock()
+        self.on_notice: Callable[[str], None] | None = None  # what was learned about the server (-v)
         # Local servers (vLLM, llama.cpp) need no key, but the SDK insists on one.
         self._client = openai.OpenAI(
             base_url=base_url, api_key=api_key or "no-key", timeout=self.timeout, max_retries=0
         )
         self._where = _host(str(self._client.base_url))
+        self.facts = facts_for(str(self._client.base_url), model)
 
     # -- facts -------------------------------------------------------------------------------
+
+    @property
+    def context_window(self) -> int:
+        if self._explicit_window:
+            return self._explicit_window
+        self._learn()
+        return self.facts.window or self._fallback_window
+
+    @property
+    def context_source(self) -> str:
+        """Where context_window comes from, for error messages."""
+        if self._explicit_window:
+            return "set by --context or the config"
+        if self.facts.window:
+            return f"stated by the server ({self.facts.window_source})"
+        return "assumed: the server does not say; pass --context with the real window"
+
+    @property
+    def json_mode(self) -> str:
+        """The structured-output form the next call sends (after any refusals)."""
+        return self.facts.mode(LADDERS[self.structured]) or LADDERS[self.structured][-1]
 
     def count_tokens(self, text: str) -> int:
         return tokens.count_tokens(text, self.model)
@@ -121,33 +175,88 @@ class OpenAIBackend:
             body += self.count_tokens(_schema_instruction(request.json_schema))
         return body + tokens.PER_REPLY
 
+    def _learn(self) -> None:
+        """Ask the server once per process what it says about itself (window, kind)."""
+        facts = self.facts
+        if facts.window_checked:
+            return
+        with facts.lock:
+            if not facts.window_checked:
+                learn(facts, self._client, self.model, self.timeout)
+                facts.window_checked = True
+        if facts.window:
+            self._note(f"context window {facts.window} tokens ({facts.window_source})")
+
+    def _fold_system(self, request: ChatRequest) -> bool:
+        if self.system != "auto" or not any(m.role == "system" for m in request.messages):
+            return self.system == "fold"
+        facts = self.facts
+        if facts.system is None:
+            self._learn()
+            with facts.lock:
+                if facts.system is None:
+                    probed = facts.owned_by in PROBED_OWNERS
+                    facts.system = probe_system(self._client, self.model, self.timeout) if probed else "keep"
+            if facts.system == "fold":
+                self._note("the server drops system messages (measured: they cost no prompt tokens); "
+                           "folding them into the first user message")
+        return facts.system == "fold"
+
+    def _note(self, text: str) -> None:
+        message = f"{self._where} {self.model}: {text}"
+        with self.facts.lock:
+            if message in self.facts.notes:
+                return
+            self.facts.notes.append(message)
+        if self.on_notice is not None:
+            self.on_notice(message)
+
     # -- the call ----------------------------------------------------------------------------
 
     def complete(self, request: ChatRequest) -> ChatResponse:
         retries = 0
+        fold = self._fold_system(request)
         while True:
-            mode = self.json_mode if request.json_schema is not None else None
-            kwargs = self._kwargs(request, mode)
+            mode = self.facts.mode(LADDERS[self.structured]) if request.json_schema is not None else None
+            if request.json_schema is not None and mode is None:
+                raise BackendError(self._all_refused())
+            kwargs = self._kwargs(request, mode, fold_system=fold)
             try:
                 completion, spent = self._send(kwargs)
             except BackendError as exc:
-                status = getattr(exc, "status", None)
                 retries += getattr(exc, "retries", 0)
-                if mode is not None and status in (400, 422) and not _is_context_error(str(exc)):
-                    with self._lock:
-                        if self.json_mode == mode and mode != "prompt":
-                            self.json_mode = JSON_MODES[JSON_MODES.index(mode) + 1]
-                    if self.json_mode != mode:
-                        continue  # the same request in the next, plainer structured mode
+                refusal = getattr(exc, "refusal", None)
+                if mode is not None and refusal is not None:
+                    with self.facts.lock:
+                        self.facts.refused.setdefault(mode, refusal)
+                    after = self.facts.mode(LADDERS[self.structured])
+                    if after is not None:
+                        self._note(f"refused response_format {_WIRE_NAMES[mode]} ({refusal}); "
+                                   f"using {_WIRE_NAMES[after]} from now on")
+                        continue  # the same request in the next, plainer structured form
+                    error = BackendError(self._all_refused())
+                    error.retries = retries  # type: ignore[attr-defined]
+                    error.status = getattr(exc, "status", None)  # type: ignore[attr-defined]
+                    raise error from None
                 exc.retries = retries  # type: ignore[attr-defined]
                 raise
             retries += spent
             return self._response(request, completion, retries)
 
-    def _kwargs(self, request: ChatRequest, mode: str | None) -> dict[str, Any]:
+    def _all_refused(self) -> str:
+        tried = "; ".join(f"{_WIRE_NAMES[m]}: {why}" for m, why in self.facts.refused.items())
+        hint = "prompt" if self.structured != "prompt" else "auto"
+        return redact(
+            f"{self._where} refused every structured-output form allowed by structured = "
+            f"{self.structured} ({tried}); use --structured {hint} (or SPEECHSMITH_STRUCTURED)"
+        )
+
+    def _kwargs(self, request: ChatRequest, mode: str | None, *, fold_system: bool = False) -> dict[str, Any]:
         messages = list(request.messages)
         prefill = messages.pop().content if messages and messages[-1].role == "assistant" else None
-        if mode in ("json_object", "prompt"):
+        if fold_system:
+            messages = _fold_system(messages)
+        if mode in ("json_object_schema", "json_object", "prompt"):
             messages = _append_to_last_user(messages, _schema_instruction(request.json_schema or {}))
         extra: dict[str, Any] = {}
         if prefill:
@@ -178,6 +287,8 @@ class OpenAIBackend:
                     "strict": False,
                 },
             }
+        elif mode == "json_object_schema":
+            kwargs["response_format"] = {"type": "json_object", "schema": clean_schema(request.json_schema)}
         elif mode == "json_object":
             kwargs["response_format"] = {"type": "json_object"}
         if extra:
@@ -216,22 +327,40 @@ class OpenAIBackend:
         self._retrying_cache = (self.max_retries, retrying)
         return retrying
 
+    def _create(self, kwargs: dict[str, Any]) -> Any:
+        import openai
+
+        try:
+            completion = self._client.chat.completions.create(**kwargs)
+        except openai.APIStatusError as exc:
+            if "response_format" in kwargs and _is_refusal(exc):
+                raise _Refused(exc) from None
+            raise
+        if not hasattr(completion, "choices") or not completion.choices:
+            raise _BadResponse(str(completion)[:200])
+        return completion
+
     def _send(self, kwargs: dict[str, Any]) -> tuple[Any, int]:
         """One request with our retry policy; returns (completion, retries spent)."""
         retrying = self._retrying()
         try:
             for attempt in retrying:
                 with attempt:
-                    completion = self._client.chat.completions.create(**kwargs)
-                    if not hasattr(completion, "choices") or not completion.choices:
-                        raise _BadResponse(str(completion)[:200])
+                    completion = self._create(kwargs)
             spent = retrying.statistics.get("attempt_number", 1) - 1
             return completion, spent
         except Exception as exc:
             spent = retrying.statistics.get("attempt_number", 1) - 1
-            error = BackendError(self._final_message(exc, spent + 1))
+            cause = exc.exc if isinstance(exc, _Refused) else exc
+            error = BackendError(self._final_message(cause, spent + 1))
             error.retries = spent  # type: ignore[attr-defined]
-            error.status = getattr(exc, "status_code", None)  # type: ignore[attr-defined]
+            error.status = getattr(cause, "status_code", None)  # type: ignore[attr-defined]
+            if isinstance(exc, _Refused):
+                error.refusal = f"HTTP {error.status}: {_error_text(cause)[:120]}"  # type: ignore[attr-defined]
+            limit = context_limit(_error_text(cause)) if error.status is not None else None
+            if limit:
+                with self.facts.lock:
+                    self.facts.window, self.facts.window_source = limit, "its overflow error"
             raise error from None
 
     def _response(self, request: ChatRequest, completion: Any, retries: int) -> ChatResponse:
@@ -259,7 +388,7 @@ class OpenAIBackend:
         import openai
 
         if isinstance(exc, openai.APITimeoutError):
-            return f"no reply within {self.timeout:g} s"
+            return f"no connection within {self.timeout:g} s"
         if isinstance(exc, openai.APIConnectionError):
             cause = exc.__cause__ or exc.__context__
             detail = f": {type(cause).__name__}" if cause else ""
@@ -283,19 +412,40 @@ class OpenAIBackend:
             text = f"{where}: model {self.model!r} or the chat endpoint was not found (404); check --model and --base-url"
         elif isinstance(exc, openai.RateLimitError):
             text = f"{where} is rate limiting (429){tries}: {_error_text(exc)}"
+        elif isinstance(exc, openai.APITimeoutError) and _connect_timeout(exc):
+            text = f"cannot connect to {where} within {self.timeout:g} s{tries}; is the server running and the URL right?"
         elif isinstance(exc, openai.APITimeoutError):
-            text = f"{where} sent no reply within {self.timeout:g} s{tries}; raise --timeout/SPEECHSMITH_TIMEOUT or try later"
+            text = (
+                f"{where} sent no reply within {self.timeout:g} s{tries}; not sent again, since the server "
+                f"may still be generating it: raise --timeout (or SPEECHSMITH_TIMEOUT, or timeout in the "
+                f"config), e.g. --timeout {max(600, round(self.timeout * 3)):d}"
+            )
         elif isinstance(exc, openai.APIConnectionError):
             text = f"cannot reach {where}{tries} ({self._describe(exc)}); is the server running and the URL right?"
+        elif isinstance(exc, openai.APIStatusError) and context_limit(_error_text(exc)):
+            limit = context_limit(_error_text(exc))
+            text = (
+                f"{where}: the request does not fit the server's {limit}-token context "
+                f"({_error_text(exc)[:160]}); pass --context {limit} (or set context = {limit}) "
+                "so that speechsmith fits its prompts to it, or shorten the input"
+            )
         elif isinstance(exc, openai.APIStatusError):
             text = f"{where} answered HTTP {exc.status_code}{tries}: {_error_text(exc)}"
         elif isinstance(exc, _BadResponse):
             text = f"{where} did not answer with a chat completion{tries}: {str(exc)[:120]!r}"
         elif isinstance(exc, ValueError):  # json.JSONDecodeError: an HTML page, a proxy's login form…
-            text = f"{where} did not answer with OpenAI-compatible JSON{tries}; is --base-url the API root (…/v1)?"
+            text = f"{where} answered with a page that is not OpenAI-compatible JSON{tries}; is --base-url the API root (…/v1)?"
         else:
             text = f"{where}: {type(exc).__name__}: {exc}"
         return redact(text)
+
+
+_WIRE_NAMES = {
+    "json_schema": "json_schema",
+    "json_object_schema": "json_object with the schema",
+    "json_object": "json_object",
+    "prompt": "the schema in the prompt",
+}
 
 
 def _host(url: str) -> str:
@@ -317,13 +467,35 @@ def _error_text(exc: Any) -> str:
 def _retryable(exc: BaseException) -> bool:
     import openai
 
-    if isinstance(exc, (openai.APITimeoutError, openai.APIConnectionError, _BadResponse)):
+    if isinstance(exc, openai.APITimeoutError):
+        # Only when the request never reached the server; a read timeout means it may still be
+        # generating, and sending it again would double the work.
+        return _connect_timeout(exc)
+    if isinstance(exc, openai.APIConnectionError):
         return True
     if isinstance(exc, openai.APIStatusError):
         if exc.status_code == 429 and "insufficient_quota" in str(getattr(exc, "code", "") or ""):
             return False  # out of credit: waiting does not help
         return exc.status_code in _RETRY_STATUS or exc.status_code >= 500
-    return False
+    return False  # _BadResponse, an HTML page: the same URL will answer the same
+
+
+def _connect_timeout(exc: BaseException) -> bool:
+    import httpx
+
+    cause = exc.__cause__ or exc.__context__
+    return isinstance(cause, (httpx.ConnectTimeout, httpx.PoolTimeout))
+
+
+def _is_refusal(exc: Any) -> bool:
+    """A refusal of the structured-output form, whatever the status (llama_cpp.server: 500)."""
+    status = getattr(exc, "status_code", None)
+    if status in (401, 403, 404, 429) or status is None:
+        return False
+    text = _error_text(exc)
+    if context_limit(text) or _is_context_error(text):
+        return False
+    return names_format(text) or status in (400, 422)
 
 
 def _retry_after(exc: BaseException | None) -> float | None:
@@ -367,3 +539,16 @@ def _append_to_last_user(messages: list[Message], text: str) -> list[Message]:
             out[i] = Message("user", f"{messages[i].content}\n\n{text}")
             return out
     return [*messages, Message("user", text)]
+
+
+def _fold_system(messages: list[Message]) -> list[Message]:
+    """System messages put in front of the first user message, for servers that drop them."""
+    system = "\n\n".join(m.content for m in messages if m.role == "system" and m.content)
+    rest = [m for m in messages if m.role != "system"]
+    if not system:
+        return rest
+    for i, m in enumerate(rest):
+        if m.role == "user":
+            rest[i] = Message("user", f"{system}\n\n{m.content}")
+            return rest
+    return [Message("user", system), *rest]

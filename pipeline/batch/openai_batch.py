@@ -63,11 +63,25 @@ def has_one_call(task: str) -> bool:
     return hasattr(module, "batch_request") and hasattr(module, "batch_finish")
 
 
-def one_call(job: Job, ctx: TaskContext) -> OneCall:
-    """The task's single request for this job; InputError when the task has none."""
-    module = task_module(job.task)
+def other_route(job: Job) -> str | None:
+    """Why this job does not go as one model call (None: it does). A job whose options choose a
+    method with no model, or several calls (extractive, hybrid, sectioned, plan-draft), must not
+    be turned into one big request: `batch run` does it the way it asks."""
     if not has_one_call(job.task):
-        raise InputError(f"task {job.task} has no one-call strategy; run it with `speechsmith batch run`")
+        return f"task {job.task} has no one-call strategy"
+    skip = getattr(task_module(job.task), "batch_skip", None)
+    try:
+        return skip(job.inputs) if skip is not None else None
+    except SpeechsmithError:
+        return None  # an unreadable input: batch_request reports it as the line's error
+
+
+def one_call(job: Job, ctx: TaskContext) -> OneCall:
+    """The task's single request for this job; InputError when the job has none."""
+    module = task_module(job.task)
+    why = other_route(job)
+    if why is not None:
+        raise InputError(f"{why}; run it with `speechsmith batch run`")
     return module.batch_request(dict(job.inputs), ctx)
 
 
@@ -115,10 +129,10 @@ def export_requests(
         if job.error:
             report.errors.append(job.error)
             continue
-        if not has_one_call(job.task):
+        why = other_route(job)
+        if why is not None:
             # Not a bad line: a mixed jobs file is normal, `batch run` does these with the same OUT.jsonl.
-            report.left_out.append(f"line {job.line} ({job.id}): task {job.task} has no one-call strategy; "
-                                   "run it with `speechsmith batch run`")
+            report.left_out.append(f"line {job.line} ({job.id}): {why}; run it with `speechsmith batch run`")
             continue
         try:
             call = one_call(job, ctx)
@@ -248,7 +262,7 @@ class ImportReport:
     missing: list[str] = field(default_factory=list)  # job ids with no result line
     retry: list[str] = field(default_factory=list)  # job ids to send again (failed + missing)
     unknown: list[str] = field(default_factory=list)  # custom_ids that match no job
-    not_batchable: list[str] = field(default_factory=list)  # jobs of tasks with no one-call path
+    not_batchable: list[str] = field(default_factory=list)  # jobs with no one-call path (see other_route)
     problems: list[str] = field(default_factory=list)
 
 
@@ -264,7 +278,7 @@ def import_replies(
             report.already += 1
             continue
         reply = replies.get(job.id)
-        if not job.error and not has_one_call(job.task):
+        if not job.error and other_route(job) is not None:
             # Left out of OUT.jsonl so that `batch run` with the same OUT.jsonl runs just these.
             report.not_batchable.append(job.id)
             continue

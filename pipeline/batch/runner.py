@@ -48,7 +48,7 @@ class Unreachable(Exception):
 
 @dataclass
 class _JobUsage:
-    calls: int = 0
+    calls: int = 0  # model calls made, answered or failed (a failed one after its retries)
     prompt_tokens: int = 0
     completion_tokens: int = 0
     retries: int = 0
@@ -100,31 +100,41 @@ class MeteredBackend:
             self._downstream(attempt, error, wait)
 
     def complete(self, request: ChatRequest) -> ChatResponse:
-        if self._pacer is None:
-            response = self._inner.complete(request)
-        else:
-            estimate = 0
-            if self._pacer.counts_tokens:
-                count = getattr(self._inner, "count_request", None)
-                estimate = request.max_tokens + (
-                    count(request) if count is not None
-                    else sum(self._inner.count_tokens(m.content) + 4 for m in request.messages)
-                )
-            try:
-                response = self._pacer.call(
-                    lambda: self._inner.complete(request),
-                    estimate=estimate,
-                    spent=lambda r: r.usage.prompt_tokens + r.usage.completion_tokens,
-                )
-            except InterruptedError:
-                raise _Stopped() from None
-        usage: _JobUsage | None = getattr(_current, "usage", None)
+        try:
+            response = self._complete(request)
+        except BackendError as exc:
+            # A call that failed after its retries was still made: the job's error line says so.
+            usage: _JobUsage | None = getattr(_current, "usage", None)
+            if usage is not None:
+                usage.calls += 1
+                usage.retries += int(getattr(exc, "retries", 0))
+            raise
+        usage = getattr(_current, "usage", None)
         if usage is not None:
             usage.calls += 1
             usage.prompt_tokens += response.usage.prompt_tokens
             usage.completion_tokens += response.usage.completion_tokens
             usage.retries += response.retries
         return response
+
+    def _complete(self, request: ChatRequest) -> ChatResponse:
+        if self._pacer is None:
+            return self._inner.complete(request)
+        estimate = 0
+        if self._pacer.counts_tokens:
+            count = getattr(self._inner, "count_request", None)
+            estimate = request.max_tokens + (
+                count(request) if count is not None
+                else sum(self._inner.count_tokens(m.content) + 4 for m in request.messages)
+            )
+        try:
+            return self._pacer.call(
+                lambda: self._inner.complete(request),
+                estimate=estimate,
+                spent=lambda r: r.usage.prompt_tokens + r.usage.completion_tokens,
+            )
+        except InterruptedError:
+            raise _Stopped() from None
 
 
 def meter(client: Any, pacer: Pacer | None) -> None:

@@ -13,6 +13,7 @@ from pipeline.cli.common import (
     BackendOpt,
     BaseUrlOpt,
     CacheOpt,
+    ContextOpt,
     DryRunOpt,
     Format,
     FormatOpt,
@@ -21,6 +22,8 @@ from pipeline.cli.common import (
     ModelOpt,
     OutputOpt,
     PromptsOpt,
+    StructuredOpt,
+    TimeoutOpt,
     StrictOpt,
     VerboseOpt,
     emit,
@@ -94,6 +97,9 @@ def summarize(
     cache: CacheOpt = False,
     max_cost: MaxCostOpt = None,
     max_tokens: MaxTokensOpt = None,
+    context: ContextOpt = None,
+    timeout: TimeoutOpt = None,
+    structured: StructuredOpt = None,
     prompts: PromptsOpt = None,
 ) -> None:
     from pipeline.errors import CheckFailed
@@ -108,7 +114,8 @@ def summarize(
         from pipeline.connect import open_client
 
         opts = model_options(backend, model, base_url, cache=cache, max_cost=max_cost,
-                             max_tokens=max_tokens, verbose=verbose)
+                             max_tokens=max_tokens, verbose=verbose, context=context,
+                             timeout=timeout, structured=structured)
         client = open_client(opts, "summarize")
     elif dry_run:
         info("speechsmith: --method extractive calls no model; the dry run is the summary itself")

@@ -883,6 +883,13 @@ def batch_request(inputs: dict[str, Any], ctx: TaskContext) -> OneCall:
     return one_call_request(brief, selection, ctx, _tokens_per_zi(selection, ctx))
 
 
+def batch_skip(inputs: dict[str, Any]) -> str | None:
+    """Why this job is not one model call (None: it is), for the Batch route."""
+    if inputs.get("strategy") == "plan-draft":
+        return "strategy plan-draft makes one call per paragraph"
+    return None
+
+
 def batch_finish(inputs: dict[str, Any], raw: str, ctx: TaskContext) -> TaskResult:
     """Validate a batch reply and run the checks (only repairs that need no model)."""
     from pipeline.call import parse_json

@@ -99,6 +99,20 @@ def batch_request(inputs: dict[str, Any], ctx: TaskContext) -> OneCall:
     return OneCall(request, Summary, tpl.ref)
 
 
+def batch_skip(inputs: dict[str, Any]) -> str | None:
+    """Why this job is not one model call on an endpoint (None: it is), for the Batch route."""
+    method = str(inputs.get("method") or "auto")
+    if method == "extractive":
+        return "method extractive calls no model"
+    if method == "hybrid":
+        return "method hybrid makes one short call per chosen sentence"
+    if method == "auto":
+        sentences = len(segment(input_text(inputs)).sentences)
+        if sentences <= _SHORT_SENTENCES:
+            return f"method auto summarizes a text of {sentences} sentence(s) without a model"
+    return None
+
+
 def batch_finish(inputs: dict[str, Any], raw: str, ctx: TaskContext) -> TaskResult:
     """Parse and verify a reply to batch_request's request."""
     from pipeline.call import parse_json

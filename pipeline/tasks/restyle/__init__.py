@@ -208,6 +208,13 @@ def batch_request(inputs: dict[str, Any], ctx: TaskContext) -> OneCall:
     return OneCall(request=request, schema=Speech, prompt=prompt.ref)
 
 
+def batch_skip(inputs: dict[str, Any]) -> str | None:
+    """Why this job is not one model call (None: it is), for the Batch route."""
+    if inputs.get("strategy") == "sectioned":
+        return "strategy sectioned makes one call per section"
+    return None
+
+
 def batch_finish(inputs: dict[str, Any], raw: str, ctx: TaskContext) -> TaskResult:
     """Validate a one-call reply and run the length and fact checks on it."""
     from pipeline.call import parse_json
