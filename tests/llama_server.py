@@ -10,10 +10,15 @@ context-overflow error), not our idea of it.
 
 The server runs in its own process group and is stopped (SIGTERM, then SIGKILL) on exit; its
 stderr goes to a log file whose tail is shown when it fails to start.
+
+`Tap` sits between a client and the server on another loopback port: it forwards every request
+unchanged except that it caps `max_tokens` (a 270M model on a shared CPU writes ~20 tokens/s, and
+the protocol, not prose, is under test), and records what was sent and what the server answered.
 """
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import signal
@@ -21,9 +26,13 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 START_TIMEOUT = 180.0  # seconds: a cold model load on a busy 2-core machine
 
@@ -36,7 +45,7 @@ def free_port() -> int:
 
 class LlamaServer:
     def __init__(self, *, n_ctx: int = 2048, chat_format: str = "gemma", model_path: Path | None = None,
-                 n_threads: int = 1) -> None:
+                 n_threads: int | None = None) -> None:
         if model_path is None:
             from pipeline.backends.local import default_model_path
 
@@ -45,7 +54,10 @@ class LlamaServer:
         self.model = "gemma3-270m"  # the alias the server answers to
         self.n_ctx = n_ctx
         self.chat_format = chat_format
-        self.n_threads = n_threads
+        # Two threads on a quiet machine (CI); one when others already keep the cores busy, where
+        # a second llama.cpp thread only waits for the first.
+        cores = os.cpu_count() or 1
+        self.n_threads = n_threads or (min(2, cores) if os.getloadavg()[0] < cores - 0.5 else 1)
         self.port = 0
         self._proc: subprocess.Popen[bytes] | None = None
         self._log = Path(tempfile.mkstemp(prefix="llama-server-", suffix=".log")[1])
@@ -101,3 +113,108 @@ class LlamaServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+@dataclass
+class Exchange:
+    method: str
+    path: str
+    body: Any  # the request JSON as the client sent it (before the cap)
+    status: int
+    reply: Any  # the server's JSON answer (None when it was not JSON)
+
+
+class Tap:
+    """A recording, max_tokens-capping forwarder in front of a LlamaServer."""
+
+    def __init__(self, server: LlamaServer, *, max_tokens: int = 48) -> None:
+        self.server = server
+        self.max_tokens = max_tokens
+        self.exchanges: list[Exchange] = []
+        self._lock = threading.Lock()
+        self._httpd: ThreadingHTTPServer | None = None
+
+    @property
+    def url(self) -> str:
+        assert self._httpd is not None
+        return f"http://127.0.0.1:{self._httpd.server_address[1]}/v1"
+
+    @property
+    def chats(self) -> list[Exchange]:
+        return [e for e in self.exchanges if e.path.endswith("/chat/completions")]
+
+    def clear(self) -> None:
+        with self._lock:
+            self.exchanges.clear()
+
+    def start(self) -> Tap:
+        handler = type("TapHandler", (_TapHandler,), {"tap": self})
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._httpd.daemon_threads = True
+        threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        if self._httpd is not None:
+            self._httpd.shutdown()
+            self._httpd.server_close()
+            self._httpd = None
+
+    def __enter__(self) -> Tap:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+class _TapHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    tap: Tap
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return None
+
+    def do_GET(self) -> None:
+        self._forward(None)
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        self._forward(self.rfile.read(length) if length else b"")
+
+    def _forward(self, raw: bytes | None) -> None:
+        tap = self.tap
+        body: Any = None
+        sent = raw
+        if raw:
+            try:
+                body = json.loads(raw)
+            except json.JSONDecodeError:
+                body = None
+            if isinstance(body, dict) and isinstance(body.get("max_tokens"), int):
+                capped = {**body, "max_tokens": min(body["max_tokens"], tap.max_tokens)}
+                sent = json.dumps(capped).encode("utf-8")
+        upstream = http.client.HTTPConnection("127.0.0.1", tap.server.port, timeout=600)
+        headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "content-length")}
+        try:
+            upstream.request(self.command, self.path, body=sent, headers=headers)
+            response = upstream.getresponse()
+            data = response.read()
+            status, kind = response.status, response.getheader("Content-Type", "application/json")
+        except OSError as exc:  # the client gave up, or the server died
+            status, kind, data = 502, "application/json", json.dumps({"error": {"message": str(exc)}}).encode()
+        finally:
+            upstream.close()
+        try:
+            reply = json.loads(data)
+        except ValueError:
+            reply = None
+        with tap._lock:
+            tap.exchanges.append(Exchange(self.command, self.path, body, status, reply))
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True

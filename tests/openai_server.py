@@ -93,11 +93,14 @@ class Reply:
         return cls(status=status, body=body, headers={"Content-Type": "text/html"})
 
 
-# What llama-cpp-python 0.3's server answers (HTTP 500) to response_format json_schema: its
-# request model allows only the types text and json_object.
+# What llama-cpp-python 0.3.36's server answers (HTTP 500, type internal_server_error) to
+# response_format json_schema, copied from a real reply: its request model allows only the types
+# text and json_object, and its error handler turns the validation error into a 500.
 LLAMA_CPP_JSON_SCHEMA_ERROR = (
-    "[{'type': 'literal_error', 'loc': ('body', 'response_format', 'type'), 'msg': \"Input should be "
-    "'text' or 'json_object'\", 'input': 'json_schema', 'ctx': {'expected': \"'text' or 'json_object'\"}}]"
+    "1 validation error:\n  {'type': 'literal_error', 'loc': ('body', 'response_format', 'type'), "
+    "'msg': \"Input should be 'text' or 'json_object'\", 'input': 'json_schema', 'ctx': {'expected': "
+    "\"'text' or 'json_object'\"}}\n\n  File \"llama_cpp/server/app.py\", line 376, in "
+    "create_chat_completion\n    POST /v1/chat/completions"
 )
 
 

@@ -161,7 +161,7 @@ def test_what_is_learned_is_said_once_with_verbose() -> None:
         client = Client(backend)
         client.structured(_req(), Point)
         client.structured(_req(), Point)
-        assert len(heard) == 1 and "refused response_format json_schema" in heard[0]
+        assert len(heard) == 1 and "refused response_format json_schema" in heard[0] and "\n" not in heard[0]
         assert "json_object with the schema" in heard[0] and "HTTP 500" in heard[0]
         assert facts_for(server.url, "test-model").refused.keys() == {"json_schema"}
 

@@ -73,7 +73,8 @@ def test_html_page_with_200_is_one_clear_error_not_retried(openai_server: OpenAI
         client.chat(_req())
     message = str(info.value)
     assert len(openai_server.chat_requests) == 1  # the same URL answers the same page again
-    assert "not OpenAI-compatible JSON" in message and "--base-url" in message and "\n" not in message
+    assert "an HTML page that is not a chat completion" in message and "--base-url" in message
+    assert "\n" not in message
     assert client.usage.retries == 0
 
 

@@ -112,6 +112,7 @@ def test_twenty_percent_faults_every_job_recorded_once(tmp_path):
     for i in (5, 41):
         rec = status[f"j{i:03d}"]
         assert rec["status"] == "error" and "HTTP 500" in rec["errors"][0] and "after 5 attempt" in rec["errors"][0]
+        assert (rec["usage"]["calls"], rec["usage"]["retries"]) == (1, 4)  # what was really spent
     invalid = status["j017"]
     assert invalid["status"] == "invalid" and invalid["raw"] == "这不是JSON，是一段闲聊。" and invalid["errors"]
     assert invalid["usage"]["calls"] == 2  # the first try and one re-ask

@@ -21,6 +21,7 @@ from pipeline.evals.results import read_samples
 from pipeline.evals.runner import RunOptions, run_suites
 from pipeline.evals.suite import load_suites
 from pipeline.paths import PROJECT_ROOT
+from tests.openai_server import Reply
 
 SUITE = """
 name: sum
@@ -360,3 +361,14 @@ def test_bless_refuses_a_run_whose_cases_errored(evals: Path, monkeypatch, capsy
     code, _, err = cli(monkeypatch, capsys, "eval", "bless", str(run))
     assert code == 2 and "errored" in err and "sum/c3" in err
     assert not (evals / "baselines" / "sum.jsonl").exists()
+
+
+def test_live_run_against_a_failing_endpoint_says_what_failed(evals: Path, openai_server, monkeypatch, capsys) -> None:
+    monkeypatch.setenv("SPEECHSMITH_MAX_RETRIES", "0")
+    openai_server.responder = lambda body: Reply.error(503, "model is loading")
+    code, out, err = cli(monkeypatch, capsys, "eval", "run", str(evals / "suites"), "--mode", "live",
+                         "--backend", "openai", "--base-url", openai_server.url, "--model", "gpt-test",
+                         "--prompts", str(evals.parent / "prompts"), "-o", str(evals / "runs" / "live"))
+    assert code == 2
+    assert "replay miss" not in err
+    assert "2 case(s) could not run (sum/c1, sum/c2)" in err and "HTTP 503" in err and "model is loading" in err

@@ -32,7 +32,6 @@ import email.utils
 import json
 import random
 import re
-import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -432,7 +431,11 @@ class OpenAIBackend:
         elif isinstance(exc, openai.APIStatusError):
             text = f"{where} answered HTTP {exc.status_code}{tries}: {_error_text(exc)}"
         elif isinstance(exc, _BadResponse):
-            text = f"{where} did not answer with a chat completion{tries}: {str(exc)[:120]!r}"
+            page = str(exc).lstrip()[:1] == "<"
+            text = (
+                f"{where} answered with {'an HTML page' if page else 'something'} that is not a chat completion"
+                f"{tries} ({' '.join(str(exc).split())[:100]!r}); is --base-url the API root (…/v1)?"
+            )
         elif isinstance(exc, ValueError):  # json.JSONDecodeError: an HTML page, a proxy's login form…
             text = f"{where} answered with a page that is not OpenAI-compatible JSON{tries}; is --base-url the API root (…/v1)?"
         else:
@@ -461,7 +464,8 @@ def _error_text(exc: Any) -> str:
     if isinstance(body, dict):
         inner = body.get("error")
         message = inner.get("message") if isinstance(inner, dict) else body.get("message")
-    return redact(str(message or getattr(exc, "message", exc)))[:200]
+    # One line: servers put tracebacks and pretty-printed validation errors in their messages.
+    return redact(" ".join(str(message or getattr(exc, "message", exc)).split()))[:200]
 
 
 def _retryable(exc: BaseException) -> bool:
@@ -481,10 +485,9 @@ def _retryable(exc: BaseException) -> bool:
 
 
 def _connect_timeout(exc: BaseException) -> bool:
-    import httpx
-
+    # By name: the SDK's HTTP library (httpx, or httpx2 in newer SDKs) names them alike.
     cause = exc.__cause__ or exc.__context__
-    return isinstance(cause, (httpx.ConnectTimeout, httpx.PoolTimeout))
+    return type(cause).__name__ in ("ConnectTimeout", "PoolTimeout")
 
 
 def _is_refusal(exc: Any) -> bool:
