@@ -152,6 +152,20 @@ def test_system_messages_are_kept_where_the_server_keeps_them() -> None:
         assert [m["role"] for m in forced.chat_requests[0].json["messages"]] == ["user"]
 
 
+def test_a_server_that_refuses_the_system_role_gets_it_folded() -> None:
+    def responder(body: dict) -> str | Reply:  # Gemma 2's chat template on vLLM
+        if any(m["role"] == "system" for m in body["messages"]):
+            return Reply.error(400, "jinja2.exceptions.TemplateError: System role not supported")
+        return '{"score": 6}'
+
+    with OpenAIServer(responder=responder) as server:
+        client = Client(_backend(server))
+        assert client.structured(_req(system="你是秘书。"), Point).score == 6
+        assert client.structured(_req(system="你是秘书。"), Point).score == 6
+        assert _formats(server) == ["json_schema", "json_schema", "json_schema"]  # not a format refusal
+        assert [m["role"] for m in server.chat_requests[-1].json["messages"]] == ["user"]
+
+
 def test_what_is_learned_is_said_once_with_verbose() -> None:
     with OpenAIServer.llama_cpp() as server:
         server.script(Reply.ok('{"score": 1}'), Reply.ok('{"score": 2}'))

@@ -62,6 +62,8 @@ _RETRY_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
 # Reasoning models served without a reasoning parser (Qwen3, DeepSeek-R1 on vLLM/llama.cpp) put
 # their thinking in the content; it is not part of the answer.
 _THINK = re.compile(r"^\s*<think>.*?</think>\s*", re.S)
+# "System role not supported" (Gemma 1/2 chat templates), "system messages are not allowed", …
+_SYSTEM_REFUSED = re.compile(r"system role|system messages? (?:is |are )?not (?:supported|allowed)", re.I)
 
 
 def clean_schema(schema: Any) -> Any:
@@ -224,6 +226,14 @@ class OpenAIBackend:
                 completion, spent = self._send(kwargs)
             except BackendError as exc:
                 retries += getattr(exc, "retries", 0)
+                has_system = any(m.role == "system" for m in request.messages)
+                if has_system and not fold and getattr(exc, "status", None) == 400 and _SYSTEM_REFUSED.search(str(exc)):
+                    # Gemma 1/2 templates on vLLM and others refuse the role outright: fold it.
+                    with self.facts.lock:
+                        self.facts.system = "fold"
+                    self._note("the server refuses system messages; folding them into the first user message")
+                    fold = True
+                    continue
                 refusal = getattr(exc, "refusal", None)
                 if mode is not None and refusal is not None:
                     with self.facts.lock:
@@ -496,7 +506,7 @@ def _is_refusal(exc: Any) -> bool:
     if status in (401, 403, 404, 429) or status is None:
         return False
     text = _error_text(exc)
-    if context_limit(text) or _is_context_error(text):
+    if context_limit(text) or _is_context_error(text) or _SYSTEM_REFUSED.search(text):
         return False
     return names_format(text) or status in (400, 422)
 
