@@ -9,7 +9,8 @@ import pytest
 from pydantic import BaseModel, Field
 
 from pipeline.backends.base import ChatRequest, Message
-from pipeline.backends.openai_backend import OpenAIBackend, clean_schema
+from pipeline.backends.openai_backend import OpenAIBackend
+from pipeline.backends.openai_wire import clean_schema
 from pipeline.call import Client
 from pipeline.errors import BackendError, BudgetExceeded, ValidationFailed
 from tests.openai_server import OpenAIServer, Reply
@@ -262,7 +263,7 @@ def test_retry_after_forms() -> None:
     import email.utils
     from types import SimpleNamespace
 
-    from pipeline.backends.openai_backend import _retry_after
+    from pipeline.backends.openai_wire import retry_after as _retry_after
 
     def exc(headers: dict[str, str]) -> SimpleNamespace:
         return SimpleNamespace(response=SimpleNamespace(headers=headers))

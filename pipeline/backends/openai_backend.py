@@ -28,14 +28,10 @@ llama.cpp server and vLLM (continue_final_message) continue verbatim.
 
 from __future__ import annotations
 
-import email.utils
-import json
 import random
 import re
-import time
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlparse
 
 from pipeline import tokens
 from pipeline.backends.base import ChatRequest, ChatResponse, Message, Usage
@@ -50,13 +46,19 @@ from pipeline.backends.endpoint import (
     names_format,
     probe_system,
 )
+from pipeline.backends.openai_wire import (
+    append_to_last_user,
+    clean_schema,
+    error_text,
+    fold_system,
+    host,
+    is_context_error,
+    retry_after,
+    schema_instruction,
+)
 from pipeline.errors import BackendError
 from pipeline.redact import redact
 
-# Keywords that some providers reject in response_format schemas (OpenAI strict mode, Gemini
-# and several OpenAI-compatible servers): they carry no constraint the Client does not check.
-STRIP_KEYWORDS = frozenset({"title", "default", "examples", "$comment", "$schema", "readOnly", "writeOnly", "deprecated"})
-_NAMED_SCHEMAS = ("properties", "$defs", "definitions", "patternProperties", "dependentSchemas")
 MAX_RETRY_AFTER = 120.0  # seconds; a longer Retry-After is still honoured up to this
 _RETRY_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
 # Reasoning models served without a reasoning parser (Qwen3, DeepSeek-R1 on vLLM/llama.cpp) put
@@ -64,25 +66,6 @@ _RETRY_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
 _THINK = re.compile(r"^\s*<think>.*?</think>\s*", re.S)
 # "System role not supported" (Gemma 1/2 chat templates), "system messages are not allowed", …
 _SYSTEM_REFUSED = re.compile(r"system role|system messages? (?:is |are )?not (?:supported|allowed)", re.I)
-
-
-def clean_schema(schema: Any) -> Any:
-    """A copy of a JSON schema without STRIP_KEYWORDS (property *names* are kept)."""
-    if isinstance(schema, list):
-        return [clean_schema(s) for s in schema]
-    if not isinstance(schema, dict):
-        return schema
-    out: dict[str, Any] = {}
-    for key, value in schema.items():
-        if key in _NAMED_SCHEMAS and isinstance(value, dict):
-            out[key] = {name: clean_schema(sub) for name, sub in value.items()}
-        elif key in STRIP_KEYWORDS:
-            continue
-        elif key in ("enum", "const", "required"):
-            out[key] = value
-        else:
-            out[key] = clean_schema(value)
-    return out
 
 
 class _BadResponse(Exception):
@@ -141,7 +124,7 @@ class OpenAIBackend:
         self._client = openai.OpenAI(
             base_url=base_url, api_key=api_key or "no-key", timeout=self.timeout, max_retries=0
         )
-        self._where = _host(str(self._client.base_url))
+        self._where = host(str(self._client.base_url))
         self.facts = facts_for(str(self._client.base_url), model)
 
     # -- facts -------------------------------------------------------------------------------
@@ -173,7 +156,7 @@ class OpenAIBackend:
     def count_request(self, request: ChatRequest) -> int:
         body = sum(self.count_tokens(m.content) + tokens.PER_MESSAGE for m in request.messages)
         if request.json_schema is not None and self.json_mode != "json_schema":
-            body += self.count_tokens(_schema_instruction(request.json_schema))
+            body += self.count_tokens(schema_instruction(request.json_schema))
         return body + tokens.PER_REPLY
 
     def _learn(self) -> None:
@@ -188,7 +171,7 @@ class OpenAIBackend:
         if facts.window:
             self._note(f"context window {facts.window} tokens ({facts.window_source})")
 
-    def _fold_system(self, request: ChatRequest) -> bool:
+    def _should_fold(self, request: ChatRequest) -> bool:
         if self.system != "auto" or not any(m.role == "system" for m in request.messages):
             return self.system == "fold"
         facts = self.facts
@@ -216,12 +199,12 @@ class OpenAIBackend:
 
     def complete(self, request: ChatRequest) -> ChatResponse:
         retries = 0
-        fold = self._fold_system(request)
+        fold = self._should_fold(request)
         while True:
             mode = self.facts.mode(LADDERS[self.structured]) if request.json_schema is not None else None
             if request.json_schema is not None and mode is None:
                 raise BackendError(self._all_refused())
-            kwargs = self._kwargs(request, mode, fold_system=fold)
+            kwargs = self._kwargs(request, mode, fold=fold)
             try:
                 completion, spent = self._send(kwargs)
             except BackendError as exc:
@@ -260,20 +243,20 @@ class OpenAIBackend:
             f"{self.structured} ({tried}); use --structured {hint} (or SPEECHSMITH_STRUCTURED)"
         )
 
-    def _kwargs(self, request: ChatRequest, mode: str | None, *, fold_system: bool = False) -> dict[str, Any]:
+    def _kwargs(self, request: ChatRequest, mode: str | None, *, fold: bool = False) -> dict[str, Any]:
         messages = list(request.messages)
         prefill = messages.pop().content if messages and messages[-1].role == "assistant" else None
-        if fold_system:
-            messages = _fold_system(messages)
+        if fold:
+            messages = fold_system(messages)
         if mode in ("json_object_schema", "json_object", "prompt"):
-            messages = _append_to_last_user(messages, _schema_instruction(request.json_schema or {}))
+            messages = append_to_last_user(messages, schema_instruction(request.json_schema or {}))
         extra: dict[str, Any] = {}
         if prefill:
             if self.prefill == "assistant":
                 messages.append(Message("assistant", prefill))
                 extra = {"continue_final_message": True, "add_generation_prompt": False}
             else:
-                messages = _append_to_last_user(
+                messages = append_to_last_user(
                     messages, f"请直接接着下面的开头往下写，不要重复这个开头：\n{prefill}"
                 )
         kwargs: dict[str, Any] = {
@@ -314,7 +297,7 @@ class OpenAIBackend:
 
         def wait(state: RetryCallState) -> float:
             exc = state.outcome.exception() if state.outcome else None
-            after = _retry_after(exc)
+            after = retry_after(exc)
             if after is not None:
                 return min(after, MAX_RETRY_AFTER)
             # Exponential backoff with full jitter on top, so parallel workers spread out.
@@ -365,8 +348,8 @@ class OpenAIBackend:
             error.retries = spent  # type: ignore[attr-defined]
             error.status = getattr(cause, "status_code", None)  # type: ignore[attr-defined]
             if isinstance(exc, _Refused):
-                error.refusal = f"HTTP {error.status}: {_error_text(cause)[:120]}"  # type: ignore[attr-defined]
-            limit = context_limit(_error_text(cause)) if error.status is not None else None
+                error.refusal = f"HTTP {error.status}: {error_text(cause)[:120]}"  # type: ignore[attr-defined]
+            limit = context_limit(error_text(cause)) if error.status is not None else None
             if limit:
                 with self.facts.lock:
                     self.facts.window, self.facts.window_source = limit, "its overflow error"
@@ -403,7 +386,7 @@ class OpenAIBackend:
             detail = f": {type(cause).__name__}" if cause else ""
             return f"connection failed{detail}"
         if isinstance(exc, openai.APIStatusError):
-            return f"HTTP {exc.status_code}: {_error_text(exc)}"
+            return f"HTTP {exc.status_code}: {error_text(exc)}"
         if isinstance(exc, _BadResponse):
             return f"the reply is not a chat completion: {str(exc)[:80]!r}"
         return f"{type(exc).__name__}: {exc}"
@@ -416,11 +399,11 @@ class OpenAIBackend:
         if isinstance(exc, openai.AuthenticationError):
             text = f"{where} rejected the API key (401): set OPENAI_API_KEY or SPEECHSMITH_API_KEY to a valid key"
         elif isinstance(exc, openai.PermissionDeniedError):
-            text = f"{where} refused access (403): {_error_text(exc)}"
+            text = f"{where} refused access (403): {error_text(exc)}"
         elif isinstance(exc, openai.NotFoundError):
             text = f"{where}: model {self.model!r} or the chat endpoint was not found (404); check --model and --base-url"
         elif isinstance(exc, openai.RateLimitError):
-            text = f"{where} is rate limiting (429){tries}: {_error_text(exc)}"
+            text = f"{where} is rate limiting (429){tries}: {error_text(exc)}"
         elif isinstance(exc, openai.APITimeoutError) and _connect_timeout(exc):
             text = f"cannot connect to {where} within {self.timeout:g} s{tries}; is the server running and the URL right?"
         elif isinstance(exc, openai.APITimeoutError):
@@ -431,15 +414,15 @@ class OpenAIBackend:
             )
         elif isinstance(exc, openai.APIConnectionError):
             text = f"cannot reach {where}{tries} ({self._describe(exc)}); is the server running and the URL right?"
-        elif isinstance(exc, openai.APIStatusError) and context_limit(_error_text(exc)):
-            limit = context_limit(_error_text(exc))
+        elif isinstance(exc, openai.APIStatusError) and context_limit(error_text(exc)):
+            limit = context_limit(error_text(exc))
             text = (
                 f"{where}: the request does not fit the server's {limit}-token context "
-                f"({_error_text(exc)[:160]}); pass --context {limit} (or set context = {limit}) "
+                f"({error_text(exc)[:160]}); pass --context {limit} (or set context = {limit}) "
                 "so that speechsmith fits its prompts to it, or shorten the input"
             )
         elif isinstance(exc, openai.APIStatusError):
-            text = f"{where} answered HTTP {exc.status_code}{tries}: {_error_text(exc)}"
+            text = f"{where} answered HTTP {exc.status_code}{tries}: {error_text(exc)}"
         elif isinstance(exc, _BadResponse):
             page = str(exc).lstrip()[:1] == "<"
             text = (
@@ -459,23 +442,6 @@ _WIRE_NAMES = {
     "json_object": "json_object",
     "prompt": "the schema in the prompt",
 }
-
-
-def _host(url: str) -> str:
-    parsed = urlparse(url)
-    # Never show userinfo (user:password@host) from a URL.
-    return f"{parsed.scheme}://{parsed.hostname or ''}{f':{parsed.port}' if parsed.port else ''}{parsed.path.rstrip('/')}"
-
-
-def _error_text(exc: Any) -> str:
-    # The SDK puts the provider's "error" object (or the whole body) in exc.body.
-    body = getattr(exc, "body", None)
-    message = None
-    if isinstance(body, dict):
-        inner = body.get("error")
-        message = inner.get("message") if isinstance(inner, dict) else body.get("message")
-    # One line: servers put tracebacks and pretty-printed validation errors in their messages.
-    return redact(" ".join(str(message or getattr(exc, "message", exc)).split()))[:200]
 
 
 def _retryable(exc: BaseException) -> bool:
@@ -505,63 +471,7 @@ def _is_refusal(exc: Any) -> bool:
     status = getattr(exc, "status_code", None)
     if status in (401, 403, 404, 429) or status is None:
         return False
-    text = _error_text(exc)
-    if context_limit(text) or _is_context_error(text) or _SYSTEM_REFUSED.search(text):
+    text = error_text(exc)
+    if context_limit(text) or is_context_error(text) or _SYSTEM_REFUSED.search(text):
         return False
     return names_format(text) or status in (400, 422)
-
-
-def _retry_after(exc: BaseException | None) -> float | None:
-    response = getattr(exc, "response", None)
-    headers = getattr(response, "headers", None)
-    if not headers:
-        return None
-    ms = headers.get("retry-after-ms")
-    if ms:
-        try:
-            return max(0.0, float(ms) / 1000)
-        except ValueError:
-            pass
-    value = headers.get("retry-after")
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        try:
-            when = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            return None
-        return max(0.0, when.timestamp() - time.time())
-
-
-def _is_context_error(message: str) -> bool:
-    lowered = message.lower()
-    return "context" in lowered and ("length" in lowered or "window" in lowered or "maximum" in lowered)
-
-
-def _schema_instruction(schema: dict[str, Any]) -> str:
-    text = json.dumps(clean_schema(schema), ensure_ascii=False, separators=(",", ":"))
-    return f"只输出一个符合下面 JSON Schema 的 JSON 对象，不要输出其他文字：\n{text}"
-
-
-def _append_to_last_user(messages: list[Message], text: str) -> list[Message]:
-    for i in range(len(messages) - 1, -1, -1):
-        if messages[i].role == "user":
-            out = list(messages)
-            out[i] = Message("user", f"{messages[i].content}\n\n{text}")
-            return out
-    return [*messages, Message("user", text)]
-
-
-def _fold_system(messages: list[Message]) -> list[Message]:
-    """System messages put in front of the first user message, for servers that drop them."""
-    system = "\n\n".join(m.content for m in messages if m.role == "system" and m.content)
-    rest = [m for m in messages if m.role != "system"]
-    if not system:
-        return rest
-    for i, m in enumerate(rest):
-        if m.role == "user":
-            rest[i] = Message("user", f"{system}\n\n{m.content}")
-            return rest
-    return [Message("user", system), *rest]
