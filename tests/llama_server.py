@@ -122,6 +122,7 @@ class Exchange:
     body: Any  # the request JSON as the client sent it (before the cap)
     status: int
     reply: Any  # the server's JSON answer (None when it was not JSON)
+    seconds: float = 0.0  # from the request leaving the tap to the whole answer back
 
 
 class Tap:
@@ -193,6 +194,7 @@ class _TapHandler(BaseHTTPRequestHandler):
             if isinstance(body, dict) and isinstance(body.get("max_tokens"), int):
                 capped = {**body, "max_tokens": min(body["max_tokens"], tap.max_tokens)}
                 sent = json.dumps(capped).encode("utf-8")
+        started = time.monotonic()
         upstream = http.client.HTTPConnection("127.0.0.1", tap.server.port, timeout=600)
         headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "content-length")}
         try:
@@ -209,7 +211,7 @@ class _TapHandler(BaseHTTPRequestHandler):
         except ValueError:
             reply = None
         with tap._lock:
-            tap.exchanges.append(Exchange(self.command, self.path, body, status, reply))
+            tap.exchanges.append(Exchange(self.command, self.path, body, status, reply, time.monotonic() - started))
         try:
             self.send_response(status)
             self.send_header("Content-Type", kind)
