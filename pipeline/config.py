@@ -38,8 +38,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from pipeline.backends.endpoint import STRUCTURED, SYSTEM_MODES
 from pipeline.errors import ConfigError
+from pipeline.model.backends.endpoint import STRUCTURED, SYSTEM_MODES
 from pipeline.paths import config_file
 from pipeline.redact import mask, redact, register_secret
 

@@ -47,7 +47,7 @@ class LlamaServer:
     def __init__(self, *, n_ctx: int = 2048, chat_format: str = "gemma", model_path: Path | None = None,
                  n_threads: int | None = None) -> None:
         if model_path is None:
-            from pipeline.backends.local import default_model_path
+            from pipeline.model.backends.local import default_model_path
 
             model_path = default_model_path()
         self.model_path = Path(model_path)

@@ -20,10 +20,10 @@ import openai
 import pytest
 from pydantic import BaseModel
 
-from pipeline.backends.base import ChatRequest, Message
-from pipeline.backends.openai_backend import OpenAIBackend
-from pipeline.call import Client
 from pipeline.errors import BackendError
+from pipeline.model.backends.openai_backend import OpenAIBackend
+from pipeline.model.client import Client
+from pipeline.model.types import ChatRequest, Message
 from tests.llama_server import LlamaServer, Tap
 
 pytestmark = pytest.mark.llama_server

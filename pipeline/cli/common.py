@@ -117,7 +117,7 @@ def model_options(
     timeout: float | None = None,
     structured: str | None = None,
 ) -> ModelOptions:
-    from pipeline.backends.endpoint import STRUCTURED
+    from pipeline.model.backends.endpoint import STRUCTURED
 
     if backend is not None and backend not in ("local", "openai"):
         raise typer.BadParameter(f"unknown backend {backend!r}: use local or openai", param_hint="--backend")
