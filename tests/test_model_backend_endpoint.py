@@ -1,7 +1,7 @@
 """Servers as they really are: what the openai backend learns about an endpoint, against the
 loopback fault server playing llama-cpp-python's llama_cpp.server, vLLM and llama-server.
 
-The real llama_cpp.server runs in tests/test_llama_server.py; these are the fast twins."""
+The real llama_cpp.server runs in tests/test_model_backend_llama_server.py; these are the fast twins."""
 
 from __future__ import annotations
 
