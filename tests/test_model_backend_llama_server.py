@@ -193,6 +193,7 @@ def test_batch_run(llama: LlamaServer, tap: Tap, tmp_path: Path) -> None:
     result = _cli(tap, llama, "batch", "run", str(jobs), "-o", str(out), "-j", "1", "--no-progress",
                   "--context", str(N_CTX), "-v")
     assert "Traceback" not in result.stderr and result.returncode == 0, result.stderr
+    assert result.stderr.count("speechsmith: usage:") == 1
     formats = _formats(tap)
     assert formats[0] == ("json_schema", 500) and formats.count(("json_schema", 500)) == 1  # paid once
     assert len(_probes(tap)) == 2

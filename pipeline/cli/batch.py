@@ -236,6 +236,7 @@ def _run(
     if client is None:
         return summary, None
     client.finish()
+    client.usage_reported = True  # the batch prints its own usage line (-v); not a second one at exit
     return summary, client.usage.to_dict()
 
 
