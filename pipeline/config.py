@@ -15,7 +15,9 @@ Config file (all keys optional):
     max_retries = 4                     # transport retries per call (429, 5xx, timeouts, drops)
     max_reasks = 2                      # re-asks per structured call when the reply is invalid
     prefill = "fold"                    # fold | assistant: how a reply prefix reaches a chat API
-    context = 8192                      # local: context size; remote: overrides the window
+    structured = "auto"                 # auto | json_schema | json_object | prompt (see below)
+    system = "auto"                     # auto | keep | fold: system messages on servers that drop them
+    context = 8192                      # local: context size; remote: the window (beats the server's)
     threads = 2                         # local: CPU threads (default: all cores)
     cache = false                       # reuse identical earlier responses
     max_cost = 1.0                      # per command, in the currency of the prices below
@@ -37,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.errors import ConfigError
+from pipeline.model.backends.endpoint import STRUCTURED, SYSTEM_MODES
 from pipeline.paths import config_file
 from pipeline.redact import mask, redact, register_secret
 
@@ -51,8 +54,9 @@ class ModelOptions:
     cache: bool = False
     max_cost: float | None = None
     max_tokens: int | None = None  # cap on total tokens for the whole command
-    context: int | None = None  # local: context size
+    context: int | None = None  # local: context size; remote: the window
     threads: int | None = None  # local: CPU threads
+    structured: str | None = None  # auto | json_schema | json_object | prompt
     verbose: bool = False
 
 
@@ -101,6 +105,8 @@ class Settings:
     max_retries: int = 4
     max_reasks: int = 2
     prefill: str = "fold"
+    structured: str = "auto"
+    system: str = "auto"
     context: int | None = None
     threads: int | None = None
     cache: bool = False
@@ -123,9 +129,14 @@ class Settings:
 
     def context_window(self, model: str) -> int:
         """Remote window: --context/SPEECHSMITH_CONTEXT beats the model table beats the default."""
+        return self.explicit_window(model) or self.model_info(model).context_window or DEFAULT_REMOTE_WINDOW
+
+    def explicit_window(self, model: str) -> int | None:
+        """The window the user set (--context, env, config, [models] table), which beats what a
+        server states; None when only the built-in table or the default would say."""
         if self.context:
             return self.context
-        return self.model_info(model).context_window or DEFAULT_REMOTE_WINDOW
+        return self.models.get(model, ModelInfo()).context_window
 
     def show(self) -> dict[str, Any]:
         """The settings as printable data, secrets masked, with each value's source."""
@@ -154,6 +165,8 @@ _KEYS: dict[str, tuple[type, tuple[str, ...]]] = {
     "max_retries": (int, ("SPEECHSMITH_MAX_RETRIES",)),
     "max_reasks": (int, ("SPEECHSMITH_MAX_REASKS",)),
     "prefill": (str, ("SPEECHSMITH_PREFILL",)),
+    "structured": (str, ("SPEECHSMITH_STRUCTURED",)),
+    "system": (str, ("SPEECHSMITH_SYSTEM",)),
     "context": (int, ("SPEECHSMITH_CONTEXT",)),
     "threads": (int, ("SPEECHSMITH_THREADS",)),
     "cache": (bool, ("SPEECHSMITH_CACHE",)),
@@ -240,6 +253,7 @@ def resolve(options: ModelOptions | None = None, *, env: dict[str, str] | None =
         "backend": options.backend, "model": options.model, "base_url": options.base_url,
         "api_key": options.api_key, "timeout": options.timeout, "context": options.context,
         "threads": options.threads, "max_cost": options.max_cost, "max_tokens": options.max_tokens,
+        "structured": options.structured,
         "cache": options.cache or None, "verbose": options.verbose or None,
     }
     for key, (_kind, env_vars) in _KEYS.items():
@@ -274,6 +288,12 @@ def resolve(options: ModelOptions | None = None, *, env: dict[str, str] | None =
         _check_url(settings.base_url, settings.sources.get("base_url", "config"))
     if settings.prefill not in ("fold", "assistant"):
         raise ConfigError(f"prefill must be fold or assistant, got {settings.prefill!r}")
+    for key, allowed in (("structured", STRUCTURED), ("system", SYSTEM_MODES)):
+        if getattr(settings, key) not in allowed:
+            raise ConfigError(
+                f"{key} must be one of {', '.join(allowed)}, got {getattr(settings, key)!r} "
+                f"({settings.sources.get(key, 'default')})"
+            )
     if (
         settings.backend == "local" and settings.model and settings.sources.get("model") != "flag"
         and not settings.model.lower().endswith(".gguf")

@@ -12,6 +12,7 @@ from pipeline.cli.common import (
     BackendOpt,
     BaseUrlOpt,
     CacheOpt,
+    ContextOpt,
     CorpusOpt,
     DryRunOpt,
     Format,
@@ -22,6 +23,8 @@ from pipeline.cli.common import (
     OutputOpt,
     PromptsOpt,
     StrictOpt,
+    StructuredOpt,
+    TimeoutOpt,
     VerboseOpt,
     emit,
     emit_dry_run,
@@ -99,6 +102,9 @@ def adapt(
     cache: CacheOpt = False,
     max_cost: MaxCostOpt = None,
     max_tokens: MaxTokensOpt = None,
+    context: ContextOpt = None,
+    timeout: TimeoutOpt = None,
+    structured: StructuredOpt = None,
     corpus: CorpusOpt = None,
     prompts: PromptsOpt = None,
 ) -> None:
@@ -122,7 +128,8 @@ def adapt(
         strict_facts=strict_facts, seed=seed,
     )
     opts = model_options(backend, model, base_url, cache=cache, max_cost=max_cost,
-                         max_tokens=max_tokens, verbose=verbose)
+                         max_tokens=max_tokens, verbose=verbose, context=context,
+                         timeout=timeout, structured=structured)
     client = open_client(opts, "adapt")
     ctx = TaskContext(client=client, corpus_dir=corpus, prompts_dir=prompts, dry_run=dry_run)
     result = run(inp, ctx)

@@ -12,11 +12,14 @@ from pipeline.cli.common import (
     BackendOpt,
     BaseUrlOpt,
     CacheOpt,
+    ContextOpt,
     CorpusOpt,
     MaxCostOpt,
     MaxTokensOpt,
     ModelOpt,
     PromptsOpt,
+    StructuredOpt,
+    TimeoutOpt,
     VerboseOpt,
     check_writable,
     info,
@@ -44,7 +47,7 @@ batch_app = typer.Typer(
     rich_markup_mode=None,
 )
 
-ContextOpt = Annotated[
+ExportContextOpt = Annotated[
     int | None,
     typer.Option("--context", min=512, help="The target model's context window in tokens (for prompt packing). Default: known per model."),
 ]
@@ -89,6 +92,9 @@ def run_cmd(
     cache: CacheOpt = False,
     max_cost: MaxCostOpt = None,
     max_tokens: MaxTokensOpt = None,
+    context: ContextOpt = None,
+    timeout: TimeoutOpt = None,
+    structured: StructuredOpt = None,
     corpus: CorpusOpt = None,
     prompts: PromptsOpt = None,
     verbose: VerboseOpt = False,
@@ -126,7 +132,10 @@ def run_cmd(
 
     _check_outputs((output,), (jobs_file,))  # before stdin is read or any job runs
     jobs = read_jobs(jobs_file)
-    options = model_options(backend, model, base_url, cache=cache, max_cost=max_cost, max_tokens=max_tokens, verbose=verbose)
+    options = model_options(
+        backend, model, base_url, cache=cache, max_cost=max_cost, max_tokens=max_tokens, verbose=verbose,
+        context=context, timeout=timeout, structured=structured,
+    )
     # Ctrl-C and SIGTERM are counted, not raised, so that they never land in the middle of
     # writing a result: the runner finishes the jobs in flight on the first, abandons on the second.
     interrupts = Interrupts()
@@ -227,6 +236,7 @@ def _run(
     if client is None:
         return summary, None
     client.finish()
+    client.usage_reported = True  # the batch prints its own usage line (-v); not a second one at exit
     return summary, client.usage.to_dict()
 
 
@@ -237,7 +247,7 @@ def export_cmd(
     model: Annotated[
         str | None, typer.Option("--model", "-m", help="Model id written into every request body. Default: the configured model.")
     ] = None,
-    context: ContextOpt = None,
+    context: ExportContextOpt = None,
     prefill: PrefillOpt = None,
     corpus: CorpusOpt = None,
     prompts: PromptsOpt = None,
@@ -301,7 +311,7 @@ def import_cmd(
     model: Annotated[
         str | None, typer.Option("--model", "-m", help="Model id for rebuilt follow-up requests. Default: the one in the results.")
     ] = None,
-    context: ContextOpt = None,
+    context: ExportContextOpt = None,
     prefill: PrefillOpt = None,
     corpus: CorpusOpt = None,
     prompts: PromptsOpt = None,
@@ -354,7 +364,7 @@ def import_cmd(
     )
     if report.not_batchable:
         info(
-            f"batch import: {len(report.not_batchable)} job(s) of tasks without a one-call strategy are not in "
+            f"batch import: {len(report.not_batchable)} job(s) without a one-call route (task or method) are not in "
             f"the results; run them with `speechsmith batch run {jobs_file} -o {output}`"
         )
     if retry_file is not None:

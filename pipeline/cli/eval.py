@@ -97,10 +97,21 @@ def _finish(run_dir: Path, outcome_samples, summary, reports: list[Report] | Non
     if code == 2:
         misses = summary.get("misses", [])
         cases = sorted({f"{m['suite']}/{m['case']}" for m in misses})
-        info(
-            f"speechsmith: error: replay miss in {len(cases)} case(s): {', '.join(cases)} "
-            "(a prompt or input changed: re-record with --mode record)"
-        )
+        if cases:
+            info(
+                f"speechsmith: error: replay miss in {len(cases)} case(s): {', '.join(cases)} "
+                "(a prompt or input changed: re-record with --mode record)"
+            )
+        failed = [s for s in outcome_samples if s.status == "error"]
+        if failed:
+            # Say what went wrong, once per distinct error (a dead endpoint fails every case alike).
+            errors = sorted({" ".join(str(s.error or s.error_type or "").split())[:300] for s in failed})
+            where = sorted({f"{s.suite}/{s.case}" for s in failed})
+            info(
+                f"speechsmith: error: {len(where)} case(s) could not run ({', '.join(where[:5])}"
+                f"{', …' if len(where) > 5 else ''}): {errors[0]}"
+                + (f" (and {len(errors) - 1} other error(s), see {run_dir})" if len(errors) > 1 else "")
+            )
     return code
 
 

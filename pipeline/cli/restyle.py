@@ -14,6 +14,7 @@ from pipeline.cli.common import (
     BackendOpt,
     BaseUrlOpt,
     CacheOpt,
+    ContextOpt,
     DryRunOpt,
     Format,
     FormatOpt,
@@ -23,6 +24,8 @@ from pipeline.cli.common import (
     OutputOpt,
     PromptsOpt,
     StrictOpt,
+    StructuredOpt,
+    TimeoutOpt,
     VerboseOpt,
     emit,
     emit_dry_run,
@@ -121,6 +124,9 @@ def restyle(
     cache: CacheOpt = False,
     max_cost: MaxCostOpt = None,
     max_tokens: MaxTokensOpt = None,
+    context: ContextOpt = None,
+    timeout: TimeoutOpt = None,
+    structured: StructuredOpt = None,
     prompts: PromptsOpt = None,
 ) -> None:
     from pipeline.errors import CheckFailed
@@ -143,7 +149,8 @@ def restyle(
     chosen = get_style(style, prompts)  # a bad style fails before the model loads
     text = read_text(file)
     opts = model_options(backend, model, base_url, cache=cache, max_cost=max_cost,
-                         max_tokens=max_tokens, verbose=verbose)
+                         max_tokens=max_tokens, verbose=verbose, context=context,
+                         timeout=timeout, structured=structured)
     client = open_client(opts, "restyle")
     ctx = TaskContext(client=client, prompts_dir=prompts, dry_run=dry_run)
     inp = RESTYLE.input(

@@ -13,6 +13,7 @@ from pipeline.cli.common import (
     BackendOpt,
     BaseUrlOpt,
     CacheOpt,
+    ContextOpt,
     DryRunOpt,
     Format,
     FormatOpt,
@@ -22,6 +23,8 @@ from pipeline.cli.common import (
     OutputOpt,
     PromptsOpt,
     StrictOpt,
+    StructuredOpt,
+    TimeoutOpt,
     VerboseOpt,
     emit,
     emit_dry_run,
@@ -94,6 +97,9 @@ def summarize(
     cache: CacheOpt = False,
     max_cost: MaxCostOpt = None,
     max_tokens: MaxTokensOpt = None,
+    context: ContextOpt = None,
+    timeout: TimeoutOpt = None,
+    structured: StructuredOpt = None,
     prompts: PromptsOpt = None,
 ) -> None:
     from pipeline.errors import CheckFailed
@@ -110,7 +116,8 @@ def summarize(
         from pipeline.model.connect import open_client
 
         opts = model_options(backend, model, base_url, cache=cache, max_cost=max_cost,
-                             max_tokens=max_tokens, verbose=verbose)
+                             max_tokens=max_tokens, verbose=verbose, context=context,
+                             timeout=timeout, structured=structured)
         client = open_client(opts, "summarize")
     elif dry_run:
         info("speechsmith: --method extractive calls no model; the dry run is the summary itself")

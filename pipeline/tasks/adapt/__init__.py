@@ -122,6 +122,13 @@ def batch_request(inp: AdaptInput, ctx: TaskContext) -> OneCall:
     return one_call_request(brief, selection, ctx, tokens_per_zi(selection, ctx))
 
 
+def batch_skip(inp: AdaptInput) -> str | None:
+    """Why this job is not one model call (None: it is), for the Batch route."""
+    if inp.strategy == "plan-draft":
+        return "strategy plan-draft makes one call per paragraph"
+    return None
+
+
 def batch_finish(inp: AdaptInput, raw: str, ctx: TaskContext) -> TaskResult:
     """Validate a batch reply and run the checks (only repairs that need no model)."""
     start = time.perf_counter()
@@ -145,4 +152,6 @@ def batch_finish(inp: AdaptInput, raw: str, ctx: TaskContext) -> TaskResult:
     return _result(speech, meta, checks)
 
 
-TASK = TaskSpec("adapt", AdaptInput, run, batch_request=batch_request, batch_finish=batch_finish)
+TASK = TaskSpec(
+    "adapt", AdaptInput, run, batch_request=batch_request, batch_finish=batch_finish, batch_skip=batch_skip,
+)

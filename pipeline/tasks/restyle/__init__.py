@@ -228,6 +228,13 @@ def batch_request(inputs: dict[str, Any], ctx: TaskContext) -> OneCall:
     return OneCall(request=request, schema=Speech, prompt=prompt.ref)
 
 
+def batch_skip(inputs: dict[str, Any]) -> str | None:
+    """Why this job is not one model call (None: it is), for the Batch route."""
+    if inputs.get("strategy") == "sectioned":
+        return "strategy sectioned makes one call per section"
+    return None
+
+
 def batch_finish(inputs: dict[str, Any], raw: str, ctx: TaskContext) -> TaskResult:
     """Validate a one-call reply and run the length and fact checks on it."""
     from pipeline.errors import ValidationFailed
@@ -264,4 +271,5 @@ TASK = TaskSpec(
     run=lambda inp, ctx: run(inp.options(), ctx),
     batch_request=lambda inp, ctx: batch_request(inp.options(), ctx),
     batch_finish=lambda inp, raw, ctx: batch_finish(inp.options(), raw, ctx),
+    batch_skip=lambda inp: batch_skip(inp.options()),
 )

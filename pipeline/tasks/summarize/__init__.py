@@ -95,6 +95,20 @@ def batch_request(inp: SummarizeInput, ctx: TaskContext) -> OneCall:
     return OneCall(request, Summary, tpl.ref)
 
 
+def batch_skip(inp: SummarizeInput) -> str | None:
+    """Why this job is not one model call on an endpoint (None: it is), for the Batch route."""
+    method = inp.method or "auto"
+    if method == "extractive":
+        return "method extractive calls no model"
+    if method == "hybrid":
+        return "method hybrid makes one short call per chosen sentence"
+    if method == "auto":
+        sentences = len(segment(input_text(inp)).sentences)
+        if sentences <= SHORT_SENTENCES:
+            return f"method auto summarizes a text of {sentences} sentence(s) without a model"
+    return None
+
+
 def batch_finish(inp: SummarizeInput, raw: str, ctx: TaskContext) -> TaskResult:
     """Parse and verify a reply to batch_request's request."""
     text = input_text(inp)
@@ -175,4 +189,6 @@ def _result(summary: Summary, metadata: dict[str, Any], checks: dict[str, Any], 
 
 
 
-TASK = TaskSpec("summarize", SummarizeInput, run, batch_request=batch_request, batch_finish=batch_finish)
+TASK = TaskSpec(
+    "summarize", SummarizeInput, run, batch_request=batch_request, batch_finish=batch_finish, batch_skip=batch_skip,
+)
