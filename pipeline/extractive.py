@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from pipeline.chunk import Document, Sentence, segment
 from pipeline.hanzi import count_han
@@ -128,6 +129,15 @@ def _features(text: str, kind: str) -> set[str]:
     return out
 
 
+# Sentences ranked as one similarity graph. A long report has ~1,200; above RANK_WHOLE the graph
+# is built per block of about RANK_BLOCK consecutive sentences (cut at paragraph ends), so that
+# memory stays bounded and time grows linearly with the text (one graph over a 30 MB text would
+# be a 270k x 270k matrix). Each block is ranked like a document of its own; the priors still
+# see the sentence's place in the whole text.
+RANK_WHOLE = 2000
+RANK_BLOCK = 600
+
+
 def rank(doc: Document, features: str = "bigram") -> list[Scored]:
     """Every sentence with its score (TextRank + centroid, times priors), in document order."""
     import numpy as np
@@ -136,7 +146,40 @@ def rank(doc: Document, features: str = "bigram") -> list[Scored]:
     n = len(sentences)
     if n == 0:
         return []
-    feats = [_features(s.text, features) for s in sentences]
+    centrality = np.zeros(n)
+    for start, end in rank_blocks(sentences):
+        feats = [_features(s.text, features) for s in sentences[start:end]]
+        centrality[start:end] = _centrality(feats)
+    return [
+        Scored(s, float(centrality[i]) * _prior(doc, s, i, n) + 1e-6 * (n - i) / n)
+        for i, s in enumerate(sentences)
+    ]
+
+
+def rank_blocks(sentences: list[Sentence]) -> list[tuple[int, int]]:
+    """(start, end) of the blocks of sentences ranked together: one for an ordinary text."""
+    n = len(sentences)
+    if n <= RANK_WHOLE:
+        return [(0, n)]
+    blocks: list[tuple[int, int]] = []
+    start = 0
+    while start < n:
+        end = min(n, start + RANK_BLOCK)
+        # Finish the paragraph the block ends in, unless it is itself huge.
+        while end < n and end - start < 2 * RANK_BLOCK and sentences[end].para == sentences[end - 1].para:
+            end += 1
+        if n - end < RANK_BLOCK // 2:
+            end = n  # no tiny last block: its few sentences would all look central
+        blocks.append((start, end))
+        start = end
+    return blocks
+
+
+def _centrality(feats: list[set[str]]) -> Any:
+    """TextRank over bigram-TF-IDF cosine similarity, averaged with similarity to the centroid."""
+    import numpy as np
+
+    n = len(feats)
     df: dict[str, int] = {}
     for f in feats:
         for w in f:
@@ -164,10 +207,7 @@ def rank(doc: Document, features: str = "bigram") -> list[Scored]:
         centroid = x.mean(axis=0)
         cos = x @ centroid / max(float(np.linalg.norm(centroid)), 1e-9)
         centrality = 0.5 * pr / max(float(pr.max()), 1e-12) + 0.5 * cos / max(float(cos.max()), 1e-12)
-    return [
-        Scored(s, float(centrality[i]) * _prior(doc, s, i, n) + 1e-6 * (n - i) / n)
-        for i, s in enumerate(sentences)
-    ]
+    return centrality
 
 
 def _prior(doc: Document, s: Sentence, i: int, n: int) -> float:

@@ -14,10 +14,10 @@ from typing import Annotated
 
 import typer
 
-from pipeline.atomic import check_writable, write_atomic
+from pipeline.atomic import check_output, check_writable, write_atomic
 from pipeline.config import ModelOptions
 
-__all__ = ["check_writable", "write_atomic"]  # re-exported for the commands
+__all__ = ["check_output", "check_writable", "write_atomic"]  # re-exported for the commands
 
 
 class Format(StrEnum):
@@ -54,6 +54,15 @@ BaseUrlOpt = Annotated[
     str | None,
     typer.Option("--base-url", help="OpenAI-compatible endpoint, e.g. http://127.0.0.1:8000/v1."),
 ]
+ThreadsOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--threads", min=1,
+        help="CPU threads of the embedded model. Default: the cores free when the command starts "
+        "(re-checked between calls); also SPEECHSMITH_THREADS or `threads` in the config.",
+        show_default=False,
+    ),
+]
 DryRunOpt = Annotated[
     bool, typer.Option("--dry-run", help="Print the rendered prompt, token counts and examples; call no model.")
 ]
@@ -85,13 +94,21 @@ def model_options(
     max_cost: float | None = None,
     max_tokens: int | None = None,
     verbose: bool = False,
+    threads: int | None = None,
 ) -> ModelOptions:
     if backend is not None and backend not in ("local", "openai"):
         raise typer.BadParameter(f"unknown backend {backend!r}: use local or openai", param_hint="--backend")
     return ModelOptions(
         backend=backend, model=model, base_url=base_url, cache=cache,
-        max_cost=max_cost, max_tokens=max_tokens, verbose=verbose,
+        max_cost=max_cost, max_tokens=max_tokens, verbose=verbose, threads=threads,
     )
+
+
+def check_outputs(output: Path | None, *inputs: str | Path | None) -> None:
+    """Before any work: refuse an -o that is an input, read-only, a directory, or in a directory
+    that does not exist (see pipeline.atomic.check_output)."""
+    if output is not None:
+        check_output(output, inputs)
 
 
 def pick_format(fmt: Format | None, output: Path | None, allowed: tuple[Format, ...]) -> Format:
@@ -123,6 +140,7 @@ def emit(data: str | bytes, output: Path | None) -> None:
             sys.stdout.write(data if data.endswith("\n") else data + "\n")
         sys.stdout.flush()
         return
+    check_output(output)  # the commands check before their work; this is the last guard
     write_atomic(output, data)
 
 

@@ -23,7 +23,9 @@ from pipeline.cli.common import (
     OutputOpt,
     PromptsOpt,
     StrictOpt,
+    ThreadsOpt,
     VerboseOpt,
+    check_outputs,
     emit,
     emit_dry_run,
     info,
@@ -118,6 +120,7 @@ def restyle(
     dry_run: DryRunOpt = False,
     strict: StrictOpt = False,
     verbose: VerboseOpt = False,
+    threads: ThreadsOpt = None,
     cache: CacheOpt = False,
     max_cost: MaxCostOpt = None,
     max_tokens: MaxTokensOpt = None,
@@ -133,6 +136,7 @@ def restyle(
     if length is not None and not 50 <= length <= 100_000:
         raise typer.BadParameter(f"{length} is out of range (50–100000 字)", param_hint="--length")
     out_format = pick_format(fmt, output, (Format.text, Format.md, Format.json, Format.docx))
+    check_outputs(output, file)
 
     from pipeline.connect import open_client, report_usage
     from pipeline.styles import get_style
@@ -142,15 +146,22 @@ def restyle(
     chosen = get_style(style, prompts)  # a bad style fails before the model loads
     text = read_text(file)
     opts = model_options(backend, model, base_url, cache=cache, max_cost=max_cost,
-                         max_tokens=max_tokens, verbose=verbose)
+                         max_tokens=max_tokens, verbose=verbose, threads=threads)
     client = open_client(opts, "restyle")
-    ctx = TaskContext(client=client, prompts_dir=prompts, dry_run=dry_run)
+    from pipeline.cli.progress import close, listen, terminal_progress
+
+    progress = None if dry_run else terminal_progress(json_to_stdout=out_format is Format.json and output is None)
+    listen(client, progress)
+    ctx = TaskContext(client=client, prompts_dir=prompts, dry_run=dry_run, progress=progress)
     inputs = {
         "text": text, "style": chosen.path or chosen.name, "length": length, "audience": audience,
         "speaker": speaker, "date": date, "occasion": occasion,
         "strategy": strategy.value if strategy else None,
     }
-    result = run_task("restyle", inputs, ctx)
+    try:
+        result = run_task("restyle", inputs, ctx)
+    finally:
+        close(progress)
     report_usage(client)
     if dry_run:
         if out_format is Format.json:

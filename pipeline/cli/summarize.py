@@ -22,7 +22,9 @@ from pipeline.cli.common import (
     OutputOpt,
     PromptsOpt,
     StrictOpt,
+    ThreadsOpt,
     VerboseOpt,
+    check_outputs,
     emit,
     emit_dry_run,
     info,
@@ -91,6 +93,7 @@ def summarize(
     dry_run: DryRunOpt = False,
     strict: StrictOpt = False,
     verbose: VerboseOpt = False,
+    threads: ThreadsOpt = None,
     cache: CacheOpt = False,
     max_cost: MaxCostOpt = None,
     max_tokens: MaxTokensOpt = None,
@@ -101,6 +104,7 @@ def summarize(
     from pipeline.textio import read_text
 
     out_format = pick_format(fmt, output, (Format.text, Format.md, Format.json))
+    check_outputs(output, file)
     text = read_text(file)
     heading = title if title is not None else ("" if file == "-" else Path(file).stem)
     client = None
@@ -108,14 +112,22 @@ def summarize(
         from pipeline.connect import open_client
 
         opts = model_options(backend, model, base_url, cache=cache, max_cost=max_cost,
-                             max_tokens=max_tokens, verbose=verbose)
+                             max_tokens=max_tokens, verbose=verbose, threads=threads)
         client = open_client(opts, "summarize")
     elif dry_run:
         info("speechsmith: --method extractive calls no model; the dry run is the summary itself")
-    ctx = TaskContext(client=client, prompts_dir=prompts, dry_run=dry_run)
-    result = run_task(
-        "summarize", {"text": text, "length": length.value, "method": method.value, "title": title or ""}, ctx
-    )
+    from pipeline.cli.progress import close, listen, terminal_progress
+
+    progress = None if client is None or dry_run else terminal_progress(
+        json_to_stdout=out_format is Format.json and output is None)
+    listen(client, progress)
+    ctx = TaskContext(client=client, prompts_dir=prompts, dry_run=dry_run, progress=progress)
+    try:
+        result = run_task(
+            "summarize", {"text": text, "length": length.value, "method": method.value, "title": title or ""}, ctx
+        )
+    finally:
+        close(progress)
     if client is not None:
         from pipeline.connect import report_usage
 

@@ -28,7 +28,9 @@ from pipeline import extractive
 from pipeline.backends.base import ChatRequest
 from pipeline.chunk import Document, chunk_document, segment
 from pipeline.errors import BudgetExceeded, InputError
+from pipeline.events import emit
 from pipeline.hanzi import count_han, count_zi
+from pipeline.injection import without_instructions
 from pipeline.prompts import PromptTemplate, load_prompt
 from pipeline.summary import (
     Figure,
@@ -58,7 +60,7 @@ def run(inputs: dict[str, Any], ctx: TaskContext) -> TaskResult:
     spec = length_spec(str(inputs.get("length") or "medium"))
     title = str(inputs.get("title") or "")
     requested = str(inputs.get("method") or "auto")
-    doc = segment(text)
+    doc, dropped = without_instructions(segment(text))
     if not doc.paragraphs:
         raise InputError("nothing to summarize: the text has no paragraphs")
     method, reason = choose_method(requested, ctx, doc)
@@ -81,6 +83,7 @@ def run(inputs: dict[str, Any], ctx: TaskContext) -> TaskResult:
     summary, checks = verify(summary, doc, spec, fallback=fallback)
     metadata = _metadata(ctx, text, doc, spec, method, reason, requested, prompts, start)
     metadata.update(info)
+    metadata["dropped_instructions"] = dropped  # sentences addressed to a model: never sent to one
     return _result(summary, metadata, checks, title)
 
 
@@ -88,7 +91,7 @@ def batch_request(inputs: dict[str, Any], ctx: TaskContext) -> OneCall:
     """The one-call llm request for this input (raises InputError when it cannot fit one call)."""
     text = input_text(inputs)
     spec = length_spec(str(inputs.get("length") or "medium"))
-    doc = segment(text)
+    doc, _ = without_instructions(segment(text))
     tpl = _prompt("summarize", ctx)
     request = _one_call_request(tpl, doc, spec, str(inputs.get("title") or ""))
     if ctx.client is not None and not _fits(ctx, request):
@@ -106,7 +109,7 @@ def batch_finish(inputs: dict[str, Any], raw: str, ctx: TaskContext) -> TaskResu
 
     text = input_text(inputs)
     spec = length_spec(str(inputs.get("length") or "medium"))
-    doc = segment(text)
+    doc, _ = without_instructions(segment(text))
     try:
         summary = parse_json(raw, Summary)
     except ValueError as exc:
@@ -164,7 +167,7 @@ def _counts(spec: LengthSpec) -> dict[str, int]:
 
 
 def numbered_text(doc: Document) -> str:
-    return "\n".join(f"[{p.number}] {p.text}" for p in doc.paragraphs)
+    return "\n".join(f"[{p.number}] {p.text}" for p in doc.paragraphs if p.text)
 
 
 def _one_call_request(tpl: PromptTemplate, doc: Document, spec: LengthSpec, title: str) -> ChatRequest:
@@ -362,11 +365,13 @@ def _hybrid(
         return _finish_sentence(candidate) if verdict == "ok" else current
 
     gist_src = extraction.gist.text if extraction.gist else base.gist
+    total = 1 + len(base.key_points)
+    emit(ctx.progress, "condense", label=f"压缩第 1/{total} 句（要旨）", done=0, total=total)
     gist = condense(gist_src, base.gist, spec.gist_zi, "condense gist")
-    points = [
-        KeyPoint(text=condense(s.text, p.text, spec.point_zi, f"condense point {i}"), source=p.source)
-        for i, (p, s) in enumerate(zip(base.key_points, extraction.points, strict=True), 1)
-    ]
+    points = []
+    for i, (p, s) in enumerate(zip(base.key_points, extraction.points, strict=True), 1):
+        emit(ctx.progress, "condense", label=f"压缩第 {i + 1}/{total} 句", done=i, total=total)
+        points.append(KeyPoint(text=condense(s.text, p.text, spec.point_zi, f"condense point {i}"), source=p.source))
     # Tasks stay in the text's own words (a 部署 is quoted, not paraphrased), and the figures are
     # verbatim by construction: the model only condenses the gist and the points.
     summary = Summary(gist=gist, gist_source=base.gist_source, key_points=points, tasks=base.tasks,
