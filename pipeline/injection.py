@@ -26,6 +26,8 @@ INSTRUCTION_RE = re.compile(
     re.IGNORECASE,
 )
 
+_ASIDE = ("（", "(", "【", "[")
+
 
 def is_instruction(sentence: str) -> bool:
     """True when `sentence` addresses a model rather than an audience."""
@@ -45,7 +47,7 @@ def drop_instructions(text: str) -> tuple[str, list[str]]:
             continue
         sents = split_sentences(line) or [line]
         hits = [s for s in sents if INSTRUCTION_RE.search(s)]
-        if hits and line.lstrip().startswith(("（", "(", "【", "[")):
+        if hits and line.lstrip().startswith(_ASIDE):
             hits = sents
         keep = [s for s in sents if s not in hits]
         dropped += hits
@@ -65,6 +67,8 @@ def without_instructions(doc: Document) -> tuple[Document, list[str]]:
         if not hits:
             paragraphs.append(para)
             continue
+        if para.text.lstrip().startswith(_ASIDE):
+            hits = list(para.sentences)
         dropped += [s.text for s in hits]
         keep = tuple(s for s in para.sentences if s not in hits)
         paragraphs.append(replace(para, text="".join(s.text for s in keep), sentences=keep))

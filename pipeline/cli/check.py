@@ -7,7 +7,15 @@ from typing import Annotated
 
 import typer
 
-from pipeline.cli.common import OutputOpt, TableFormat, check_output, check_outputs, emit, info, write_atomic
+from pipeline.cli.common import (
+    OutputOpt,
+    TableFormat,
+    check_output,
+    check_outputs,
+    emit,
+    info,
+    write_atomic,
+)
 
 _HELP = """Lint a Chinese speech: placeholders left in (xx, 20xx, 【单位名称】), numbering gaps
 (一是, 二是, 四是), half-width or unbalanced punctuation, salutation and closing, repeated
