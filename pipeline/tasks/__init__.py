@@ -27,8 +27,8 @@ from pipeline.errors import InputError
 
 if TYPE_CHECKING:
     from pipeline.backends.base import ChatRequest
-    from pipeline.events import ProgressFn
     from pipeline.call import Client
+    from pipeline.events import ProgressFn
     from pipeline.prompts import PromptRef
 
 TASKS = ("adapt", "summarize", "restyle", "check")
