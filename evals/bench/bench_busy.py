@@ -2,7 +2,7 @@
 
 A writer's laptop always runs something else. llama.cpp splits each token over its threads and
 waits for the slowest, so a thread on a core another program keeps busy holds all of them
-back. This measures the thread choice (pipeline.backends.cpu) against one competing busy
+back. This measures the thread choice (pipeline.model.backends.cpu) against one competing busy
 process (`python -c "while True: pass"`, bounded in time, killed after each run):
 
   A. the README's Quick start adapt (1,500 字) on the embedded model: quiet vs beside the busy
@@ -90,7 +90,7 @@ def run_adapt(threads: int | None, busy: bool, out_dir: Path, timeout: float) ->
 
 def short_texts(n: int) -> list[str]:
     """n texts of about 100 字: consecutive sentences of the bundled reports."""
-    from pipeline.hanzi import split_sentences
+    from pipeline.text.hanzi import split_sentences
 
     sentences: list[str] = []
     for path in sorted((ROOT / "tests" / "fixtures" / "reports").glob("*.txt")):

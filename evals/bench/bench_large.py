@@ -1,8 +1,8 @@
 """Benchmark: peak memory and time of summarize, check and corpus add on very large texts.
 
-The input limit (pipeline.textio.MAX_BYTES) lets a 50 MB file in, so every command that reads
+The input limit (pipeline.text.textio.MAX_BYTES) lets a 50 MB file in, so every command that reads
 one must finish on it with bounded memory. Sentence ranking builds its similarity graph per
-block of about 600 sentences above 2,000 (pipeline.extractive.rank_blocks), so memory stays
+block of about 600 sentences above 2,000 (pipeline.tasks.summarize.extractive.rank_blocks), so memory stays
 flat and time grows linearly. Texts of 1, 3, 10 and 30 MB are made by concatenating the
 government work reports of the shared data set (or the bundled ones), repeated as needed.
 

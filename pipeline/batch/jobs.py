@@ -121,7 +121,7 @@ def read_jobs(path: str | Path) -> list[Job]:
 
 
 def _read_stdin() -> bytes:
-    from pipeline.textio import read_stdin
+    from pipeline.text.textio import read_stdin
 
     if sys.stdin is not None and sys.stdin.isatty():
         raise InputError("JOBS.jsonl is '-' but nothing is piped to stdin (e.g. `cat jobs.jsonl | speechsmith batch run - -o out.jsonl`)")

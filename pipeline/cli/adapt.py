@@ -105,9 +105,10 @@ def adapt(
     corpus: CorpusOpt = None,
     prompts: PromptsOpt = None,
 ) -> None:
-    from pipeline.connect import open_client, report_usage
     from pipeline.errors import CheckFailed
-    from pipeline.tasks import TaskContext, run_task
+    from pipeline.model.connect import open_client, report_usage
+    from pipeline.tasks import TaskContext
+    from pipeline.tasks.adapt import AdaptInput, run
 
     if strategy is not None and strategy not in ("one-call", "plan-draft"):
         raise typer.BadParameter(f"unknown strategy {strategy!r}: use one-call or plan-draft", param_hint="--strategy")
@@ -117,12 +118,12 @@ def adapt(
     check_outputs(output, brief)
     if dry_run and out_format is Format.docx:
         out_format = Format.text  # a dry run shows prompts, there is no speech to lay out
-    inputs = {
-        "occasion": occasion, "speaker": speaker, "audience": audience, "points": point or None,
-        "length": length, "tone": tone, "date": date, "place": place, "facts": fact or None,
-        "genre": genre, "salutation": salutation, "brief": str(brief) if brief else None,
-        "examples": examples, "strategy": strategy, "strict_facts": strict_facts, "seed": seed,
-    }
+    inp = AdaptInput(
+        occasion=occasion, speaker=speaker, audience=audience, points=point or None, length=length,
+        tone=tone, date=date, place=place, facts=fact or None, genre=genre, salutation=salutation,
+        brief=str(brief) if brief else None, examples=examples, strategy=strategy,
+        strict_facts=strict_facts, seed=seed,
+    )
     opts = model_options(backend, model, base_url, cache=cache, max_cost=max_cost,
                          max_tokens=max_tokens, verbose=verbose, threads=threads)
     client = open_client(opts, "adapt")
@@ -132,7 +133,7 @@ def adapt(
     listen(client, progress)
     ctx = TaskContext(client=client, corpus_dir=corpus, prompts_dir=prompts, dry_run=dry_run, progress=progress)
     try:
-        result = run_task("adapt", {k: v for k, v in inputs.items() if v is not None}, ctx)
+        result = run(inp, ctx)
     finally:
         close(progress)
     report_usage(client)
@@ -156,7 +157,7 @@ def adapt(
 
 def render(result, out_format: Format) -> str | bytes:
     """The task result in the asked format (json: speech + metadata + checks)."""
-    from pipeline.render_out import render_speech, speech_payload
+    from pipeline.render.speech import render_speech, speech_payload
     from pipeline.speech import Speech
 
     speech = Speech.model_validate(result.output)

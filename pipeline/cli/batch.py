@@ -197,7 +197,7 @@ def _run(
     from pipeline.batch.limits import Pacer
     from pipeline.batch.processes import can_fork, run_processes
     from pipeline.batch.runner import run_batch
-    from pipeline.connect import open_client
+    from pipeline.model.connect import open_client
     from pipeline.tasks import TaskContext
 
     remote = settings is not None and settings.backend != "local"
@@ -229,7 +229,7 @@ def _run(
     )
     if client is None:
         return summary, None
-    from pipeline.connect import report_usage
+    from pipeline.model.connect import report_usage
 
     report_usage(client)  # the one usage line with -v (and no second one at exit)
     return summary, None
@@ -389,9 +389,9 @@ def _offline_ctx(
     model: str | None, context: int | None, prefill: str | None, corpus: Path | None, prompts: Path | None
 ) -> tuple[Any, str, str]:
     """A TaskContext whose client builds requests for `model` but never calls it."""
-    from pipeline.batch.openai_batch import ExportBackend
-    from pipeline.call import Client
     from pipeline.config import ModelOptions, resolve
+    from pipeline.model.backends.export import ExportBackend
+    from pipeline.model.client import Client
     from pipeline.tasks import TaskContext
 
     if prefill not in (None, "fold", "assistant"):

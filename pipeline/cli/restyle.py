@@ -138,10 +138,11 @@ def restyle(
     out_format = pick_format(fmt, output, (Format.text, Format.md, Format.json, Format.docx))
     check_outputs(output, file)
 
-    from pipeline.connect import open_client, report_usage
+    from pipeline.model.connect import open_client, report_usage
     from pipeline.styles import get_style
-    from pipeline.tasks import TaskContext, run_task
-    from pipeline.textio import read_text
+    from pipeline.tasks import TaskContext
+    from pipeline.tasks.restyle import TASK as RESTYLE
+    from pipeline.text.textio import read_text
 
     chosen = get_style(style, prompts)  # a bad style fails before the model loads
     text = read_text(file)
@@ -153,13 +154,12 @@ def restyle(
     progress = None if dry_run else terminal_progress(json_to_stdout=out_format is Format.json and output is None)
     listen(client, progress)
     ctx = TaskContext(client=client, prompts_dir=prompts, dry_run=dry_run, progress=progress)
-    inputs = {
-        "text": text, "style": chosen.path or chosen.name, "length": length, "audience": audience,
-        "speaker": speaker, "date": date, "occasion": occasion,
-        "strategy": strategy.value if strategy else None,
-    }
+    inp = RESTYLE.input(
+        text=text, style=chosen.path or chosen.name, length=length, audience=audience,
+        speaker=speaker, date=date, occasion=occasion, strategy=strategy.value if strategy else None,
+    )
     try:
-        result = run_task("restyle", inputs, ctx)
+        result = RESTYLE.run(inp, ctx)
     finally:
         close(progress)
     report_usage(client)
@@ -192,7 +192,7 @@ def restyle(
 
 def render(result, out_format: Format) -> str | bytes:
     """The restyled speech as text, Markdown, docx bytes, or JSON (speech, facts, length, metadata)."""
-    from pipeline.render_out import render_speech, speech_payload
+    from pipeline.render.speech import render_speech, speech_payload
     from pipeline.speech import Speech
 
     speech = Speech.model_validate(result.output["speech"])

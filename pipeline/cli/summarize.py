@@ -100,8 +100,9 @@ def summarize(
     prompts: PromptsOpt = None,
 ) -> None:
     from pipeline.errors import CheckFailed
-    from pipeline.tasks import TaskContext, run_task
-    from pipeline.textio import read_text
+    from pipeline.tasks import TaskContext
+    from pipeline.tasks.summarize import SummarizeInput, run
+    from pipeline.text.textio import read_text
 
     out_format = pick_format(fmt, output, (Format.text, Format.md, Format.json))
     check_outputs(output, file)
@@ -109,7 +110,7 @@ def summarize(
     heading = title if title is not None else ("" if file == "-" else Path(file).stem)
     client = None
     if method is not Method.extractive:
-        from pipeline.connect import open_client
+        from pipeline.model.connect import open_client
 
         opts = model_options(backend, model, base_url, cache=cache, max_cost=max_cost,
                              max_tokens=max_tokens, verbose=verbose, threads=threads)
@@ -123,13 +124,11 @@ def summarize(
     listen(client, progress)
     ctx = TaskContext(client=client, prompts_dir=prompts, dry_run=dry_run, progress=progress)
     try:
-        result = run_task(
-            "summarize", {"text": text, "length": length.value, "method": method.value, "title": title or ""}, ctx
-        )
+        result = run(SummarizeInput(text=text, length=length.value, method=method.value, title=title or ""), ctx)
     finally:
         close(progress)
     if client is not None:
-        from pipeline.connect import report_usage
+        from pipeline.model.connect import report_usage
 
         report_usage(client)
     if dry_run and client is not None:
