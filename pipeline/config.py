@@ -16,7 +16,7 @@ Config file (all keys optional):
     max_reasks = 2                      # re-asks per structured call when the reply is invalid
     prefill = "fold"                    # fold | assistant: how a reply prefix reaches a chat API
     context = 8192                      # local: context size; remote: overrides the window
-    threads = 2                         # local: CPU threads (default: all cores)
+    threads = 2                         # local: CPU threads (default: the free cores, re-checked per call)
     cache = false                       # reuse identical earlier responses
     max_cost = 1.0                      # per command, in the currency of the prices below
     max_tokens = 200000                 # per command
