@@ -35,6 +35,7 @@ class TerminalProgress:
         self.start = time.monotonic()
         self.tokens = 0
         self.label = ""  # the task's latest step ("第 3/12 段")
+        self.label_stage = ""
         self.setup = ""  # model setup in progress, if any
         self.generating = ""  # "生成 40/300" of the call in flight
         self.stage_total: tuple[str, int, int, float] | None = None  # stage, done, total, stage start
@@ -57,6 +58,7 @@ class TerminalProgress:
                 self.generating = ""
                 if event.label:
                     self.label = event.label
+                    self.label_stage = event.stage
                 started = self._stage_started.setdefault(event.stage, event.at)
                 if event.total:
                     self.stage_total = (event.stage, event.done, event.total, started)
@@ -65,6 +67,9 @@ class TerminalProgress:
     def line(self, now: float | None = None) -> str:
         now = time.monotonic() if now is None else now
         parts = [self.setup or self.label or ("生成中" if self.generating else "准备中")]
+        counted = self.stage_total
+        if not self.setup and counted is not None and counted[0] == self.label_stage and "/" not in self.label:
+            parts[0] += f" ({counted[1]}/{counted[2]} done)"  # "第二部分 (1/5 done)"
         if self.generating:
             parts.append(self.generating)
         if self.tokens:
