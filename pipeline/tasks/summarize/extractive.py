@@ -146,12 +146,12 @@ def rank(doc: Document, features: str = "bigram") -> list[Scored]:
     n = len(sentences)
     if n == 0:
         return []
-    centrality = np.zeros(n)
+    central = np.zeros(n)
     for start, end in rank_blocks(sentences):
         feats = [_features(s.text, features) for s in sentences[start:end]]
-        centrality[start:end] = _centrality(feats, sparse=end - start < n)
+        central[start:end] = centrality(feats, sparse=end - start < n)
     return [
-        Scored(s, float(centrality[i]) * _prior(doc, s, i, n) + 1e-6 * (n - i) / n)
+        Scored(s, float(central[i]) * _prior(doc, s, i, n) + 1e-6 * (n - i) / n)
         for i, s in enumerate(sentences)
     ]
 
@@ -175,7 +175,7 @@ def rank_blocks(sentences: list[Sentence]) -> list[tuple[int, int]]:
     return blocks
 
 
-def _centrality(feats: list[set[str]], sparse: bool = False) -> Any:
+def centrality(feats: list[set[str]], sparse: bool = False) -> Any:
     """TextRank over bigram-TF-IDF cosine similarity, averaged with similarity to the centroid.
 
     `sparse`: build the similarities from the few features each sentence has (the blocks of a
@@ -191,9 +191,8 @@ def _centrality(feats: list[set[str]], sparse: bool = False) -> Any:
             df[w] = df.get(w, 0) + 1
     # Words in one sentence only cannot link two sentences; words in most sentences say nothing.
     vocab = {w: i for i, w in enumerate(w for w, c in df.items() if c >= 2 and c <= max(2, n // 2))}
-    centrality = np.zeros(n)
     if not vocab:
-        return centrality
+        return np.zeros(n)
     found = _sparse_similarity(feats, vocab, df) if sparse else None
     if found is not None:
         sim, cos = found
