@@ -78,6 +78,9 @@ def check_output(path: str | Path, inputs: tuple[str | Path | None, ...] = ()) -
         st = None
     except OSError as exc:
         raise InputError(f"cannot write {path}: {exc.strerror or exc}") from None
+    if st is not None and not stat.S_ISREG(st.st_mode):
+        # An atomic write replaces the path: /dev/null or a FIFO would be swapped for a file.
+        raise InputError(f"refusing to write {path}: not a regular file (leave out -o to write to stdout)")
     # No write bit at all is read-only even for root (for whom os.access always says yes).
     if st is not None and (not st.st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH) or not os.access(path, os.W_OK)):
         raise InputError(f"refusing to write {path}: the file is read-only")

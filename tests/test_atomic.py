@@ -64,6 +64,8 @@ def test_check_output_refuses_read_only_missing_dir_and_directory(tmp_path: Path
         check_output(tmp_path / "no" / "such" / "out.txt")
     with pytest.raises(InputError, match="is a directory"):
         check_output(tmp_path)
+    with pytest.raises(InputError, match="not a regular file"):
+        check_output(Path(os.devnull))
     assert not (tmp_path / "no").exists()
 
 
