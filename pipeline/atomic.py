@@ -66,7 +66,7 @@ def check_output(path: str | Path, inputs: tuple[str | Path | None, ...] = ()) -
         raise InputError(f"cannot write {path}: it is a directory")
     for source in inputs:
         if source is not None and str(source) != "-" and same_file(path, Path(source)):
-            raise InputError(f"refusing to write {path}: it is the input file {source}; write the output somewhere else")
+            raise InputError(f"refusing to write {path}: it is also an input file ({source}); write the output somewhere else")
     parent = path.parent
     if not parent.exists():
         raise InputError(f"cannot write {path}: directory {parent} does not exist")

@@ -48,7 +48,7 @@ def test_check_output_refuses_inputs_by_path_symlink_and_hard_link(source: Path,
     hard = tmp_path / "hard.txt"
     os.link(source, hard)
     for out in (source, tmp_path / "." / "s.txt", link, hard):
-        with pytest.raises(InputError, match="is the input file"):
+        with pytest.raises(InputError, match="is also an input file"):
             check_output(out, (source,))
     assert same_file(hard, source) and not same_file(tmp_path / "other.txt", source)
     check_output(tmp_path / "other.txt", (source, "-", None))  # a new file next to it is fine
