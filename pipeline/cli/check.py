@@ -7,7 +7,15 @@ from typing import Annotated
 
 import typer
 
-from pipeline.cli.common import OutputOpt, TableFormat, emit, info, write_atomic
+from pipeline.cli.common import (
+    OutputOpt,
+    TableFormat,
+    check_output,
+    check_outputs,
+    emit,
+    info,
+    write_atomic,
+)
 
 _HELP = """Lint a Chinese speech: placeholders left in (xx, 20xx, 【单位名称】), numbering gaps
 (一是, 二是, 四是), half-width or unbalanced punctuation, salutation and closing, repeated
@@ -94,7 +102,10 @@ def check(
         brief=str(brief) if brief else None, facts=facts, speaker=speaker, occasion=occasion, style=style,
         examples=example,
     )
+    check_outputs(output, file, source)
     suffix = Path(file).suffix.lower() if file != "-" else ""
+    if fix and output is None and file != "-" and suffix in _TEXT_SUFFIXES:
+        check_output(Path(file))  # fixing in place: a read-only file stays as it is
     if fix and suffix == ".docx":
         findings, zi, wrote = _fix_docx(file, output, task.check_config(inp))
     else:
@@ -153,6 +164,7 @@ def _fix_docx(file: str, output: Path | None, config):
     target = output or Path(file).with_name(Path(file).stem + ".fixed.docx")
     if target.suffix.lower() != ".docx":
         raise InputError(f"{target}: the fixed copy of a .docx must be a .docx file")
+    check_output(target, (file,))
     read_document(file)  # the usual checks and messages (missing, empty, not a docx)
     fixed, findings, text = fix_docx(Path(file).read_bytes(), config)
     write_atomic(target, fixed)

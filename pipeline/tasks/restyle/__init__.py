@@ -38,9 +38,10 @@ from pipeline.tasks.restyle.doc import Doc, Para, Run, sentences
 from pipeline.tasks.restyle.edits import light_edit
 from pipeline.tasks.restyle.length import AIM_HIGH, TOLERANCE, fit_length, trim
 from pipeline.tasks.restyle.model import GUARD, render_section
-from pipeline.tasks.restyle.source import drop_instructions, parse_source
+from pipeline.tasks.restyle.source import parse_source
 from pipeline.text.facts import compare_facts, extract_facts, find_unsupported
 from pipeline.text.hanzi import count_zi, split_paragraphs
+from pipeline.text.injection import drop_instructions
 
 __all__ = ["TASK", "RestyleInput", "batch_finish", "batch_request", "light_edit", "paragraph_diff", "parse_source", "run"]
 
@@ -145,7 +146,7 @@ def _prepare(inputs: dict[str, Any], ctx: TaskContext) -> Run:
     target = length or style.target_length(source.zishu)
     given = {k: str(inputs[k]) for k in ("speaker", "date", "occasion", "unit") if inputs.get(k)}
     return Run(
-        style=style, source_text=str(text), source=source, target=target, instructions=instructions,
+        style=style, source_text=cleaned, source=source, target=target, instructions=instructions,
         audience=str(inputs.get("audience") or ""), given=given, ctx=ctx,
     )
 

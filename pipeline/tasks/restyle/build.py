@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 from pipeline.errors import InputError
+from pipeline.events import emit
 from pipeline.speech import numbered_heading
 from pipeline.tasks.restyle.doc import (
     Doc,
@@ -78,6 +79,11 @@ def build_kept(run: Run) -> Doc:
         if total > run.target * AIM_HIGH:
             chosen = select_sentences(groups, max(0, run.target - fixed))
     paras_out: list[list[Para]] = []
+    total = sum(
+        1 for g, paras in enumerate(groups) for p, sents in enumerate(paras)
+        if any(chosen is None or (g, p, i) in chosen for i in range(len(sents)))
+    )
+    done = 0
     for g, paras in enumerate(groups):
         out: list[Para] = []
         for p, sents in enumerate(paras):
@@ -85,7 +91,9 @@ def build_kept(run: Run) -> Doc:
             if not keep:
                 continue
             passage = "".join(s.text for s in keep)
+            emit(run.ctx.progress, "passage", label=f"改写第 {done + 1}/{total} 段", done=done, total=total)
             text, status = rewrite(run, passage, step=f"restyle.{g}.{p}")
+            done += 1
             run.units.append({"part": g, "paragraph": p, "status": status, "zi": count_zi(text)})
             out.append(Para(sentences(light_edit(text, run.style)), passage, status))
         paras_out.append(out)
@@ -161,6 +169,7 @@ def build_restructured(run: Run) -> Doc:
         items = _merge_short(items)
     paras: list[Para] = []
     for i, (heading, passage) in enumerate(items):
+        emit(run.ctx.progress, "passage", label=f"改写第 {i + 1}/{len(items)} 段", done=i, total=len(items))
         text, status = rewrite(run, passage, step=f"restyle.item{i}")
         run.units.append({"part": "body", "paragraph": i, "status": status, "zi": count_zi(text)})
         text = turn_round(light_edit(text, style), frame)

@@ -36,7 +36,7 @@ from pipeline.summary import LengthSpec, Summary, length_spec
 from pipeline.tasks import OneCall, TaskContext, TaskResult, TaskSpec
 from pipeline.tasks.inputs import SummarizeInput
 from pipeline.tasks.summarize import extractive
-from pipeline.tasks.summarize.chunk import Document, segment
+from pipeline.tasks.summarize.chunk import Document, segment, without_instructions
 from pipeline.tasks.summarize.dry_run import dry_run
 from pipeline.tasks.summarize.hybrid import hybrid
 from pipeline.tasks.summarize.mapreduce import fits, llm, load, one_call_request
@@ -54,7 +54,7 @@ def run(inp: SummarizeInput, ctx: TaskContext) -> TaskResult:
     spec = length_spec(inp.length or "medium")
     title = inp.title or ""
     requested = inp.method or "auto"
-    doc = segment(text)
+    doc, dropped = without_instructions(segment(text))
     if not doc.paragraphs:
         raise InputError("nothing to summarize: the text has no paragraphs")
     method, reason = choose_method(requested, ctx, doc)
@@ -78,12 +78,13 @@ def run(inp: SummarizeInput, ctx: TaskContext) -> TaskResult:
     summary, checks["substance"] = gate_summary(summary, text, title)
     metadata = _metadata(ctx, text, doc, spec, method, reason, requested, prompts, start)
     metadata.update(info)
+    metadata["dropped_instructions"] = dropped  # sentences addressed to a model: never sent to one
     return _result(summary, metadata, checks, title)
 
 
 def batch_request(inp: SummarizeInput, ctx: TaskContext) -> OneCall:
     """The one-call llm request for this input (raises InputError when it cannot fit one call)."""
-    doc = segment(input_text(inp))
+    doc, _ = without_instructions(segment(input_text(inp)))
     spec = length_spec(inp.length or "medium")
     tpl = load("summarize", ctx)
     request = one_call_request(tpl, doc, spec, inp.title or "")
@@ -113,7 +114,7 @@ def batch_finish(inp: SummarizeInput, raw: str, ctx: TaskContext) -> TaskResult:
     """Parse and verify a reply to batch_request's request."""
     text = input_text(inp)
     spec = length_spec(inp.length or "medium")
-    doc = segment(text)
+    doc, _ = without_instructions(segment(text))
     try:
         summary = parse_json(raw, Summary)
     except ValueError as exc:
