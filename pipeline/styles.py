@@ -13,6 +13,8 @@ rewrite loses or invents a fact. A bad file gives one line naming the file and t
 
 from __future__ import annotations
 
+import re
+from functools import cache
 from pathlib import Path
 from typing import Literal
 
@@ -90,8 +92,34 @@ class Style(BaseModel):
     bridges: list[str] = Field(default_factory=lambda: ["也就是说，", "具体来说，"])
     # Phrases to drop (first-person asides in news, vocatives in minutes …).
     remove: list[str] = Field(default_factory=list)
+    # Regular-expression edits after `replacements`, as [pattern, replacement] pairs, for words
+    # whose plain form depends on what follows (积极参与 → 主动参与, but not 积极作用).
+    patterns: list[tuple[str, str]] = Field(default_factory=list)
+    # Sentences longer than this many 字 are split where a second sentence can stand alone.
+    split_long: int | None = Field(default=None, ge=15)
+    # Spoken turns to the audience prefixed to every `turn_every`-th sentence, by the kind of
+    # sentence: demand (要…/必须…), figure (one with a number), other, any.
+    turns: dict[Literal["demand", "figure", "other", "any"], list[str]] = Field(default_factory=dict)
+    turn_every: int = Field(default=3, ge=1)
+    # The share of source sentences the result must change to be this style (else a failed check).
+    min_changed: float = Field(default=0.0, ge=0, le=1)
+    # Only for texts given at a meeting (minutes of a 贺词 are nonsense).
+    meetings_only: bool = False
     frame: StyleFrame = Field(default_factory=StyleFrame)
     path: str = Field(default="", exclude=True)
+
+    @field_validator("patterns")
+    @classmethod
+    def _valid_patterns(cls, value: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        for pattern, _ in value:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"bad pattern {pattern!r}: {exc}") from None
+        return value
+
+    def compiled_patterns(self) -> list[tuple[re.Pattern[str], str]]:
+        return [(_compile(p), new) for p, new in self.patterns]
 
     @field_validator("name")
     @classmethod
@@ -132,6 +160,11 @@ class Style(BaseModel):
         elif self.ratio:
             parts.append(f"{self.ratio:g}×原文")
         return ", ".join(parts)
+
+
+@cache
+def _compile(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern)
 
 
 def style_dirs(prompts_root: str | Path | None = None) -> list[Path]:

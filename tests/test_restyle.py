@@ -194,7 +194,7 @@ def test_instructions_planted_in_the_source_are_dropped_and_reported() -> None:
 
 def test_oral_openers_fit_the_salutation() -> None:
     school = "在开学典礼上的讲话\n\n老师们、同学们：\n\n" + "\n\n".join(
-        f"第{i}段，新学期要有新气象，大家要珍惜每一节课，把学习放在首位。" for i in "一二三四五六"
+        f"新学期要有新气象，全体同学要珍惜{i}每一节课，把学习放在首位。" for i in ("语文", "数学", "英语", "物理", "化学", "历史")
     )
     text = _run(school, "oral").text
     assert "同志们" not in text and ("大家想一想" in text or "我再强调一下" in text)
@@ -204,10 +204,11 @@ def test_oral_openers_fit_the_salutation() -> None:
 
 
 def _inventing(request) -> str:
-    """A model that invents 增长35% and drops 3800多 when it sees that passage."""
+    """A model that invents 增长35% and drops 29个 when it sees that sentence (one the plain
+    table leaves unchanged, so it goes to the model)."""
     passage = _echo(request)
-    if "3800多" in passage:
-        return passage.replace("3800多", "").replace("克难奋进", "克难奋进，经济增长35%")
+    if "29个" in passage:
+        return passage.replace("29个", "").replace("受灾", "受灾，经济增长35%")
     return passage
 
 
@@ -217,7 +218,7 @@ def test_sectioned_gate_catches_an_invented_figure_and_keeps_the_dropped_one() -
     caught = {(c["text"], c["problem"]) for c in facts["caught"]}
     assert ("35%", "invented") in caught
     text = result.text
-    assert "35%" not in text and "3800多" in text  # the passage fell back to the source
+    assert "35%" not in text and "29个" in text  # the sentence fell back to the source
     assert facts["added"] == [] and facts["passed"]
     assert {f["text"] for f in facts["kept"]} >= {"3800多", "29个", "近1000万元", "7月15日"}
     statuses = [u["status"] for u in result.metadata["units"]]
@@ -282,10 +283,11 @@ def test_expand_is_bounded_and_drops_invented_sentences() -> None:
 
 def test_styles_really_change_the_text() -> None:
     news = Speech.model_validate(_run(FLOOD, "news", speaker="乡长").output["speech"])
-    assert news.opening.startswith("近日，乡长主持召开募捐动员大会并讲话。")
+    # no date given or stated: the lead says less (no 近日), and names what the text states
+    assert news.opening.startswith("募捐动员大会召开。乡长出席会议并讲话。\n乡长指出，")
     assert "谢谢大家" not in news.text() and news.salutation == ""
     minutes = Speech.model_validate(_run(FLOOD, "minutes").output["speech"])
-    assert minutes.title.endswith("纪要") and minutes.sections[0].heading.startswith("一、会议")
+    assert minutes.title == "募捐动员大会纪要" and "现将会议主要精神纪要如下：\n会议指出，" in minutes.opening
     remarks = Speech.model_validate(_run(FLOOD, "remarks").output["speech"])
     assert remarks.salutation == "各位领导、同志们：" and "一是" in remarks.text()
     oral = _run(FLOOD, "oral", audience="青年干部").output["speech"]
@@ -309,10 +311,11 @@ def test_render_formats() -> None:
 
     result = _run(FLOOD, "minutes")
     md = render(result, Format.md)
-    assert md.startswith("# 募捐动员大会纪要") and "\n## 一、会议" in md
-    assert render(result, Format.text).startswith("募捐动员大会纪要\n\n近日，")
+    assert md.startswith("# 募捐动员大会纪要") and "\n会议指出，" in md
+    assert render(result, Format.text).startswith("募捐动员大会纪要\n\n募捐动员大会召开。")
     payload = json.loads(render(result, Format.json))
     assert {"speech", "text", "facts", "length", "metadata", "checks", "ok"} <= set(payload)
+    assert payload["checks"]["style"]["summary"].startswith(("ok: ", "failed: "))
     assert render(result, Format.docx)[:2] == b"PK"
 
 

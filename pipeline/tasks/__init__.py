@@ -27,8 +27,8 @@ from pipeline.errors import InputError
 
 if TYPE_CHECKING:
     from pipeline.backends.base import ChatRequest
-    from pipeline.events import ProgressFn
     from pipeline.call import Client
+    from pipeline.events import ProgressFn
     from pipeline.prompts import PromptRef
 
 TASKS = ("adapt", "summarize", "restyle", "check")
@@ -70,7 +70,7 @@ _ADAPT_OPTIONS = ("brief", "strategy", "strict_facts", "examples", "example_toke
 _ACCEPTS: dict[str, frozenset[str]] = {
     "summarize": frozenset({"text", "file", "length", "title", "method"}),
     "restyle": frozenset({"text", "file", "style", "title", "length", "speaker", "date", "occasion", "unit",
-                          "audience", "strategy"}),
+                          "audience", "strategy", "model_sentences"}),
     "check": frozenset({"text", "file", "source", "source_file", "select", "ignore", "audience", "length",
                         "minutes", "tolerance", "max_sentence", "fix"}),
 }

@@ -22,45 +22,106 @@ source (plus given inputs such as speaker or date) and the inventions the gates 
 
 from __future__ import annotations
 
+import re
 import time
 from typing import Any
 
 from pipeline.backends.base import ChatRequest
 from pipeline.errors import InputError
 from pipeline.facts import compare_facts, extract_facts, find_unsupported
-from pipeline.hanzi import count_zi, split_paragraphs
+from pipeline.hanzi import count_zi, normalize, split_paragraphs, split_sentences
 from pipeline.prompts import PromptRef, load_prompt
 from pipeline.speech import Speech
 from pipeline.styles import Style, get_style
 from pipeline.tasks import OneCall, TaskContext, TaskResult
-from pipeline.tasks.restyle.build import build_kept, build_restructured
+from pipeline.tasks.restyle.build import build_kept, build_restructured, frame_facts
 from pipeline.tasks.restyle.diff import paragraph_diff
 from pipeline.tasks.restyle.doc import Doc, Para, Run, sentences
 from pipeline.tasks.restyle.edits import light_edit
+from pipeline.tasks.restyle.intake import read_input
 from pipeline.tasks.restyle.length import AIM_HIGH, TOLERANCE, fit_length, trim
 from pipeline.tasks.restyle.model import GUARD, render_section
 from pipeline.tasks.restyle.source import drop_instructions, parse_source
+from pipeline.tasks.restyle.stylize import change_share
 
 __all__ = ["batch_finish", "batch_request", "light_edit", "paragraph_diff", "parse_source", "run"]
 
 
 def _checks(run: Run, speech: Speech) -> tuple[dict[str, Any], dict[str, Any]]:
-    report = compare_facts("\n".join(run.allowed), speech.text())
+    report = compare_facts("\n".join([run.source_text, *run.given.values()]), speech.text())
     facts = report.to_dict()
+    # what the frame takes from the furniture (the dateline's date, the lead's speaker) is no invention
+    added = compare_facts("\n".join(run.allowed), speech.text()).added
+    facts["added"] = [{"kind": f.kind, "text": f.text, "value": f.value} for f in added]
     facts["caught"] = run.caught
-    facts["passed"] = not report.added
+    facts["passed"] = not added
     zi = speech.zishu
     length: dict[str, Any] = {"target": run.target, "zishu": zi, "source_zishu": run.source.zishu}
     if run.target:
         ratio = zi / run.target
         length.update(ratio=round(ratio, 3), tolerance=TOLERANCE, passed=abs(ratio - 1) <= TOLERANCE)
     else:
-        length.update(ratio=round(zi / max(1, run.source.zishu), 3), passed=True)
+        # no length asked: the style keeps the source's; a reply far shorter or longer is no
+        # restyle of it (an endpoint's 14-字 reply to an 879-字 speech)
+        ratio = zi / max(1, run.source.zishu)
+        length.update(ratio=round(ratio, 3), bounds=list(_KEEP_BOUNDS), passed=_KEEP_BOUNDS[0] <= ratio <= _KEEP_BOUNDS[1])
+    if run.style.keep_structure and not (run.target and run.target < run.source.zishu * 0.9):
+        # a style that keeps the speech keeps its facts (only compression may leave some out)
+        facts["min_recall"] = _MIN_RECALL
+        facts["passed"] = facts["passed"] and report.recall >= _MIN_RECALL
     return facts, length
+
+
+_KEEP_BOUNDS = (0.6, 1.6)  # result / source 字 when no length is asked
+_MIN_RECALL = 0.95  # facts a restyle that keeps the structure must keep
+
+
+_FURNITURE_IN_BODY = re.compile(r"全文如下|[\u4e00-\u9fff]{2,6}\d{1,2}月\d{1,2}日电|责任编辑|[（(][^（）()]{0,30}摄[）)]")
+
+
+def _style_check(run: Run, speech: Speech) -> dict[str, Any]:
+    """Did the style really happen? The share of source sentences changed against the style's
+    floor; for news and minutes also the frame: the source's own speaker, occasion and genre,
+    and no news-site furniture in the body."""
+    pairs = run.pairs or _aligned_pairs(run, speech)
+    changed, counted = change_share(pairs)
+    share = changed / counted if counted else 0.0
+    floor = run.style.min_changed
+    passed = share >= floor or counted == 0
+    check: dict[str, Any] = {"changed": changed, "sentences": counted, "share": round(share, 3), "min": floor}
+    problems = [] if passed else [f"only {share:.0%} of {counted} sentences changed ({run.style.name} needs ≥ {floor:.0%})"]
+    if run.style.output in ("news", "minutes"):
+        facts = frame_facts(run)
+        text = speech.text()
+        named = {k: facts[k] for k in ("short", "occasion") if facts[k]}
+        missing = [v for v in named.values() if v not in text]
+        furniture = _FURNITURE_IN_BODY.findall(text)
+        check["frame"] = {"genre": facts["genre"], "speaker": facts["speaker"], "occasion": facts["occasion"],
+                          "missing": missing, "furniture": furniture}
+        problems += [f"does not name {m}" for m in missing] + [f"news-site furniture in the body: {f}" for f in furniture]
+        if run.style.output == "minutes" and not facts["meeting"]:
+            problems.append("minutes of something that was no meeting")
+    check["passed"] = not problems
+    check["summary"] = ("ok: " if not problems else "failed: ") + (
+        "; ".join(problems) if problems else f"{share:.0%} of {counted} sentences changed (≥ {floor:.0%})")
+    return check
+
+
+def _aligned_pairs(run: Run, speech: Speech) -> list[tuple[str, str]]:
+    # one-call replies have no sentence mapping: a source sentence is unchanged when it is still
+    # there verbatim (punctuation aside), changed otherwise
+    out = normalize(speech.text())
+    body = [p for p in split_paragraphs(run.source.opening)] + [p for s in run.source.sections for p in s.paragraphs]
+    body += split_paragraphs(run.source.closing)
+    pairs = []
+    for sent in (x for p in body for x in split_sentences(p)):
+        pairs.append((sent, sent if normalize(sent) in out else ""))
+    return pairs
 
 
 def _result(run: Run, speech: Speech, strategy: str, started: float, prompt: PromptRef | None) -> TaskResult:
     facts, length = _checks(run, speech)
+    style_check = _style_check(run, speech)
     client = run.ctx.client
     metadata: dict[str, Any] = {
         "style": run.style.name,
@@ -77,6 +138,8 @@ def _result(run: Run, speech: Speech, strategy: str, started: float, prompt: Pro
         "fallbacks": sum(1 for u in run.units if str(u["status"]).startswith("fallback")),
         "dropped_instructions": run.instructions,  # sentences in the source addressed to a model
         "expand_calls": run.expand_calls,
+        "model_calls": run.model_calls,
+        "model_sentences_kept": run.model_kept,  # sentences whose model rewrite passed the gates
         "trimmed_sentences": run.trimmed,
     }
     if isinstance(metadata["prompt"], PromptRef):
@@ -87,11 +150,14 @@ def _result(run: Run, speech: Speech, strategy: str, started: float, prompt: Pro
         "kind": run.style.output,
         "facts": facts,
         "length": length,
+        "style_check": style_check,
+        "source_info": run.info.to_dict() if run.info else {},
     }
-    checks = {"facts": {"passed": facts["passed"], "added": len(facts["added"]), "dropped": len(facts["dropped"]), "kept": len(facts["kept"])}, "length": length}
+    checks = {"facts": {"passed": facts["passed"], "added": len(facts["added"]), "dropped": len(facts["dropped"]), "kept": len(facts["kept"])},
+              "length": length, "style": {k: v for k, v in style_check.items() if k != "frame"}}
     return TaskResult(
         task="restyle", output=output, text=speech.text(), metadata=metadata, checks=checks,
-        ok=bool(facts["passed"] and length["passed"]),
+        ok=bool(facts["passed"] and length["passed"] and style_check["passed"]),
     )
 
 
@@ -113,7 +179,12 @@ def _prepare(inputs: dict[str, Any], ctx: TaskContext) -> Run:
     style_name = inputs.get("style") or "plain"
     style = style_name if isinstance(style_name, Style) else get_style(str(style_name), ctx.prompts_dir)
     cleaned, instructions = drop_instructions(str(text))
-    source = parse_source(cleaned, str(inputs.get("title") or ""))
+    info = read_input(cleaned, str(inputs.get("title") or ""))
+    if not info.body.strip():
+        raise InputError("the input has no speech text to restyle (only news-site furniture such as a dateline)")
+    source = parse_source(info.body, info.title)
+    if source.title != "讲话":
+        info.title = source.title
     length = inputs.get("length")
     if length is not None:
         try:
@@ -124,9 +195,30 @@ def _prepare(inputs: dict[str, Any], ctx: TaskContext) -> Run:
             raise InputError(f"length {length} is out of range (50–100000 字)")
     target = length or style.target_length(source.zishu)
     given = {k: str(inputs[k]) for k in ("speaker", "date", "occasion", "unit") if inputs.get(k)}
-    return Run(
-        style=style, source_text=str(text), source=source, target=target, instructions=instructions,
-        audience=str(inputs.get("audience") or ""), given=given, ctx=ctx,
+    body = f"{info.title}\n\n{info.body}" if info.title else info.body
+    run_ = Run(
+        style=style, source_text=body, source=source, target=target, instructions=instructions,
+        audience=str(inputs.get("audience") or ""), given=given, ctx=ctx, info=info,
+    )
+    cap = inputs.get("model_sentences")
+    if cap is not None:
+        try:
+            run_.model_cap = int(cap)
+        except (TypeError, ValueError):
+            raise InputError(f"model_sentences must be a number of sentences, not {cap!r}") from None
+    if style.meetings_only:
+        _require_meeting(run_)
+    return run_
+
+
+def _require_meeting(run_: Run) -> None:
+    facts = frame_facts(run_)
+    if facts["meeting"]:
+        return
+    what = f"a {facts['genre']}" + (f" ({facts['occasion']})" if facts["occasion"] else "")
+    raise InputError(
+        f"style {run_.style.name} is only for a meeting, and this text is {what}, not given at a meeting: "
+        "use --style news, or --occasion with the meeting's name (…会议) if it was"
     )
 
 
@@ -181,6 +273,15 @@ def _dry_result(call: OneCall, ctx: TaskContext, note: str = "") -> TaskResult:
     )
 
 
+def _source_info(run_: Run) -> str:
+    # the one-call model gets what the text states about itself, so the frame can name it
+    f = frame_facts(run_)
+    parts = [f"体裁：{f['genre']}"]
+    parts += [f"{label}：{f[key]}" for key, label in (("speaker", "讲话人"), ("occasion", "场合"), ("date", "日期")) if f[key]]
+    parts.append("是会议" if f["meeting"] else "不是会议")
+    return "；".join(parts)
+
+
 def batch_request(inputs: dict[str, Any], ctx: TaskContext) -> OneCall:
     """The one-call request: the whole restyled text as a Speech JSON object."""
     run_ = _prepare(inputs, ctx)
@@ -196,6 +297,7 @@ def batch_request(inputs: dict[str, Any], ctx: TaskContext) -> OneCall:
         output_kind={"speech": "讲话稿", "news": "新闻通稿", "minutes": "会议纪要"}[run_.style.output],
         facts=list(dict.fromkeys(facts))[:80],
         source=run_.source_text.strip(),
+        source_info=_source_info(run_),
     )
     expected = run_.target or run_.source.zishu
     request = ChatRequest(

@@ -96,11 +96,16 @@ class Run:
     units: list[dict[str, Any]] = field(default_factory=list)
     expand_calls: int = 0
     model_calls: int = 0
+    model_kept: int = 0  # sentences whose model rewrite passed every gate
+    model_cap: int | None = None  # at most this many model rewrites (inputs['model_sentences'])
     trimmed: int = 0
+    info: Any = None  # the Intake: what the text says about itself, furniture kept out
+    pairs: list[tuple[str, str]] = field(default_factory=list)  # (source sentence, its rendering)
 
     @property
     def allowed(self) -> list[str]:
-        return [self.source_text, *self.given.values()]
+        info = [self.info.lead, self.info.speaker, self.info.date, self.info.occasion] if self.info else []
+        return [self.source_text, *self.given.values(), *(x for x in info if x)]
 
 
 def _score(sentence: str, first: bool) -> float:

@@ -33,7 +33,7 @@ _HAN_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
 
 def _lead(style: Style, audience: str) -> str:
     who = f"，讲给{audience}听" if audience else ""
-    return f"下面把讲话稿里的段落逐段改写成“{style.description.split('：')[0]}”的版本{who}。数字、日期、人名和引号里的话一字不改。"
+    return f"下面把讲话稿里的句子逐句改写成“{style.description.split('：')[0]}”的版本{who}。数字、日期、人名和引号里的话一字不改。"
 
 
 def render_section(run: Run, source: str, start: str = "") -> tuple[tuple[Message, ...], PromptRef]:
@@ -128,7 +128,7 @@ def rewrite(run: Run, source: str, step: str) -> tuple[str, str]:
     """(text, status) for one passage: the gated model rewrite, else the source passage."""
     if count_zi(source) < 8:  # 谢谢大家！ and the like: nothing to rewrite
         return source, "source"
-    cap = run.ctx.extra.get("model_passages")
+    cap = run.ctx.extra.get("model_passages", run.model_cap)
     if cap is not None and run.model_calls >= int(cap):
         return source, "source"  # the caller bounded the model calls (tests, quick runs)
     # a rewrite longer than 1.4x its passage is not a rewrite; the cap bounds a runaway model
