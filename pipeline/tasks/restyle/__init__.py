@@ -69,6 +69,9 @@ def _checks(run: Run, speech: Speech) -> tuple[dict[str, Any], dict[str, Any]]:
         # a style that keeps the speech keeps its facts (only compression may leave some out)
         facts["min_recall"] = _MIN_RECALL
         facts["passed"] = facts["passed"] and report.recall >= _MIN_RECALL
+    # one line for people and for eval assertions (regex on output.facts.summary)
+    facts["summary"] = ("ok: " if facts["passed"] else "failed: ") + (
+        f"kept {len(report.kept)} of {len(report.kept) + len(report.dropped)} facts ({report.recall:.0%}), added {len(added)}")
     return facts, length
 
 

@@ -20,6 +20,7 @@ from pipeline.tasks.restyle.doc import (
     unused_sentences,
 )
 from pipeline.tasks.restyle.edits import add_openers, audience_salutation, light_edit, turn_round
+from pipeline.tasks.restyle.intake import is_meeting
 from pipeline.tasks.restyle.length import AIM_HIGH
 from pipeline.tasks.restyle.model import rewrite
 from pipeline.tasks.restyle.source import GREETING_RE, H1_RE, MARK_RE, THANKS_RE, find_topic
@@ -52,7 +53,7 @@ def frame_facts(run: Run) -> dict[str, Any]:
     date = run.given.get("date") or (info.date if info else "")
     genre = info.genre if info else "讲话"
     m = _NAME_AFTER_TITLE.search(speaker)
-    meeting = bool(re.search(r"(?:会议|大会|座谈会|动员会|推进会|部署会|常委会|办公会|表彰会|交流会|全会|例会)$", occasion))
+    meeting = is_meeting(occasion)
     return {"occasion": occasion, "speaker": speaker, "short": m.group(1) if m else speaker, "date": date,
             "genre": genre, "meeting": meeting, "lead": info.lead if info else ""}
 
@@ -169,6 +170,7 @@ def build_kept(run: Run) -> Doc:
         sections=[(sec.heading, paras_out[i + 1]) for i, sec in enumerate(src.sections)],
         closing=paras_out[-1],
     )
+    doc.subtitle = "\n".join(run.info.header) if run.info else ""
     doc.unused = unused_sentences(groups, chosen)
     return doc
 
@@ -208,7 +210,8 @@ def _body_items(run: Run, budget: int, max_items: int | None = None) -> list[tup
     src = run.source
     parts: list[tuple[str, list[str]]] = []
     # greetings and the closing wishes are no point to report (the frame's closing has the wishes)
-    opening = [p for p in split_paragraphs(src.opening) if not GREETING_RE.match(p) and not is_wishes(p)]
+    opening = [p for p in split_paragraphs(src.opening)
+               if not GREETING_RE.match(p) and not is_wishes(p) and not _FORMULA_RE.search(p)]
     if opening and not (max_items and src.sections):  # pledges answer the sections
         parts.append(("", opening))
     parts += [(sec.heading, sec.paragraphs or [sec.heading]) for sec in src.sections]
@@ -357,6 +360,8 @@ class _Reporter:
         return sentence
 
 
+# a report's opening formula is procedure, not a point (现在，我代表国务院，向大会报告政府工作，请予审议)
+_FORMULA_RE = re.compile(r"请予审议|向大会报告|请各位(?:代表|委员)审议")
 _WISHES_RE = re.compile(r"^(?:最后，?)?(?:衷心|真诚|诚挚)?(?:祝愿|祝|预祝|恭祝)")
 
 

@@ -42,6 +42,7 @@ class Doc:
     opening: list[Para] = field(default_factory=list)
     sections: list[tuple[str, list[Para]]] = field(default_factory=list)
     closing: list[Para] = field(default_factory=list)
+    subtitle: str = ""  # the source's 题注 (——在…上, date, speaker), kept by styles that keep the speech
     # source sentences left out by selection, (part index, text, score): expand re-uses them
     unused: list[tuple[int, str, float]] = field(default_factory=list)
 
@@ -61,6 +62,7 @@ class Doc:
                 for h, ps in self.sections
             ],
             closing=join(self.closing),
+            subtitle=self.subtitle,
         )
 
     def zishu(self) -> int:

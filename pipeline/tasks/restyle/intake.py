@@ -62,17 +62,18 @@ class Intake:
     genre: str = "讲话"
     lead: str = ""  # the news lead before 全文如下 (already third person)
     furniture: list[str] = field(default_factory=list)  # what was kept out of the body
+    header: list[str] = field(default_factory=list)  # ——在…上 / （date） / speaker lines: the 题注
     split_blocks: int = 0  # blocks without paragraph breaks that were split into passages
 
     @property
     def is_meeting(self) -> bool:
-        return bool(self.occasion and _MEETING_RE.search(self.occasion))
+        return is_meeting(self.occasion)
 
     def to_dict(self) -> dict[str, object]:
         return {
             "title": self.title, "speaker": self.speaker, "occasion": self.occasion, "date": self.date,
             "genre": self.genre, "meeting": self.is_meeting, "lead": self.lead,
-            "furniture": self.furniture, "split_blocks": self.split_blocks,
+            "furniture": self.furniture, "header": self.header, "split_blocks": self.split_blocks,
         }
 
 
@@ -109,7 +110,7 @@ def read_input(text: str, title: str = "") -> Intake:
         info.lead = "".join(lines)
         text = text[m.end():]
     lines = split_paragraphs(text)
-    lines = _header_lines(lines, info, furniture)
+    lines = _header_lines(lines, info)
     info.furniture = furniture
     for source in (info.lead, info.title):
         if not info.speaker:
@@ -120,7 +121,11 @@ def read_input(text: str, title: str = "") -> Intake:
         found = _AS_SPEAKER_RE.search("\n".join(lines[:12]))
         if found:
             info.speaker = found.group(1) + found.group(2)
-    info.genre = find_genre(" ".join([info.title, info.lead, *lines[:2]]))
+    # the genre is what the title or the news lead calls the text; the body only by its own
+    # formulas (向大会报告政府工作), never by what it mentions (……又作了表态发言)
+    info.genre = (find_genre(info.title) if _genre_named(info.title) else
+                  find_genre(info.lead) if _genre_named(info.lead) else
+                  "报告" if re.search(r"向大会报告|报告政府工作", "".join(lines[:3])) else "讲话")
     if not info.occasion:
         m = re.search(r"在(.{2,30}?)上的[^，。]{0,6}?(?:讲话|发言|致辞|报告)", info.title + info.lead)
         if m:
@@ -139,7 +144,7 @@ def read_input(text: str, title: str = "") -> Intake:
     return info
 
 
-def _header_lines(lines: list[str], info: Intake, furniture: list[str]) -> list[str]:
+def _header_lines(lines: list[str], info: Intake) -> list[str]:
     """Title, ——在…上 subtitle, （date） and speaker lines at the top of a published text."""
     out: list[str] = []
     for i, line in enumerate(lines):
@@ -159,11 +164,21 @@ def _header_lines(lines: list[str], info: Intake, furniture: list[str]) -> list[
             info.speaker = re.sub(r"\s+", "", who.group(1))
         elif i == 0 and not info.title and count_zi(line) <= 40 and not re.search(r"[。！？，：:]", line):
             info.title = line
+            continue
         else:
             out.append(line)
             continue
-        furniture.append(line)
+        info.header.append(line)
     return out
+
+
+def is_meeting(occasion: str) -> bool:
+    """Whether an occasion is a meeting (会议、大会、座谈会、动员会…): minutes need one."""
+    return bool(occasion and _MEETING_RE.search(occasion))
+
+
+def _genre_named(text: str) -> bool:
+    return any(re.search(pattern, text or "") for _, pattern in _GENRES)
 
 
 def find_genre(text: str) -> str:
