@@ -372,3 +372,80 @@ def test_missing_prompts_folder_is_named(tmp_path) -> None:
 
     with pytest.raises(InputError, match="no style folder"):
         get_style("plain", tmp_path / "nowhere")
+
+
+# --- one call on an endpoint: the same checks ---------------------------------------------------
+
+HECI = (ROOT / "evals" / "data" / "restyle" / "newyear-heci-block.txt").read_text(encoding="utf-8")
+
+
+def _endpoint(server) -> TaskContext:
+    from pipeline.backends.openai_backend import OpenAIBackend
+
+    return TaskContext(client=Client(OpenAIBackend("test-model", base_url=server.url, api_key="sk-test-restyle",
+                                                   max_retries=1, backoff=0.01)))
+
+
+def _reply(title: str, opening: str, closing: str = "", salutation: str = "") -> str:
+    return json.dumps({"title": title, "salutation": salutation, "opening": opening, "sections": [],
+                       "closing": closing}, ensure_ascii=False)
+
+
+def test_endpoint_plain_is_checked_like_the_embedded_model(openai_server) -> None:
+    ctx = _endpoint(openai_server)
+    rewritten = _reply(
+        "在募捐动员大会上的讲话",
+        "7月15日，我们这里遭了特大洪灾，全市29个乡镇都受了灾。全乡3800多干部群众心往一处想、劲往一处使，"
+        "很快就把水、电、路全修好了。\n为了帮灾区的乡亲，短短两周大家就捐了近1000万元。咱们要拿出“一方有难、八方支援”的劲头，伸出手来帮一把。",
+        "谢谢大家！", "父老乡亲们：")
+    openai_server.script(rewritten)
+    good = _run(FLOOD, "plain", ctx)
+    check = good.output["style_check"]
+    assert good.ok and check["passed"] and check["share"] >= 0.4, check
+    assert good.metadata["strategy"] == "one-call" and good.output["facts"]["summary"].startswith("ok")
+    sent = "\n".join(m["content"] for m in openai_server.chat_requests[-1].json["messages"])
+    assert "体裁：讲话" in sent and "场合：募捐动员大会" in sent  # the model is told what the text states
+
+    source = parse_source(FLOOD)
+    openai_server.script(_reply(source.title, source.opening.replace("因此", "所以"), source.closing, source.salutation))
+    copy = _run(FLOOD, "plain", ctx)  # the source back, barely touched
+    assert not copy.ok and copy.output["style_check"]["summary"].startswith("failed: only")
+
+    openai_server.script(_reply("讲话", "要支援灾区。"))  # 6 字 for a 150-字 speech
+    short = _run(FLOOD, "plain", ctx)
+    assert not short.ok and not short.output["length"]["passed"] and not short.output["facts"]["passed"]
+
+
+def test_endpoint_news_must_name_the_source_and_keep_furniture_out(openai_server) -> None:
+    ctx = _endpoint(openai_server)
+    openai_server.script(_reply(
+        "国家主席习近平发表二〇二六年新年贺词",
+        "新年前夕，国家主席习近平通过中央广播电视总台和互联网，发表了二〇二六年新年贺词。\n"
+        "习近平表示，这一年，经济运行总体平稳、稳中有进，国内生产总值预计突破140万亿元。"
+        "习近平指出，2026年是“十五五”规划的开局之年，要坚定信心、迎难而上。"))
+    good = _run(HECI, "news", ctx)
+    frame = good.output["style_check"]["frame"]
+    assert frame["genre"] == "贺词" and frame["missing"] == [] and frame["furniture"] == []
+    assert good.output["style_check"]["passed"], good.output["style_check"]
+
+    openai_server.script(_reply("讲话", "近日，有关会议召开。会议要求，新年前夕，国家主席发表新年贺词。"
+                                "新华社北京12月31日电新年前夕……全文如下：经济运行总体平稳。"))
+    bad = _run(HECI, "news", ctx)
+    summary = bad.output["style_check"]["summary"]
+    assert not bad.ok and "does not name 习近平" in summary and "furniture" in summary
+
+
+def test_minutes_only_for_a_meeting() -> None:
+    with pytest.raises(InputError, match="only for a meeting.*贺词"):
+        _run(HECI, "minutes")
+    assert _run(HECI, "minutes", occasion="全县新年团拜会议").output["style_check"]["frame"]["occasion"] == "全县新年团拜会议"
+    result = _run(FLOOD, "minutes")  # 在募捐动员大会上的讲话: a meeting
+    assert result.output["speech"]["title"] == "募捐动员大会纪要"
+
+
+def test_minutes_of_no_meeting_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    path = tmp_path / "heci.txt"
+    path.write_text(HECI, encoding="utf-8")
+    out = subprocess.run([*CLI, "restyle", str(path), "--style", "minutes"], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1 and "only for a meeting" in out.stderr

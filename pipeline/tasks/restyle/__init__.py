@@ -111,15 +111,31 @@ def _style_check(run: Run, speech: Speech) -> dict[str, Any]:
 
 
 def _aligned_pairs(run: Run, speech: Speech) -> list[tuple[str, str]]:
-    # one-call replies have no sentence mapping: a source sentence is unchanged when it is still
-    # there verbatim (punctuation aside), changed otherwise
-    out = normalize(speech.text())
-    body = [p for p in split_paragraphs(run.source.opening)] + [p for s in run.source.sections for p in s.paragraphs]
-    body += split_paragraphs(run.source.closing)
+    """One-call replies have no sentence mapping: each source sentence is paired with the reply
+    sentence most like it. A sentence with no counterpart is left out for the genres that
+    report a selection (news, minutes), and counts as unchanged for styles that keep the speech
+    (a dropped sentence is not a restyled one)."""
+    src = run.source
+    body = split_paragraphs(src.opening) + [p for s in src.sections for p in s.paragraphs] + split_paragraphs(src.closing)
+    outs = [s for p in split_paragraphs(speech.text()) for s in split_sentences(p)]
     pairs = []
     for sent in (x for p in body for x in split_sentences(p)):
-        pairs.append((sent, sent if normalize(sent) in out else ""))
+        best = max(outs, key=lambda o: _overlap(sent, o), default="")
+        if best and _overlap(sent, best) >= 0.3:
+            pairs.append((sent, best))
+        elif run.style.keep_structure:
+            pairs.append((sent, sent))
     return pairs
+
+
+def _overlap(a: str, b: str) -> float:
+    x, y = _bigrams(a), _bigrams(b)
+    return len(x & y) / max(1, len(x))
+
+
+def _bigrams(text: str) -> set[str]:
+    han = normalize(text)
+    return {han[i : i + 2] for i in range(len(han) - 1)}
 
 
 def _result(run: Run, speech: Speech, strategy: str, started: float, prompt: PromptRef | None) -> TaskResult:
