@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.hanzi import count_zi
 from pipeline.tasks.restyle.intake import find_genre, read_input, split_block
+from pipeline.text.hanzi import count_zi
 
 DATA = Path(__file__).resolve().parent.parent / "evals" / "data" / "restyle"
 

@@ -3,9 +3,9 @@ spoken turns) and the change share that decides whether a style really happened.
 
 from __future__ import annotations
 
-from pipeline.hanzi import normalize
 from pipeline.styles import get_style
 from pipeline.tasks.restyle.stylize import Turns, change_share, changed, split_long, stylize
+from pipeline.text.hanzi import normalize
 
 
 def test_plain_table_reads_right_and_never_touches_facts() -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from pipeline.hanzi import count_zi, split_paragraphs, split_sentences
+from pipeline.text.hanzi import count_zi, split_paragraphs, split_sentences
 
 # 新华社北京12月31日电 / 人民网北京3月5日电（记者 王某）/ 本报讯
 _DATELINE_RE = re.compile(

@@ -8,10 +8,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from pipeline.hanzi import count_zi, normalize, split_sentences
 from pipeline.styles import Style
 from pipeline.tasks.restyle.edits import light_edit, protected_spans
 from pipeline.tasks.restyle.source import ENUM_RE, H1_RE, H2_RE
+from pipeline.text.hanzi import count_zi, normalize, split_sentences
 
 # A clause after "，" that can open a sentence of its own; the words that open it as such.
 _SPLIT_BEFORE = re.compile(
