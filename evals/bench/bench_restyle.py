@@ -84,7 +84,7 @@ def main() -> int:
     print("-" * len(header))
     for record in records:
         text = f"{record.title}\n\n{record.text}" if record.title else record.text
-        for style in [st for st in styles for _ in range(max(1, args.repeat))]:
+        for style in [st for _ in range(max(1, args.repeat)) for st in styles]:  # interleaved
             calls_before = client.usage.calls
             started = time.perf_counter()
             length = None if args.own_length else LENGTHS.get(style)
