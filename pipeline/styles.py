@@ -43,10 +43,14 @@ class StyleFrame(BaseModel):
     """Fixed parts of a genre, as sandboxed Jinja2 templates.
 
     Used when the style does not keep the source structure (news, minutes, remarks): the frame
-    is the genre's formula, the body comes from the source. Variables: topic (the meeting, from
-    --occasion, the title or the text; 有关会议 if none), topic_found, topic_short, verb (召开 or
-    举行), speaker and subject (the speaker, else 会议), date (else 近日), audience, unit, and
-    final (the source's closing call, for news).
+    is the genre's formula, the body comes from the source. Only what the text or the user states
+    is filled in; what is unknown is empty (never 有关会议 or 近日). Variables: topic (the occasion,
+    from --occasion, the header, the title or the text), topic_found, topic_short, genre (讲话,
+    贺词, 报告, 致辞, 发言 …), meeting, held (a meeting or an event), verb (召开 or 举行), speaker,
+    subject (the speaker's name, else 会议 for a meeting speech, else the genre), say / stress /
+    demand / call (the genre's reporting verbs), headline and lead (the genre's news title and
+    lead, or the text's own lead), minutes_lead, date, audience, unit, final (the source's
+    closing call) and wishes (its closing wishes, reported).
     """
 
     model_config = ConfigDict(extra="forbid")

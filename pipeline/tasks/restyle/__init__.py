@@ -1,23 +1,27 @@
 """restyle: rewrite a speech for another register, length, audience or genre, keeping its facts.
 
+Input first (intake): news-site furniture (datelines, 全文如下, photo credits, editor lines) is
+kept out of the body, a block without paragraph breaks is split into passages, and the title,
+speaker, occasion, date and genre are read where the text states them.
+
 Two strategies:
 
 - sectioned (local base models): the source is parsed into salutation / opening / numbered
-  sections / closing and rewritten passage by passage with a completion-style prompt
-  (prompts/restyle/section) whose prefix is shared, so the KV cache reads it once. Every
-  rewrite passes gates (facts kept verbatim, nothing new, sane length, no garbage or loops);
-  a passage that fails falls back to the source passage. Then the style's deterministic light
-  edits (removals, replacements, openers; never inside facts or quotations) are applied, and for
-  genres that restructure (news, minutes, remarks) the style's frame supplies the genre formula.
+  sections / closing and every sentence is put in the style: the style's deterministic edits
+  first (stylize: table, long sentences split, spoken turns; reported speech for news and
+  minutes; never inside facts or quotations), and a sentence those leave unchanged is rewritten
+  by the model with a completion-style prompt (prompts/restyle/section, shared prefix read once),
+  used only when it passes every gate (facts kept verbatim, nothing new, sane length, coverage,
+  no loops). Genres that restructure (news, minutes, remarks) get the style's frame, filled
+  only with what the text states (frame_facts: say less, never invent).
 - one-call (remote models): the whole result as one Speech JSON object (prompts/restyle),
-  validated and re-asked by the Client; the same length and fact checks run on it.
+  validated and re-asked by the Client; the same checks run on it.
 
-Length: a requested length (--length, or the style's own) is met within ±20% by selecting
-source sentences before rewriting, trimming whole sentences after, and a bounded expand (unused
-source sentences first, then at most three model continuations of the weakest parts).
-
-Facts: the JSON output reports kept / dropped / added facts of the final text against the
-source (plus given inputs such as speaker or date) and the inventions the gates caught.
+Checks: facts (kept / dropped / added against the body plus given inputs and what the text
+states about itself; styles that keep the speech must keep 95%), length (±20% of a requested
+length, else 0.6–1.6× the source), and the style itself (style_check: the share of sentences
+changed against the style's min_changed; for news and minutes the source's own speaker and
+occasion named, no furniture). `ok` needs all three.
 """
 
 from __future__ import annotations
