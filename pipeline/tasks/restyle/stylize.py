@@ -59,7 +59,7 @@ class Turns:
     style: Style
     salutation: str = ""
     since: int = 0
-    k: int = 0
+    used: dict[str, int] | None = None  # per kind, so each pool goes round before a turn repeats
 
     def apply(self, sentence: str) -> str:
         turns = self.style.turns
@@ -76,8 +76,10 @@ class Turns:
         if not pool:
             return sentence
         self.since = 0
-        self.k += 1
-        return pool[self.k % len(pool)] + sentence
+        self.used = self.used or {}
+        n = self.used.get(kind, 0)
+        self.used[kind] = n + 1
+        return pool[n % len(pool)] + sentence
 
 
 def stylize(sentence: str, style: Style, turns: Turns | None = None) -> str:
