@@ -449,3 +449,10 @@ def test_minutes_of_no_meeting_is_one_line_and_exit_2(tmp_path: Path) -> None:
     out = subprocess.run([*CLI, "restyle", str(path), "--style", "minutes"], capture_output=True, text=True, timeout=120)
     assert out.returncode == 2 and "Traceback" not in out.stderr
     assert len(out.stderr.strip().splitlines()) == 1 and "only for a meeting" in out.stderr
+
+
+def test_a_one_line_text_is_the_text_and_furniture_alone_is_one_clear_error() -> None:
+    result = _run("我们要抓好安全生产", "plain")
+    assert "安全生产" in result.text
+    with pytest.raises(InputError, match="only news-site furniture"):
+        _run("新华社北京12月31日电 全文如下：", "news")

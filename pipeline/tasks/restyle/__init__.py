@@ -204,8 +204,11 @@ def _prepare(inputs: dict[str, Any], ctx: TaskContext) -> Run:
     style = style_name if isinstance(style_name, Style) else get_style(str(style_name), ctx.prompts_dir)
     cleaned, instructions = drop_instructions(str(text))
     info = read_input(cleaned, str(inputs.get("title") or ""))
+    if not info.body.strip() and info.title and not info.furniture:
+        info.body, info.title = info.title, ""  # one short line is the text, not a title
     if not info.body.strip():
-        raise InputError("the input has no speech text to restyle (only news-site furniture such as a dateline)")
+        what = " (only news-site furniture such as a dateline)" if info.furniture else ""
+        raise InputError(f"the input has no speech text to restyle{what}")
     source = parse_source(info.body, info.title)
     if source.title != "讲话":
         info.title = source.title
@@ -271,7 +274,8 @@ def run(inputs: dict[str, Any], ctx: TaskContext) -> TaskResult:
     if ctx.dry_run:
         passage = _first_passage(run_.source)
         messages, ref = render_section(run_, passage, "")
-        note = (f"sectioned strategy: one completion like this per passage (the first shown); style "
+        note = (f"sectioned strategy: one completion like this per sentence the style's edits leave unchanged "
+                f"(the first passage shown); style "
                 f"{run_.style.name}, target {run_.target or 'the source length'} 字")
         return _dry_result(OneCall(ChatRequest(messages=messages), Speech, ref), ctx, note)
     doc = build_kept(run_) if run_.style.keep_structure else build_restructured(run_)
