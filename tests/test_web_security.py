@@ -84,8 +84,11 @@ def test_60mb_upload_is_refused_with_a_clear_message(server):
     assert "太大" in message and "60.0 MB" in message and "50.0 MB" in message
 
     def chunks():  # no Content-Length: the server counts as it reads and stops at the limit
+        yield (b'--zzz\r\nContent-Disposition: form-data; name="file"; filename="a.txt"\r\n'
+               b"Content-Type: text/plain\r\n\r\n")
         for _ in range(60):
             yield b"x" * (1024 * 1024)
+        yield b"\r\n--zzz--\r\n"
 
     resp = httpx.post(server.url + "/api/upload", content=chunks(), timeout=120,
                       headers=csrf | {"Content-Type": "multipart/form-data; boundary=zzz"})
@@ -117,8 +120,9 @@ def test_path_traversal_names_are_refused(server, tmp_path):
         resp = httpx.get(server.url + path, headers=server.auth)
         assert resp.status_code in (400, 404), path
         assert "root:" not in resp.text and "import" not in resp.text
-    resp = httpx.patch(server.url + "/api/corpus/..", json={"title": "x"}, headers=csrf)
-    assert resp.status_code == 400
+    for name in ("%2e%2e", "..%2Fseed-01", "Seed-01"):
+        resp = httpx.patch(f"{server.url}/api/corpus/{name}", json={"title": "x"}, headers=csrf)
+        assert resp.status_code in (400, 404), name
 
 
 def test_cross_site_posts_are_refused(server):
@@ -151,7 +155,7 @@ def test_api_keys_never_reach_the_page(tmp_path, monkeypatch):
                        ("/adapt", "/summarize", "/restyle", "/check", "/corpus", "/api/health", "/openapi.json"))
         assert "openai" in httpx.get(server.url + "/api/health").json()["backend"]
         # a job that fails on the (dead) endpoint reports the failure, not the key
-        job = httpx.post(server.url + "/api/summarize?wait=60", json={"text": "同志们：\n今天开会，部署安全生产工作。\n", "method": "llm"}).json()
+        job = httpx.post(server.url + "/api/summarize?wait=60", json={"text": "同志们：\n今天开会，部署安全生产工作。\n", "method": "llm"}, timeout=90).json()
         seen += str(job)
         assert job["status"] == "failed" and job["error"]
     assert secret not in seen and secret[-12:] not in seen

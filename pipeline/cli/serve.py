@@ -7,7 +7,15 @@ from typing import Annotated
 
 import typer
 
-from pipeline.cli.common import BackendOpt, BaseUrlOpt, CorpusOpt, ModelOpt, PromptsOpt, info, model_options
+from pipeline.cli.common import (
+    BackendOpt,
+    BaseUrlOpt,
+    CorpusOpt,
+    ModelOpt,
+    PromptsOpt,
+    info,
+    model_options,
+)
 
 HELP = """Start the web page (写讲话、摘要、改写、检查、范文与素材) for writers who work in a browser.
 

@@ -39,6 +39,7 @@ from pipeline.draft import (
     trim_part,
 )
 from pipeline.errors import InputError
+from pipeline.events import emit
 from pipeline.hanzi import count_zi, split_paragraphs, split_sentences
 from pipeline.prompts import PromptRef, load_prompt
 from pipeline.select import (
@@ -249,6 +250,11 @@ def _conform(draft: SpeechDraft, brief: Brief, outline: Outline) -> Speech:
 # ---- plan-then-draft ------------------------------------------------------------------------------
 
 
+def part_name(part: PartPlan) -> str:
+    """How a person names a part: 开头, the section's heading, 结尾."""
+    return {"opening": "开头", "closing": "结尾"}.get(part.key) or part.heading or part.key
+
+
 class Drafter:
     """Drafts the parts of an outline paragraph by paragraph with the adapt/section prompt."""
 
@@ -337,6 +343,9 @@ class Drafter:
             else:
                 part.paragraphs.append(para)
             added = True
+            # done = the paragraph's number in its part: a page appends `text` to that paragraph.
+            emit(self.ctx.progress, "draft", label=part_name(part), part=part.key, text=para,
+                 done=len(part.paragraphs), tokens=self.ctx.client.usage.completion_tokens)
         # A paragraph the model looped in or could not go on with is done: the next call starts
         # a new one.
         part.stalled = (continues and not added) or response.finish_reason == "length"
@@ -356,6 +365,7 @@ class Drafter:
     def draft_all(self) -> None:
         parts = self.outline.parts
         for i, part in enumerate(parts):
+            emit(self.ctx.progress, "part", label=part_name(part), part=part.key, done=i, total=len(parts))
             self.draft(part)
             short = part.target - part.zishu
             if not part.stuck or short <= 0:
@@ -769,6 +779,7 @@ def run(inputs: dict[str, Any], ctx: TaskContext) -> TaskResult:
     selection = _select(brief, opts, ctx)
     if ctx.dry_run:
         return dry_run(brief, opts, selection, ctx)
+    emit(ctx.progress, "select", label="范文：" + ("、".join(selection.ids) or "不用范文"))
     if ctx.client is None:
         raise InputError("adapt needs a model (no client was opened)")
     ratio = _tokens_per_zi(selection, ctx)
@@ -776,6 +787,7 @@ def run(inputs: dict[str, Any], ctx: TaskContext) -> TaskResult:
     cleaner = _make_cleaner(brief, selection)
     if opts.strategy == "one-call":
         call = one_call_request(brief, selection, ctx, ratio)
+        emit(ctx.progress, "draft", label="整篇起草（一次调用）")
         draft = ctx.client.structured(call.request, call.schema, prompt=call.prompt, step="adapt")
         speech = _conform(draft, brief, outline)
         refs = [call.prompt] if call.prompt else []
@@ -789,6 +801,7 @@ def run(inputs: dict[str, Any], ctx: TaskContext) -> TaskResult:
             if part.heading:
                 cleaner.remember(part.heading)
         drafter.draft_all()
+        emit(ctx.progress, "check", label="检查与调整长度")
         speech = outline.speech()
         repairer = Repairer(opts.strategy, drafter, ctx, brief, cleaner)
         speech, checks = finish(speech, brief, outline, strict_facts=opts.strict_facts, cleaner=cleaner,

@@ -28,6 +28,7 @@ from pipeline import extractive
 from pipeline.backends.base import ChatRequest
 from pipeline.chunk import Document, chunk_document, segment
 from pipeline.errors import BudgetExceeded, InputError
+from pipeline.events import emit
 from pipeline.hanzi import count_han, count_zi
 from pipeline.prompts import PromptTemplate, load_prompt
 from pipeline.summary import (
@@ -225,6 +226,7 @@ def _map_reduce(
         budget = int(budget * 0.8)
     partials: list[Summary] = []
     for chunk, req in zip(chunks, requests, strict=True):
+        emit(ctx.progress, "chunk", label=f"第 {chunk.index + 1}/{len(chunks)} 段", done=chunk.index, total=len(chunks))
         partials.append(
             client.structured(req, Summary, prompt=map_tpl.ref, step=f"map {chunk.index + 1}/{len(chunks)}")
         )
@@ -348,7 +350,10 @@ def _hybrid(
     base = extraction.summary
     log: list[dict[str, Any]] = []
 
+    calls = 1 + len(base.key_points)
+
     def condense(source_text: str, current: str, limit: int, step: str) -> str:
+        emit(ctx.progress, "condense", label=step, done=len(log), total=calls)
         messages = tpl.render(sentence=current)
         # A shortening needs no more tokens than the original (~0.7 token per 字 for Gemma).
         budget = min(_CONDENSE_TOKENS, int(len(current) * 0.8) + 8)

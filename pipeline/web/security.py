@@ -155,27 +155,33 @@ class Guard:
 
     async def _limited(self, scope: Scope, receive: Receive, send: Send, api: bool) -> None:
         seen = 0
-        started = False
+        over = False
+        replaced = False
 
         async def counted() -> dict[str, Any]:
-            nonlocal seen
+            nonlocal seen, over
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.max_body:
+                    over = True
                     raise BodyTooLarge
             return message
 
         async def tracked(message: dict[str, Any]) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
+            # The app may turn the cut-off body into its own error (a parse error, 400): the
+            # writer gets the size message instead.
+            nonlocal replaced
+            if not over:
+                await send(message)
+            elif not replaced and message["type"] == "http.response.start":
+                replaced = True
+                await _reply(send, 413, self._too_large(seen), api)
 
         try:
             await self.app(scope, counted, tracked)
         except BodyTooLarge:
-            if not started:
+            if not replaced:
                 await _reply(send, 413, self._too_large(seen), api)
 
 

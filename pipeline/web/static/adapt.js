@@ -5,7 +5,6 @@
   let jobId = null;
   let speech = null;      // the current result (Speech as JSON)
   let brief = null;       // the request it was written from
-  let lastPart = "";
 
   // ---- points: add, remove, reorder ---------------------------------------------------------
   function addPoint(value) {
@@ -48,6 +47,7 @@
     $("facts").value = (req.facts || []).join("\n");
     $("points").replaceChildren();
     (req.points || []).forEach((p) => addPoint(p));
+    schedulePreview();
   }
 
   // ---- examples: chosen by the task's own selection (a dry run), changeable ----------------
@@ -83,14 +83,22 @@
 
   // ---- live drafting ------------------------------------------------------------------------
   function onEvent(ev) {
-    if (!ev.text) return;
     const live = $("live");
-    show(live, true);
-    if (ev.part && ev.part !== lastPart) {
-      lastPart = ev.part;
-      live.append(el("h3", { text: ev.label || ev.part }));
+    if (ev.stage === "part") {
+      show(live, true);
+      live.append(el("h3", { text: ev.label }));
+      return;
     }
-    live.append(el("p", { class: "para", text: ev.text }));
+    if (!ev.text) return;
+    show(live, true);
+    // done = the paragraph's number in its part: a continuation extends the same paragraph.
+    const key = ev.part + ":" + ev.done;
+    let p = Array.from(live.querySelectorAll("p.para")).find((n) => n.dataset.key === key);
+    if (!p) {
+      p = el("p", { class: "para", "data-key": key });
+      live.append(p);
+    }
+    p.append(el("span", { class: "new", text: ev.text }));
     live.scrollTop = live.scrollHeight;
   }
 
@@ -224,7 +232,6 @@
     error("");
     const button = document.querySelectorAll("#speech .redraft")[index];
     busy(button, true);
-    lastPart = "";
     try {
       await run("adapt", body, {
         event: onEvent,
@@ -250,7 +257,6 @@
     busy($("submit"), true);
     show($("result"), false);
     $("live").replaceChildren();
-    lastPart = "";
     try {
       await run("adapt", body, { event: onEvent, end: onEnd });
     } catch (err) {

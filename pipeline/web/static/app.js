@@ -4,7 +4,7 @@
 const SS = (() => {
   const csrf = document.querySelector('meta[name="csrf-token"]').content;
   const STAGES = {
-    queue: "排队中", start: "开始", setup: "准备模型", select: "挑选范文", plan: "列提纲",
+    queue: "排队中", start: "开始", part: "起草", setup: "准备模型", select: "挑选范文", plan: "列提纲",
     draft: "起草", repair: "调整", check: "检查", chunk: "分段处理", reduce: "汇总",
     condense: "压缩", rewrite: "改写", done: "完成", failed: "失败",
   };
