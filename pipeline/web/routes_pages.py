@@ -83,11 +83,15 @@ def register(app: FastAPI, service: Any) -> None:
 
 
 def _docs(app: FastAPI) -> None:
-    """Swagger UI at /docs from the swagger-ui-bundle package (FastAPI's default fetches it from a CDN)."""
-    from fastapi.openapi.docs import get_swagger_ui_html
-    from swagger_ui_bundle import swagger_ui_path
+    """Swagger UI at /docs from the files fastapi-offline ships (FastAPI's default fetches them
+    from a CDN, which an offline intranet cannot reach)."""
+    from pathlib import Path
 
-    app.mount("/static/swagger", StaticFiles(directory=str(swagger_ui_path)), name="swagger")
+    import fastapi_offline
+    from fastapi.openapi.docs import get_swagger_ui_html
+
+    static = Path(fastapi_offline.__file__).resolve().parent / "static"
+    app.mount("/static/swagger", StaticFiles(directory=str(static)), name="swagger")
 
     @app.get("/docs", include_in_schema=False)
     async def docs() -> HTMLResponse:

@@ -52,6 +52,7 @@
 
   // ---- examples: chosen by the task's own selection (a dry run), changeable ----------------
   let timer = null;
+  let titles = null;  // corpus id -> title, for the example list
   function schedulePreview() {
     clearTimeout(timer);
     timer = setTimeout(preview, 700);
@@ -65,6 +66,10 @@
     try {
       const data = await api("POST", "/api/adapt/preview", body);
       const chosen = new Set(data.examples);
+      if (!titles) {
+        titles = {};
+        try { (await api("GET", "/api/corpus")).speeches.forEach((s) => { titles[s.id] = s.title; }); } catch (e) { /* ids alone */ }
+      }
       const box = $("examples");
       box.replaceChildren();
       const seen = new Set();
@@ -73,7 +78,7 @@
         seen.add(r.id);
         box.append(el("label", { class: "example" },
           el("input", { type: "checkbox", value: r.id, checked: chosen.has(r.id) }),
-          " " + r.id + (r.title ? " " + r.title : "")));
+          el("span", { text: titles[r.id] || r.id }), el("small", { class: "muted", text: r.id })));
       }
       if (!seen.size) box.append(el("span", { class: "muted", text: "语料库里没有范文" }));
     } catch (e) {

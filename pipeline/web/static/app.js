@@ -92,7 +92,9 @@ const SS = (() => {
       const count = ev.total ? "（" + ev.done + "/" + ev.total + "）" : "";
       $("progress-status").textContent = (STAGES[ev.stage] || ev.stage) + "：" + label + count;
       if (ev.stage !== "queue") {
-        $("progress-log").append(el("li", { class: "ev-" + ev.stage, text: label + count + (ev.time !== undefined ? "  " + ev.time.toFixed(1) + " 秒" : "") }));
+        const log = $("progress-log");
+        log.append(el("li", { class: "ev-" + ev.stage, text: label + count + (ev.time !== undefined ? "  " + ev.time.toFixed(1) + " 秒" : "") }));
+        log.scrollTop = log.scrollHeight;
       }
       if (ev.total) $("progress-fill").style.width = Math.max(3, Math.min(100, 100 * ev.done / ev.total)) + "%";
     },
