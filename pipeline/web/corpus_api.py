@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pipeline.errors import SpeechsmithError
 from pipeline.web.uploads import read_upload, safe_name
 
-__all__ = ["LabelEdit", "register", "search"]
+__all__ = ["LabelEdit", "material_available", "register", "register_material", "search"]
 
 SNIPPET = 40
 
@@ -134,3 +134,39 @@ def register(app: FastAPI, service: Any) -> None:
             return JSONResponse({"outcomes": outcomes})
         return JSONResponse({"outcomes": outcomes, "error": "；".join(o["message"] for o in outcomes) or "没有加入"},
                             status_code=400)
+
+
+def material_available() -> bool:
+    """Whether the material bank (素材库, pipeline.material) is part of this installation."""
+    import importlib.util
+
+    return importlib.util.find_spec("pipeline.material") is not None
+
+
+def register_material(app: FastAPI, service: Any) -> None:
+    """The material bank's search, when the bank exists: how edited texts already say a thing."""
+    import threading
+
+    from starlette.concurrency import run_in_threadpool
+
+    lock = threading.Lock()
+    opened: dict[str, Any] = {}
+
+    def search_bank(q: str, function: str | None, n: int) -> list[dict[str, Any]]:
+        from pipeline.material import open_library
+
+        with lock:  # the index is built (or loaded from its cache) once per server
+            if "library" not in opened:
+                opened["library"] = open_library(service.corpus)
+            library = opened["library"]
+        return [h.to_dict() for h in library.search(q, function=function or None, n=n)]
+
+    @app.get("/api/material", tags=["corpus"], summary="素材库：按意思查找已有的说法")
+    async def material(q: str, function: str = "", n: int = 20) -> JSONResponse:
+        if not q.strip():
+            return JSONResponse({"error": "请输入要找的内容"}, status_code=400)
+        try:
+            hits = await run_in_threadpool(search_bank, q[:200], function[:20], max(1, min(n, 50)))
+        except SpeechsmithError as exc:
+            return JSONResponse({"error": str(exc)}, status_code=400)
+        return JSONResponse({"hits": hits})

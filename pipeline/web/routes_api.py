@@ -152,6 +152,8 @@ def register(app: FastAPI, service: Any) -> None:
         return JSONResponse({"ok": True, **service.describe(), "waiting": len(service.queue.waiting)})
 
     corpus_api.register(app, service)
+    if corpus_api.material_available():
+        corpus_api.register_material(app, service)
 
 
 def _status(exc: SpeechsmithError) -> int:

@@ -72,7 +72,12 @@ def register(app: FastAPI, service: Any) -> None:
 
     @app.get("/corpus", include_in_schema=False)
     async def corpus() -> HTMLResponse:
-        return page("corpus")
+        from pipeline.web.corpus_api import material_available
+
+        functions: tuple[str, ...] = ()
+        if material_available():
+            from pipeline.material import FUNCTIONS as functions
+        return page("corpus", material=material_available(), functions=functions)
 
     @app.get("/jobs/{job_id}", include_in_schema=False)
     async def job(job_id: str) -> Response:

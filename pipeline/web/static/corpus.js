@@ -28,6 +28,7 @@
       const paper = $("record");
       paper.replaceChildren(el("h2", { class: "title", text: r.title }), ...r.paragraphs.map((p) => el("p", { class: "para", text: p })));
       show($("detail"), true);
+      if ($("hits")) show($("hits"), false);
       document.querySelectorAll("#list li").forEach((li) => li.classList.toggle("on", li.dataset.id === id));
     } catch (e) { error(e.message); }
   }
@@ -58,6 +59,25 @@
       list();
     } catch (err) { $("add-result").textContent = ""; error(err.message); }
   });
+
+  const material = $("material-form");
+  if (material) {
+    material.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      error("");
+      const q = $("mq").value.trim();
+      if (!q) return;
+      try {
+        const data = await api("GET", "/api/material?q=" + encodeURIComponent(q) + "&function=" + encodeURIComponent($("mfunction").value));
+        const ol = $("hits");
+        ol.replaceChildren(...data.hits.map((h) => el("li", { class: "hit" }, el("div", { class: "para", text: h.text }),
+          el("div", { class: "muted", text: [h.source, h.year, h.function].filter(Boolean).join(" · ") }))));
+        if (!data.hits.length) ol.append(el("li", { class: "muted", text: "没有找到" }));
+        show(ol, true);
+        show($("detail"), false);
+      } catch (err) { error(err.message); }
+    });
+  }
 
   list();
 })();
