@@ -1,7 +1,7 @@
 /* 写讲话: the brief form, live drafting, the result laid out like the .docx, edits, re-drafts. */
 "use strict";
 (() => {
-  const { $, el, show, api, run, resume, busy, downloads, markRanges, error } = SS;
+  const { RULES, $, el, show, api, run, resume, busy, downloads, markRanges, error } = SS;
   let jobId = null;
   let speech = null;      // the current result (Speech as JSON)
   let brief = null;       // the request it was written from
@@ -126,7 +126,7 @@
     for (const f of lint.findings || []) {
       if (!f.excerpt || f.severity === "info") continue;
       const at = Array.from(text).join("").indexOf(f.excerpt);
-      if (at >= 0) ranges.push({ start: Array.from(text.slice(0, at)).length, end: Array.from(text.slice(0, at)).length + Array.from(f.excerpt).length, title: f.rule + " " + f.message, cls: f.severity });
+      if (at >= 0) ranges.push({ start: Array.from(text.slice(0, at)).length, end: Array.from(text.slice(0, at)).length + Array.from(f.excerpt).length, title: (RULES[f.rule] || f.rule) + "：" + f.message, cls: f.severity });
     }
     for (const fact of ((result.checks || {}).facts || {}).flagged || []) {
       const at = text.indexOf(fact);

@@ -9,6 +9,17 @@ const SS = (() => {
     condense: "压缩", rewrite: "改写", done: "完成", failed: "失败",
   };
 
+  /* What each check rule is called on the page (the rule's own message gives the detail). */
+  const RULES = {
+    F101: "数字、日期原文没有", F102: "人名原文没有", F103: "文件名原文没有",
+    L101: "字数不符", L102: "时长不符",
+    N101: "序号跳号", N102: "序号重复", N103: "序号倒序",
+    P101: "占位符未替换", P102: "模板括号未填", P103: "待补充标记",
+    R101: "段落重复", R102: "句子重复", R103: "句子过长",
+    S101: "缺少称呼", S102: "称呼与听众不符", S103: "缺少结束语", S104: "欢迎致辞缺少尊称",
+    T101: "繁体字", U101: "半角标点", U102: "括号引号不成对", U103: "标点重复", U104: "破折号写法",
+  };
+
   function $(id) { return document.getElementById(id); }
 
   function el(tag, attrs, ...children) {
@@ -224,5 +235,5 @@ const SS = (() => {
     });
   }
 
-  return { $, el, show, api, upload, error, progress, follow, run, resume, busy, downloads, markRanges, fileInto, STAGES };
+  return { RULES, $, el, show, api, upload, error, progress, follow, run, resume, busy, downloads, markRanges, fileInto, STAGES };
 })();
