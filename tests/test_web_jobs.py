@@ -84,7 +84,11 @@ def test_two_concurrent_adapt_requests_both_finish_one_after_the_other(server):
 
 
 def test_a_bad_brief_is_one_clear_message(server):
-    resp = httpx.post(server.url + "/api/adapt", json={"occasion": "会", "points": []})
+    resp = httpx.post(server.url + "/api/adapt", json={"occasion": "全县安全生产工作会议", "points": []})
+    assert resp.status_code == 400 and "points" in resp.json()["error"]  # at once, not after the queue
+    resp = httpx.post(server.url + "/api/adapt", json=BRIEF | {"lenght": 100})
+    assert resp.status_code == 422 and "lenght" in resp.text
+    resp = httpx.post(server.url + "/api/adapt", json=BRIEF | {"brief": "/etc/passwd"})
     assert resp.status_code == 422
     job = httpx.post(server.url + "/api/adapt?wait=600", json=BRIEF | {"examples": "no-such-speech"}, timeout=700).json()
     assert job["status"] == "failed" and "no-such-speech" in job["error"]

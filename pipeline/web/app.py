@@ -17,7 +17,7 @@ from typing import Any
 from pipeline.config import ModelOptions, Settings, resolve
 from pipeline.errors import ConfigError
 from pipeline.events import ProgressFn, emit
-from pipeline.textio import MAX_BYTES
+from pipeline.text.textio import MAX_BYTES
 from pipeline.web import tasks, views
 from pipeline.web.jobs import Job, JobQueue
 from pipeline.web.security import Guard, csrf_token, human_size, is_loopback
@@ -77,7 +77,7 @@ class Service:
     def backend(self) -> Any:
         with self._backend_lock:
             if self._backend is None:
-                from pipeline.connect import open_backend
+                from pipeline.model.connect import open_backend
 
                 self._backend = open_backend(self.settings)
             return self._backend
@@ -88,7 +88,7 @@ class Service:
             _ = backend.llm  # load the weights now: the first writer should not wait for them
 
     def client(self) -> Any:
-        from pipeline.call import Client
+        from pipeline.model.client import Client
 
         return Client.from_settings(self.backend(), self.settings, command="serve")
 
@@ -102,7 +102,7 @@ class Service:
     # ---- jobs -----------------------------------------------------------------------------------
 
     def submit(self, task: str, request: Any) -> Job:
-        return self.queue.submit(task, request.model_dump(), uses_model=tasks.uses_model(task, request))
+        return self.queue.submit(task, request.model_dump(exclude_none=True), uses_model=tasks.uses_model(task, request))
 
     def _run(self, job: Job, progress: ProgressFn) -> dict[str, Any]:
         request = tasks.REQUESTS[job.task].model_validate(job.request)

@@ -31,6 +31,10 @@ def register(app: FastAPI, service: Any) -> None:
     """Add the API routes to `app`."""
 
     async def _submit(task: str, request: Any, wait: float) -> JSONResponse:
+        try:
+            tasks.precheck(task, request)
+        except SpeechsmithError as exc:
+            return _error(400, tasks.error_message(exc))
         job = service.submit(task, request)
         if wait > 0:
             deadline = time.monotonic() + min(wait, 3600)
@@ -143,7 +147,7 @@ def register(app: FastAPI, service: Any) -> None:
             doc = read_upload(file.filename or "", data, service.config.max_upload)
         except SpeechsmithError as exc:
             return _error(_status(exc), str(exc))
-        from pipeline.hanzi import count_zi
+        from pipeline.text.hanzi import count_zi
 
         return JSONResponse({"name": doc.source, "text": doc.text, "zi": count_zi(doc.text)})
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from pipeline.errors import InputError
-from pipeline.textio import Document, read_bytes
+from pipeline.text.textio import Document, read_bytes
 from pipeline.web.security import human_size
 
 __all__ = ["ALLOWED", "UploadError", "read_upload", "safe_name"]

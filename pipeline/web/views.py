@@ -34,7 +34,7 @@ def view(task: str, request: BaseModel, result: TaskResult) -> dict[str, Any]:
 
         out["blocks"] = [list(b) for b in Speech.model_validate(speech).blocks()]
     if task == "summarize":
-        from pipeline.hanzi import split_paragraphs
+        from pipeline.text.hanzi import split_paragraphs
 
         out["source_paragraphs"] = split_paragraphs(getattr(request, "text", ""))
     if task == "restyle":
@@ -61,7 +61,7 @@ def with_speech(result: dict[str, Any], speech: dict[str, Any]) -> dict[str, Any
 
 def download(job: Any, fmt: str) -> Response:
     """The job's result as a .docx (GB/T 9704 layout), Markdown or plain text file."""
-    from pipeline.render_out import docx_bytes, render_blocks
+    from pipeline.render.speech import docx_bytes, render_blocks
 
     result = job.result
     blocks = [tuple(b) for b in result.get("blocks") or []]
@@ -69,7 +69,7 @@ def download(job: Any, fmt: str) -> Response:
     if not blocks:
         text = result["output"].get("fixed_text") if job.task == "check" else None
         text = text or (job.request.get("text", "") if job.task == "check" else result.get("text", ""))
-        from pipeline.hanzi import split_paragraphs
+        from pipeline.text.hanzi import split_paragraphs
 
         blocks = [("para", p) for p in split_paragraphs(text)]
     if fmt == "docx":
@@ -86,7 +86,7 @@ def download(job: Any, fmt: str) -> Response:
 
 def paragraph_diff(source: str, output: str) -> list[dict[str, Any]]:
     """Source and result side by side: paired paragraphs, each as runs of same/del/ins text."""
-    from pipeline.hanzi import split_paragraphs
+    from pipeline.text.hanzi import split_paragraphs
 
     olds, news = split_paragraphs(source), split_paragraphs(output)
     rows: list[dict[str, Any]] = []

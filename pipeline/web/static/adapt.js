@@ -88,22 +88,15 @@
 
   // ---- live drafting ------------------------------------------------------------------------
   function onEvent(ev) {
+    if (ev.stage !== "draft") return;
     const live = $("live");
-    if (ev.stage === "part") {
-      show(live, true);
+    show(live, true);
+    if (!ev.text) {
+      // A part begins: its name, then its paragraphs as the model writes them.
       live.append(el("h3", { text: ev.label }));
       return;
     }
-    if (!ev.text) return;
-    show(live, true);
-    // done = the paragraph's number in its part: a continuation extends the same paragraph.
-    const key = ev.part + ":" + ev.done;
-    let p = Array.from(live.querySelectorAll("p.para")).find((n) => n.dataset.key === key);
-    if (!p) {
-      p = el("p", { class: "para", "data-key": key });
-      live.append(p);
-    }
-    p.append(el("span", { class: "new", text: ev.text }));
+    live.append(el("p", { class: "para new", text: ev.text }));
     live.scrollTop = live.scrollHeight;
   }
 
