@@ -103,7 +103,7 @@ def test_write_a_speech_from_the_form_see_progress_download_docx(server, browser
         60, "progress steps while drafting")
     assert steps_before_result >= 2
     assert "job=" in browser.current_url  # the link that fetches the result again
-    _wait(lambda: _visible(browser, "result"), 900, "the finished speech")
+    _wait(lambda: _visible(browser, "result"), 1800, "the finished speech")
     paper = browser.find_element(By.ID, "speech").text
     assert "一、压实安全生产责任" in paper and "二、深入开展隐患排查" in paper
     assert browser.find_element(By.CSS_SELECTOR, "#speech .title").text.startswith("在全县安全生产工作会议上")
@@ -148,7 +148,7 @@ def test_summarize_an_uploaded_docx_and_click_a_point_to_see_its_source(server, 
     _wait(lambda: "粮食总产量" in browser.find_element(By.ID, "text").get_property("value"), 20, "the upload's text")
     Select(browser.find_element(By.ID, "length")).select_by_value("short")
     browser.find_element(By.ID, "submit").click()
-    _wait(lambda: _visible(browser, "result"), 600, "the summary")
+    _wait(lambda: _visible(browser, "result"), 1200, "the summary")
     items = [i for i in browser.find_elements(By.CSS_SELECTOR, "#summary .item") if i.get_attribute("data-source")]
     assert items, "no summary item names its source paragraphs"
     item = next((i for i in items if "point" in i.get_attribute("class")), items[0])
