@@ -151,6 +151,11 @@ def register(app: FastAPI, service: Any) -> None:
 
         return JSONResponse({"name": doc.source, "text": doc.text, "zi": count_zi(doc.text)})
 
+    @app.get("/api/csrf", tags=["server"], summary="防跨站令牌：文件上传（multipart）请求需在 X-CSRF-Token 头中带上")
+    async def csrf() -> JSONResponse:
+        # Readable only by this origin (no CORS): a foreign page cannot learn it.
+        return JSONResponse({"csrf": service.csrf}, headers={"Cache-Control": "no-store"})
+
     @app.get("/api/health", tags=["server"], summary="服务状态")
     async def health() -> JSONResponse:
         return JSONResponse({"ok": True, **service.describe(), "waiting": len(service.queue.waiting)})
