@@ -7,6 +7,7 @@ FastAPI application built around it.
 
 from __future__ import annotations
 
+import re
 import secrets
 import threading
 import time
@@ -49,8 +50,9 @@ def check_exposure(host: str, token: str | None) -> None:
             f"--host {host} is reachable from other machines: give --token (or set serve_token in "
             "the config file, or SPEECHSMITH_SERVE_TOKEN) so that only people with the link can use it"
         )
-    if token is not None and len(token) < 12:
-        raise ConfigError("--token: use at least 12 characters (e.g. `python -c 'import secrets; print(secrets.token_urlsafe())'`)")
+    if token is not None and (len(token) < 12 or not re.fullmatch(r"[A-Za-z0-9._~-]+", token)):
+        raise ConfigError("--token: use at least 12 characters of A-Z a-z 0-9 . _ ~ - (it goes into a link "
+                          "and a cookie), e.g. `python -c 'import secrets; print(secrets.token_urlsafe())'`")
 
 
 class Service:
