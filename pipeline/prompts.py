@@ -18,8 +18,8 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from pipeline.backends.base import Message
 from pipeline.errors import InputError, yaml_error_where
+from pipeline.model.types import Message
 from pipeline.paths import prompts_dir
 
 _FILES = ("meta.yaml", "system.md", "user.md", "prefill.md")

@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator, model_validator
 
-from pipeline.hanzi import count_zi, speaking_minutes, split_paragraphs
+from pipeline.text.hanzi import count_zi, speaking_minutes, split_paragraphs
 
 BlockKind = Literal["title", "subtitle", "salutation", "h1", "h2", "para"]
 

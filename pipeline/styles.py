@@ -21,8 +21,8 @@ from platformdirs import user_config_dir
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from pipeline.errors import InputError, yaml_error_where
-from pipeline.hanzi import SPEAKING_RATE
 from pipeline.paths import APP, prompts_dir
+from pipeline.text.hanzi import SPEAKING_RATE
 
 OutputKind = Literal["speech", "news", "minutes"]
 _NAME_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789_-")

@@ -1,7 +1,7 @@
 """The Summary schema, how long each --length is, and its text / Markdown renderings.
 
 Every item carries `source`: the 1-based numbers of the paragraphs (¶) it comes from, counted
-over the non-empty lines of the input (pipeline.hanzi.split_paragraphs), so a reader can check
+over the non-empty lines of the input (pipeline.text.hanzi.split_paragraphs), so a reader can check
 each point against the original.
 """
 

@@ -47,7 +47,7 @@ def _isolated_user_dirs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[No
 @pytest.fixture(scope="session")
 def local_backend():
     """The embedded local model (LocalBackend), loaded once for the session."""
-    from pipeline.backends.local import LocalBackend
+    from pipeline.model.backends.local import LocalBackend
 
     backend = LocalBackend()
     _ = backend.llm  # load now, so the first test using it does not pay for loading
@@ -57,7 +57,7 @@ def local_backend():
 @pytest.fixture(scope="session")
 def local_client(local_backend):
     """A Client over the session's local model (no run log, no cache)."""
-    from pipeline.call import Client
+    from pipeline.model.client import Client
 
     return Client(local_backend, command="test")
 

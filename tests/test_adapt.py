@@ -8,14 +8,19 @@ import re
 
 import pytest
 
-from pipeline.backends.base import ChatRequest
-from pipeline.backends.fake import FakeBackend
-from pipeline.call import Client
 from pipeline.errors import InputError, ValidationFailed
-from pipeline.hanzi import count_zi
-from pipeline.select import find_placeholders
+from pipeline.model.backends.fake import FakeBackend
+from pipeline.model.client import Client
+from pipeline.model.types import ChatRequest
+from pipeline.speech import Speech
 from pipeline.tasks import TaskContext, run_task
 from pipeline.tasks import adapt as adapt_task
+from pipeline.tasks.adapt.drafting import DRAFT_MIN_TOKENS, DRAFT_STOPS, unsupported_fn
+from pipeline.tasks.adapt.options import default_strategy
+from pipeline.tasks.adapt.repair import MAX_REPAIR_ROUNDS
+from pipeline.tasks.adapt.selection import find_placeholders
+from pipeline.tasks.inputs import AdaptInput
+from pipeline.text.hanzi import count_zi
 
 BRIEF = {
     "occasion": "全县安全生产工作会议",
@@ -82,8 +87,8 @@ class ScriptedModel:
         return out + "\n下面是另一段，不应出现。"
 
 
-def _ctx(backend: FakeBackend, **extra) -> TaskContext:
-    return TaskContext(client=Client(backend), extra=extra)
+def _ctx(backend: FakeBackend, **fields) -> TaskContext:
+    return TaskContext(client=Client(backend), **fields)
 
 
 def test_plan_draft_builds_the_outline_and_cleans_drafts() -> None:
@@ -118,7 +123,7 @@ def test_plan_draft_builds_the_outline_and_cleans_drafts() -> None:
     assert model.parts[0] == "opening" and model.parts[-1] in ("closing", "opening", "压实安全生产责任", "深入开展隐患排查整治")
     prefixes = {r.messages[0].content for r in backend.requests}
     assert len(prefixes) == 1
-    assert all(r.stop == adapt_task.DRAFT_STOPS and r.max_tokens <= 360 and r.repeat_penalty > 1 for r in backend.requests)
+    assert all(r.stop == DRAFT_STOPS and r.max_tokens <= 360 and r.repeat_penalty > 1 for r in backend.requests)
     meta = result.metadata
     assert meta["strategy"] == "plan-draft" and meta["prompt"]["id"] == "adapt/section"
     assert meta["examples"] and meta["usage"]["calls"] == len(backend.requests)
@@ -132,7 +137,7 @@ def test_plan_draft_length_within_tolerance_and_bounded_calls() -> None:
     # speech can only get as long as what is new; the check must say so honestly.
     length = result.checks["length"]
     assert length["zishu"] == count_zi("".join(
-        t for k, t in adapt_task.Speech.model_validate(result.output).blocks() if k != "title"
+        t for k, t in Speech.model_validate(result.output).blocks() if k != "title"
     ))
     assert len(backend.requests) <= 40
     assert length["passed"] == (abs(length["ratio"] - 1) <= 0.15)
@@ -170,7 +175,7 @@ def test_useless_drafts_fail_the_length_check_after_bounded_repairs() -> None:
     length = result.checks["length"]
     # nothing usable came back: the check fails honestly and the repair was bounded
     assert not length["passed"] and not result.ok
-    assert len(length["repairs"]) <= adapt_task.MAX_REPAIR_ROUNDS
+    assert len(length["repairs"]) <= MAX_REPAIR_ROUNDS
 
 
 def _draft(n_sections: int = 2, opening: str = "今天，我们召开全县安全生产工作会议，部署今年的安全生产工作。",
@@ -269,29 +274,29 @@ def test_dry_run_calls_no_model_and_shows_the_prompt() -> None:
 
 
 def test_strategy_by_backend_and_override() -> None:
-    assert adapt_task.default_strategy("local") == "plan-draft"
-    assert adapt_task.default_strategy("openai") == "one-call"
+    assert default_strategy("local") == "plan-draft"
+    assert default_strategy("openai") == "one-call"
     with pytest.raises(InputError, match="unknown strategy"):
         run_task("adapt", {**BRIEF, "strategy": "magic"}, _ctx(FakeBackend([])))
 
 
 def test_batch_route() -> None:
     ctx = TaskContext(client=None)
-    call = adapt_task.batch_request(dict(BRIEF), ctx)
+    call = adapt_task.batch_request(AdaptInput(**BRIEF), ctx)
     assert call.request.json_schema is not None and call.prompt.id == "adapt"
-    result = adapt_task.batch_finish(dict(BRIEF), _draft_json(), ctx)
+    result = adapt_task.batch_finish(AdaptInput(**BRIEF), _draft_json(), ctx)
     assert result.output["sections"][1]["heading"] == "二、深入开展隐患排查整治"
     assert "length" in result.checks and result.metadata["strategy"] == "one-call"
     with pytest.raises(ValidationFailed):
-        adapt_task.batch_finish(dict(BRIEF), _draft_json(n_sections=3), ctx)
+        adapt_task.batch_finish(AdaptInput(**BRIEF), _draft_json(n_sections=3), ctx)
 
 
 def test_cleaner_rules() -> None:
-    from pipeline.brief import make_brief
-    from pipeline.draft import Cleaner
+    from pipeline.tasks.adapt.brief import make_brief
+    from pipeline.tasks.adapt.outline import Cleaner
 
     brief = make_brief({"occasion": "全县安全生产工作会议", "speaker": "县长", "points": ["压实责任"]})
-    cleaner = Cleaner(brief, unsupported=adapt_task._unsupported_fn(brief), off_topic_terms={"文明"}, unit="县")
+    cleaner = Cleaner(brief, unsupported=unsupported_fn(brief), off_topic_terms={"文明"}, unit="县")
     # cut at the last full sentence when the token limit hit; self-reference fixed (我局 → 我县)
     assert cleaner.clean("我局要压实责任，确保安全。还有一句没写", complete=False) == "我县要压实责任，确保安全。"
     # a loop inside a sentence keeps each clause once
@@ -305,7 +310,7 @@ def test_cleaner_rules() -> None:
 
 
 def test_renumber_enumerations() -> None:
-    from pipeline.draft import renumber
+    from pipeline.tasks.adapt.outline import renumber
 
     assert renumber(["一是全面检查。二是科学管理。", "四是安全保障。要严格。六是要督促，二是要加强。第三，要做好。",
                      "统一思想是关键。", "七是要查隐患。八是要抓整改。九是要强考核。十是要重宣传。要收尾。"]) == [
@@ -320,8 +325,8 @@ def test_renumber_enumerations() -> None:
 
 
 def test_outline_for_guests_has_no_transition_and_fits_the_budget() -> None:
-    from pipeline.brief import make_brief
-    from pipeline.draft import plan
+    from pipeline.tasks.adapt.brief import make_brief
+    from pipeline.tasks.adapt.outline import plan
 
     guests = plan(make_brief({"occasion": "数字经济发展论坛", "audience": "各位来宾、企业家朋友", "speaker": "副市长",
                               "points": ["基础", "生态"], "length": 1000, "place": "南昌"}))
@@ -361,7 +366,7 @@ def test_drafting_continues_short_paragraphs_and_uses_each_lead_once() -> None:
     assert any(t.endswith("。") and len(t) > 20 for t in tails), tails
     opened = [t for t in tails if t in leads]
     assert len(opened) == len(set(opened)) >= 2
-    assert all(r.min_tokens == adapt_task.DRAFT_MIN_TOKENS and r.stop == adapt_task.DRAFT_STOPS for r in backend.requests)
+    assert all(r.min_tokens == DRAFT_MIN_TOKENS and r.stop == DRAFT_STOPS for r in backend.requests)
     # after the cut-off reply the next call starts a new paragraph instead of continuing it
     second = [r for r in backend.requests if "主题是“深入开展隐患排查整治”" in _prefill(r)]
     after_cut = [i for i, r in enumerate(second) if _prefill(r).endswith("同时，要")]

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.brief import Brief, brief_from_inputs, classify_audience, make_brief
 from pipeline.errors import InputError
 from pipeline.speech import Section, Speech, cn_number, numbered_heading, parse_speech_text
+from pipeline.tasks.adapt.brief import Brief, brief_from_inputs, classify_audience, make_brief
 
 BRIEF_YAML = """\
 occasion: 全县安全生产工作会议

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.brief import classify_audience, make_brief
-from pipeline.facts import find_unsupported
-from pipeline.select import find_placeholders
 from pipeline.speech import Speech
 from pipeline.tasks import TaskContext, run_task
-from pipeline.tasks.adapt import allowed_texts
+from pipeline.tasks.adapt.brief import allowed_texts, classify_audience, make_brief
+from pipeline.tasks.adapt.selection import find_placeholders
+from pipeline.text.facts import find_unsupported
 
 pytestmark = pytest.mark.model
 

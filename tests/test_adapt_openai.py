@@ -13,8 +13,8 @@ from pathlib import Path
 import docx
 from docx.oxml.ns import qn
 
-from pipeline.backends.openai_backend import OpenAIBackend
-from pipeline.call import Client
+from pipeline.model.backends.openai_backend import OpenAIBackend
+from pipeline.model.client import Client
 from pipeline.speech import SpeechDraft
 from pipeline.tasks import TaskContext, run_task
 from tests.openai_server import Reply

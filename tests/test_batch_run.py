@@ -19,12 +19,12 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.backends.openai_backend import OpenAIBackend
 from pipeline.batch.jobs import read_jobs
 from pipeline.batch.limits import Pacer
 from pipeline.batch.results import ResultWriter, read_results
 from pipeline.batch.runner import run_batch
-from pipeline.call import Client
+from pipeline.model.backends.openai_backend import OpenAIBackend
+from pipeline.model.client import Client
 from pipeline.tasks import TaskContext
 from tests.openai_server import OpenAIServer, Reply
 

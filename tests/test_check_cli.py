@@ -205,7 +205,7 @@ def test_fix_in_place_keeps_gbk_encoding(tmp_path) -> None:
     import subprocess
     import sys
 
-    from pipeline.textio import read_document
+    from pipeline.text.textio import read_document
 
     path = tmp_path / "gbk.txt"
     path.write_bytes("同志们：\n\n今天我们开会,研究工作。。\n\n谢谢大家！\n".encode("gbk"))

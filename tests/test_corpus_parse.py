@@ -18,7 +18,7 @@ from pipeline.corpus.placeholders import (
 from pipeline.corpus.repair import repair_text, should_join
 from pipeline.corpus.split import parse_number, split_collection
 from pipeline.corpus.structure import find_structure, heading_level, is_salutation, split_front
-from pipeline.textio import read_text
+from pipeline.text.textio import read_text
 
 SEEDS = Path(__file__).parent / "fixtures" / "seeds"
 SEED = SEEDS / "000_4c88201f79132202.txt"
@@ -75,8 +75,8 @@ def test_a_sentence_mentioning_an_article_is_not_a_cut():
 
 
 def test_fast_zi_count_equals_hanzi_count_zi():
-    from pipeline.hanzi import count_zi
-    from pipeline.hanzi import count_zi as reference
+    from pipeline.text.hanzi import count_zi
+    from pipeline.text.hanzi import count_zi as reference
 
     for path in (SEED, *sorted(REPORTS.glob("*.txt"))):
         text = read_text(path)

@@ -12,7 +12,7 @@ from pipeline.corpus.ingest import ingest
 from pipeline.corpus.models import SpeechRecord
 from pipeline.corpus.store import load_corpus, render_record, save_record
 from pipeline.errors import InputError
-from pipeline.textio import read_text
+from pipeline.text.textio import read_text
 
 SEEDS = Path(__file__).parent / "fixtures" / "seeds"
 SEED = SEEDS / "000_4c88201f79132202.txt"

@@ -13,13 +13,13 @@ from xml.etree import ElementTree as ET
 
 import pytest
 
-from pipeline.backends.base import ChatRequest, Message
-from pipeline.backends.cassette import CassetteBackend, CassetteMiss, CassetteStore
-from pipeline.backends.fake import FakeBackend
 from pipeline.errors import BackendError
 from pipeline.evals.results import read_samples
 from pipeline.evals.runner import RunOptions, run_suites
 from pipeline.evals.suite import load_suites
+from pipeline.model.backends.cassette import CassetteBackend, CassetteMiss, CassetteStore
+from pipeline.model.backends.fake import FakeBackend
+from pipeline.model.types import ChatRequest, Message
 from pipeline.paths import PROJECT_ROOT
 
 SUITE = """
@@ -285,7 +285,7 @@ def test_cassettes_hold_no_secrets(evals: Path, openai_server, monkeypatch, caps
     meta = json.loads((evals / "cassettes" / "sum" / "_meta.json").read_text(encoding="utf-8"))
     assert meta["backend"] == "openai" and meta["model"] == "gpt-test"
     # every call that reached the model is in the run log, one run per case, without the key
-    from pipeline.runlog import RunLog, default_path
+    from pipeline.model.runlog import RunLog, default_path
 
     log = RunLog()
     runs = [r for r in log.runs(limit=100, command="eval") if r["model"] == "gpt-test"]

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.backends.fake import FakeBackend
-from pipeline.call import Client
 from pipeline.errors import InputError
+from pipeline.model.backends.fake import FakeBackend
+from pipeline.model.client import Client
 from pipeline.paths import prompts_dir
 from pipeline.speech import Speech
 from pipeline.styles import get_style, load_style_file, load_styles
@@ -59,8 +59,8 @@ def _echo(request) -> str:
     return user.rsplit("原文：", 1)[1].strip()
 
 
-def _ctx(replies=_echo, **extra) -> TaskContext:
-    return TaskContext(client=Client(FakeBackend(replies)), extra=extra)
+def _ctx(replies=_echo, **fields) -> TaskContext:
+    return TaskContext(client=Client(FakeBackend(replies)), **fields)
 
 
 def _run(text: str, style: str, ctx: TaskContext | None = None, **inputs):

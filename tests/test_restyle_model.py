@@ -35,7 +35,7 @@ def test_built_in_style_on_the_local_model(
     local_client, corpus: dict[str, str], style: str, speech: str, length: int | None
 ) -> None:
     calls_before = local_client.usage.calls
-    ctx = TaskContext(client=local_client, extra={"model_passages": 2, "max_tokens_per_call": 64})
+    ctx = TaskContext(client=local_client, model_passages=2, max_tokens_per_call=64)
     result = run_task("restyle", {"text": corpus[speech], "style": style, "length": length}, ctx)
 
     speech = Speech.model_validate(result.output["speech"])  # schema-valid

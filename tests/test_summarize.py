@@ -8,14 +8,17 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.backends.fake import FakeBackend
-from pipeline.call import Client
-from pipeline.chunk import segment
 from pipeline.errors import InputError
-from pipeline.extractive import find_figures, who_and_what
+from pipeline.model.backends.fake import FakeBackend
+from pipeline.model.client import Client
 from pipeline.summary import LENGTHS, Summary
 from pipeline.tasks import TaskContext, run_task
 from pipeline.tasks import summarize as task
+from pipeline.tasks.inputs import SummarizeInput
+from pipeline.tasks.summarize.chunk import segment
+from pipeline.tasks.summarize.extractive import find_figures, who_and_what
+from pipeline.tasks.summarize.mapreduce import MAX_REDUCE_DEPTH, merge_partials
+from pipeline.tasks.summarize.verify import verify
 
 REPORTS = Path(__file__).parent / "fixtures" / "reports"
 FILES = sorted(REPORTS.glob("*.txt"))
@@ -112,7 +115,7 @@ def _summary(**kw) -> Summary:
 
 
 def test_verify_keeps_what_is_in_the_source() -> None:
-    summary, checks = task.verify(_summary(), segment(SOURCE), LENGTHS["medium"])
+    summary, checks = verify(_summary(), segment(SOURCE), LENGTHS["medium"])
     assert summary == _summary()
     assert checks["verbatim"]["dropped"] == [] and checks["sources"]["repaired"] == []
 
@@ -131,7 +134,7 @@ def test_verify_drops_invented_figures_and_quotes() -> None:
             {"value": "左右", "measures": "不是数字", "source": [2]},
         ],
     )
-    summary, checks = task.verify(bad, segment(SOURCE), LENGTHS["medium"])
+    summary, checks = verify(bad, segment(SOURCE), LENGTHS["medium"])
     assert [p.text for p in summary.key_points] == ["扎实推进“两重”建设。"]
     assert summary.tasks == []
     assert [f.value for f in summary.figures] == ["5.5%左右"]
@@ -146,7 +149,7 @@ def test_verify_replaces_a_gist_with_an_invented_figure_and_repairs_sources() ->
         figures=[{"value": "4%左右", "measures": "赤字率", "source": [2]}],
         key_points=[{"text": "实施更加积极的财政政策。", "source": []}],
     )
-    summary, checks = task.verify(bad, segment(SOURCE), LENGTHS["medium"], fallback=fallback)
+    summary, checks = verify(bad, segment(SOURCE), LENGTHS["medium"], fallback=fallback)
     assert summary.gist == fallback.gist
     assert summary.figures[0].source == [3]  # 4%左右 is in ¶3, not ¶2
     assert summary.key_points[0].source == [3]  # located by content
@@ -157,7 +160,7 @@ def test_full_width_digits_in_the_source_match_half_width_figures() -> None:
     doc = segment("比上年增长１４．２％，效益提高。")
     s = _summary(gist="工农业总产值比上年增长14.2%。", gist_source=[1], key_points=[], tasks=[],
                  figures=[{"value": "14.2%", "measures": "比上年增长", "source": [1]}])
-    summary, checks = task.verify(s, doc, LENGTHS["short"])
+    summary, checks = verify(s, doc, LENGTHS["short"])
     assert summary.gist.endswith("14.2%。") and summary.figures and not checks["verbatim"]["dropped"]
 
 
@@ -202,7 +205,7 @@ def test_map_reduce_terminates_with_small_contexts(context: int) -> None:
     )
     meta = result.metadata
     assert meta["mode"] == "map-reduce"
-    assert meta["reduce_depth"] <= task.MAX_REDUCE_DEPTH
+    assert meta["reduce_depth"] <= MAX_REDUCE_DEPTH
     maps = len(meta["chunks"])
     assert maps > 1 and len(backend.requests) >= maps
     # Every request fit the context, and every call went through the Client (so the run log).
@@ -225,7 +228,7 @@ def test_map_chunks_cover_the_text_in_order() -> None:
 
 def test_merge_partials_without_model_caps_counts() -> None:
     parts = [_summary(), _summary(gist="第二部分。"), _summary()]
-    merged = task.merge_partials(parts, LENGTHS["short"])
+    merged = merge_partials(parts, LENGTHS["short"])
     assert merged.gist == parts[0].gist and len(merged.figures) <= 3
 
 
@@ -254,16 +257,16 @@ def test_batch_request_and_finish_round_trip() -> None:
     text = (REPORTS / "speech_wenming.txt").read_text(encoding="utf-8")
     ctx = TaskContext(client=Client(FakeBackend([], context_window=64_000)))
     inputs = {"text": text, "length": "short", "method": "llm"}
-    one = task.batch_request(inputs, ctx)
+    one = task.batch_request(SummarizeInput(**inputs), ctx)
     assert one.schema is Summary and one.prompt.id == "summarize"
     raw = json.dumps({"gist": "动员全局争创自治区文明单位。", "gist_source": [2],
                       "figures": [{"value": "10%", "measures": "文明单位整体数量将减少", "source": [1]}]},
                      ensure_ascii=False)
-    result = task.batch_finish(inputs, raw, ctx)
+    result = task.batch_finish(SummarizeInput(**inputs), raw, ctx)
     assert result.output["figures"][0]["source"] == [5]  # repaired to the paragraph holding 10%
     small = TaskContext(client=Client(FakeBackend([], context_window=2000)))
     with pytest.raises(InputError, match="too long for one call"):
-        task.batch_request(inputs, small)
+        task.batch_request(SummarizeInput(**inputs), small)
 
 
 def test_empty_input_is_an_input_error() -> None:
@@ -276,7 +279,7 @@ def test_empty_input_is_an_input_error() -> None:
 def test_verify_clears_a_who_the_source_never_names() -> None:
     bad = _summary(tasks=[{"what": "压实责任", "who": "市委常委会", "source": [4]},
                           {"what": "确保各项任务落到实处", "who": "各地区各部门", "source": [4]}])
-    summary, checks = task.verify(bad, segment(SOURCE), LENGTHS["medium"])
+    summary, checks = verify(bad, segment(SOURCE), LENGTHS["medium"])
     assert [t.who for t in summary.tasks] == [None, "各地区各部门"]
     assert checks["verbatim"]["who_not_in_source"][0]["who"] == "市委常委会"
 
@@ -292,7 +295,7 @@ def test_quotes_with_inner_punctuation_are_verbatim() -> None:
     s = _summary(gist="坚持“抓住机遇，深化改革，扩大开放”。", gist_source=[1], figures=[], tasks=[],
                  key_points=[{"text": "坚持\"抓住机遇，深化改革\"。", "source": [1]},
                              {"text": "坚持“抓住机遇深化改革”。", "source": [1]}])
-    summary, checks = task.verify(s, doc, LENGTHS["short"])
+    summary, checks = verify(s, doc, LENGTHS["short"])
     assert summary.gist.startswith("坚持“抓住机遇") and len(summary.key_points) == 1
     assert checks["verbatim"]["dropped"][0]["not_in_source"] == ["“抓住机遇深化改革”"]
 
@@ -301,7 +304,7 @@ def test_verify_replaces_garbage_a_small_model_produces() -> None:
     # What Gemma 3 270M returned for --method llm: a schema-valid object with a bare number.
     fallback = _summary()
     bad = Summary.model_validate({"gist": "10", "gist_source": [5], "key_points": [{"text": "12", "source": [1]}]})
-    summary, checks = task.verify(bad, segment(SOURCE), LENGTHS["short"], fallback=fallback)
+    summary, checks = verify(bad, segment(SOURCE), LENGTHS["short"], fallback=fallback)
     assert summary.gist == fallback.gist and summary.key_points == []
     assert {d["item"] for d in checks["verbatim"]["dropped"]} == {"gist", "key_point"}
 
@@ -347,7 +350,7 @@ def test_hybrid_keeps_only_rewrites_that_pass_the_judge() -> None:
 
 
 def test_map_reduce_steps_are_in_the_run_log(tmp_path: Path) -> None:
-    from pipeline.runlog import RunLog
+    from pipeline.model.runlog import RunLog
 
     log = RunLog(tmp_path / "runlog.sqlite3")
     client = Client(FakeBackend(lambda req: GOOD, context_window=6000), command="summarize", runlog=log)

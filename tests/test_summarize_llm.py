@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from pipeline.backends.openai_backend import OpenAIBackend
-from pipeline.call import Client
+from pipeline.model.backends.openai_backend import OpenAIBackend
+from pipeline.model.client import Client
 from pipeline.tasks import TaskContext, run_task
 from tests.openai_server import Reply
 

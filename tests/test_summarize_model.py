@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.chunk import segment
 from pipeline.tasks import TaskContext, run_task
-from pipeline.tasks.summarize import judge_condensed
+from pipeline.tasks.summarize.chunk import segment
+from pipeline.tasks.summarize.hybrid import judge_condensed
 
 pytestmark = pytest.mark.model
 

@@ -41,8 +41,8 @@ def main() -> None:
     parser.add_argument("--show", action="store_true", help="print the last speech")
     args = parser.parse_args()
 
-    from pipeline.backends.local import LocalBackend
-    from pipeline.call import Client
+    from pipeline.model.backends.local import LocalBackend
+    from pipeline.model.client import Client
     from pipeline.tasks import TaskContext, run_task
 
     t0 = time.perf_counter()

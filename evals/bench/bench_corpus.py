@@ -23,8 +23,8 @@ sys.path.insert(0, str(ROOT))
 
 from pipeline.corpus.ingest import ingest, parse_document  # noqa: E402
 from pipeline.corpus.store import load_corpus  # noqa: E402
-from pipeline.hanzi import count_zi  # noqa: E402
-from pipeline.textio import read_text  # noqa: E402
+from pipeline.text.hanzi import count_zi  # noqa: E402
+from pipeline.text.textio import read_text  # noqa: E402
 
 SHARED = ROOT.parent / "shared"
 SEED = SHARED / "seeds" / "000_4c88201f79132202.txt"

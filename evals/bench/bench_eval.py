@@ -24,10 +24,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from pipeline.backends.base import ChatRequest, Message  # noqa: E402
-from pipeline.backends.fake import FakeBackend  # noqa: E402
 from pipeline.evals.runner import RunOptions, rescore, run_suites  # noqa: E402
 from pipeline.evals.suite import load_suites  # noqa: E402
+from pipeline.model.backends.fake import FakeBackend  # noqa: E402
+from pipeline.model.types import ChatRequest, Message  # noqa: E402
 from pipeline.tasks import TaskResult  # noqa: E402
 
 TOPICS = ["安全生产", "乡村振兴", "生态环境", "营商环境", "教育强国", "科技创新", "民生保障", "应急管理"]

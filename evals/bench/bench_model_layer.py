@@ -24,8 +24,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from pipeline.backends.base import ChatRequest, Message  # noqa: E402
-from pipeline.call import Client  # noqa: E402
+from pipeline.model.client import Client  # noqa: E402
+from pipeline.model.types import ChatRequest, Message  # noqa: E402
 
 PROMPT = (
     "各位同志：今天我们召开全县安全生产工作会议，主要任务是深入贯彻落实上级关于安全生产的决策部署，"
@@ -39,7 +39,7 @@ def _median_ms(samples: list[float]) -> float:
 
 
 def bench_local(runs: int, max_tokens: int) -> dict[str, float]:
-    from pipeline.backends.local import LocalBackend, render_prompt
+    from pipeline.model.backends.local import LocalBackend, render_prompt
 
     backend = LocalBackend()
     client = Client(backend, command="bench")
@@ -108,8 +108,8 @@ def bench_local(runs: int, max_tokens: int) -> dict[str, float]:
 def bench_remote(calls: int) -> dict[str, float]:
     import openai
 
-    from pipeline.backends.openai_backend import OpenAIBackend
-    from pipeline.runlog import RunLog
+    from pipeline.model.backends.openai_backend import OpenAIBackend
+    from pipeline.model.runlog import RunLog
     from tests.openai_server import OpenAIServer
 
     messages = [{"role": "user", "content": PROMPT}]

@@ -50,17 +50,13 @@ def main() -> int:
     styles = [s for s in args.styles.split(",") if s]
 
     from pipeline.config import ModelOptions
-    from pipeline.connect import open_client
+    from pipeline.model.connect import open_client
 
     client = open_client(ModelOptions(backend="local"), "bench-restyle")
     load_start = time.perf_counter()
     client.backend.count_tokens("预热")  # load the model before timing
     load_s = time.perf_counter() - load_start
-    extra: dict[str, int] = {}
-    if args.max_passages is not None:
-        extra["model_passages"] = args.max_passages
-    if args.max_tokens_per_call is not None:
-        extra["max_tokens_per_call"] = args.max_tokens_per_call
+    limits = {"model_passages": args.max_passages, "max_tokens_per_call": args.max_tokens_per_call}
 
     rows = []
     header = (f"{'speech':<8} {'style':<8} {'src字':>5} {'target':>6} {'字':>5} {'ratio':>5} {'sec':>6} "
@@ -77,7 +73,7 @@ def main() -> int:
             try:
                 result = run_task(
                     "restyle", {"text": text, "style": style, "length": LENGTHS.get(style)},
-                    TaskContext(client=client, extra=extra),
+                    TaskContext(client=client, **limits),
                 )
                 speech = Speech.model_validate(result.output["speech"])
                 facts, length = result.output["facts"], result.output["length"]

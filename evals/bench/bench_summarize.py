@@ -67,8 +67,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5, help="extractive repeats for the 2025 report")
     args = parser.parse_args()
 
-    from pipeline.hanzi import count_zi
     from pipeline.tasks import TaskContext, run_task
+    from pipeline.text.hanzi import count_zi
 
     reports = load_reports()
     print(f"{len(reports)} reports from {DATA}")
@@ -106,7 +106,7 @@ def main() -> None:
 
     # --- auto on the embedded default --------------------------------------------------------
     from pipeline.config import ModelOptions
-    from pipeline.connect import open_client
+    from pipeline.model.connect import open_client
 
     client = open_client(ModelOptions(backend="local"), "bench")
     start = time.perf_counter()

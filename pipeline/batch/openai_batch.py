@@ -16,7 +16,6 @@ a live call would be, and lists what failed or is missing in a follow-up request
 
 from __future__ import annotations
 
-import functools
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
@@ -25,50 +24,25 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from pipeline.backends.base import ChatRequest, ChatResponse
 from pipeline.batch.jobs import Job, read_input_file
 from pipeline.batch.results import ResultWriter, make_record
-from pipeline.errors import BackendError, InputError, SpeechsmithError, ValidationFailed
-from pipeline.tasks import OneCall, TaskContext, task_module
+from pipeline.errors import InputError, SpeechsmithError, ValidationFailed
+from pipeline.model.backends.export import request_body
+from pipeline.tasks import OneCall, TaskContext, get_task
 
 URL = "/v1/chat/completions"
 
 
-class ExportBackend:
-    """Stands in for the endpoint while requests are built: counts tokens, never calls.
-
-    Export must work offline and without a key (the calls happen later, elsewhere); it counts
-    tokens the way the openai backend does, so prompts are packed for the same window.
-    """
-
-    name = "openai"
-
-    def __init__(self, model: str, context_window: int = 128_000) -> None:
-        self.model = model
-        self.context_window = context_window
-
-    def count_tokens(self, text: str) -> int:
-        from pipeline import tokens
-
-        return tokens.count_tokens(text, self.model)
-
-    def complete(self, request: ChatRequest) -> ChatResponse:
-        raise BackendError(
-            "this task makes more than one model call; the Batch route supports only one-call tasks"
-        )
-
-
 def has_one_call(task: str) -> bool:
-    module = task_module(task)
-    return hasattr(module, "batch_request") and hasattr(module, "batch_finish")
+    return get_task(task).has_one_call
 
 
 def one_call(job: Job, ctx: TaskContext) -> OneCall:
     """The task's single request for this job; InputError when the task has none."""
-    module = task_module(job.task)
-    if not has_one_call(job.task):
+    spec = get_task(job.task)
+    if spec.batch_request is None or not spec.has_one_call:
         raise InputError(f"task {job.task} has no one-call strategy; run it with `speechsmith batch run`")
-    return module.batch_request(dict(job.inputs), ctx)
+    return spec.batch_request(spec.parse(job.inputs), ctx)
 
 
 def request_line(custom_id: str, call: OneCall, model: str, *, prefill: str = "fold") -> dict[str, Any]:
@@ -76,23 +50,11 @@ def request_line(custom_id: str, call: OneCall, model: str, *, prefill: str = "f
 
 
 def chat_body(call: OneCall, model: str, *, prefill: str = "fold") -> dict[str, Any]:
-    """The /v1/chat/completions body, built by the openai backend's own request code, so a batch
-    request is exactly what a live call would send (schema cleaning, prefill handling, seed)."""
+    """The /v1/chat/completions body of a task's one call, exactly as a live call would send it."""
     request = call.request
     if request.json_schema is None:  # as Client.structured does for a live call
         request = replace(request, json_schema=call.schema.model_json_schema(), schema_name=call.schema.__name__)
-    backend = _builder(model, prefill)
-    body = backend._kwargs(request, "json_schema")
-    # The SDK's extra_body (vLLM's continue_final_message, …) is plain body fields on the wire.
-    body.update(body.pop("extra_body", None) or {})
-    return body
-
-
-@functools.lru_cache(maxsize=4)
-def _builder(model: str, prefill: str) -> Any:
-    from pipeline.backends.openai_backend import OpenAIBackend
-
-    return OpenAIBackend(model, api_key="export-builds-requests-only", prefill=prefill)
+    return request_body(request, model, prefill=prefill)
 
 
 @dataclass
@@ -287,13 +249,13 @@ def finish(job: Job, reply: Reply, ctx: TaskContext) -> dict[str, Any]:
     """One job's record from one reply."""
     if reply.error is not None:
         return make_record(job.id, job.task, "error", errors=[reply.error], line=job.line)
-    module = task_module(job.task)
+    spec = get_task(job.task)
     raw = reply.content or ""
     note = ["finish_reason=length: the reply was cut off"] if reply.finish_reason == "length" else []
     try:
-        if not hasattr(module, "batch_finish"):
+        if spec.batch_finish is None:
             raise InputError(f"task {job.task} has no one-call strategy")
-        result = module.batch_finish(dict(job.inputs), raw, ctx)
+        result = spec.batch_finish(spec.parse(job.inputs), raw, ctx)
     except ValidationFailed as exc:
         errors = (list(exc.errors) or [str(exc)]) + note
         return make_record(job.id, job.task, "invalid", errors=errors, usage=reply.usage, raw=exc.raw or raw, line=job.line)

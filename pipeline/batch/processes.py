@@ -125,9 +125,10 @@ def _warm(tasks: set[str], prompts_root: Any = None) -> None:
 
     import openai.resources.chat.chat  # noqa: F401 - the SDK imports it on first use
 
-    from pipeline import facts, tokens
     from pipeline.errors import SpeechsmithError
+    from pipeline.model import tokens
     from pipeline.prompts import list_prompts, load_prompt
+    from pipeline.text import facts
 
     tokens.count_tokens("预热")
     facts.extract_facts("2024年增长5%")

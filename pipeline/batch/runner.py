@@ -12,6 +12,7 @@ already in OUT.jsonl is never touched, so a rerun continues where this one stopp
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import queue
 import threading
@@ -20,21 +21,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from pipeline.backends.base import ChatRequest, ChatResponse
 from pipeline.batch.jobs import Job
 from pipeline.batch.limits import Pacer
 from pipeline.batch.progress import Progress, say
 from pipeline.batch.results import ResultWriter, make_record
 from pipeline.errors import BackendError, BudgetExceeded, SpeechsmithError, ValidationFailed
+from pipeline.model.backends.metered import CallStopped, MeteredBackend
+from pipeline.model.types import ChatResponse
 from pipeline.tasks import TaskContext, TaskResult, run_task
 
 # After this many jobs in a row could not reach the endpoint at all, the batch stops: recording
 # thousands of "connection refused" errors would only make every job need --retry-failed.
 UNREACHABLE_STOP = 3
-
-
-class _Stopped(BaseException):
-    """Raised inside a worker when the batch stops; BaseException so that no task swallows it."""
 
 
 class StopBatch(Exception):
@@ -66,65 +64,13 @@ class _JobUsage:
 _current = threading.local()  # .usage: the _JobUsage of the job this thread is running
 
 
-class MeteredBackend:
-    """Wraps the Client's backend: counts each job's usage (per thread) and paces every call.
-
-    Facts (name, model, context_window, count_tokens, …) pass through unchanged. The backend's
-    `on_retry` hook (which the Client uses for its run log) is chained, so a 429 slows the whole
-    batch down the moment it happens, while the backend sleeps before its own retry.
-    """
-
-    def __init__(self, inner: Any, pacer: Pacer | None) -> None:
-        self._inner = inner
-        self._pacer = pacer
-        self._downstream: Callable[[int, str, float], None] | None = None
-        if hasattr(inner, "on_retry"):
-            self._downstream = inner.on_retry
-            inner.on_retry = self._on_retry
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._inner, name)
-
-    @property
-    def on_retry(self) -> Callable[[int, str, float], None] | None:
-        return self._downstream
-
-    @on_retry.setter
-    def on_retry(self, hook: Callable[[int, str, float], None] | None) -> None:
-        self._downstream = hook
-
-    def _on_retry(self, attempt: int, error: str, wait: float) -> None:
-        if self._pacer is not None and "429" in error[:40]:
-            self._pacer.limit.rate_limited_now(wait, self._pacer.stop)
-        if self._downstream is not None:
-            self._downstream(attempt, error, wait)
-
-    def complete(self, request: ChatRequest) -> ChatResponse:
-        if self._pacer is None:
-            response = self._inner.complete(request)
-        else:
-            estimate = 0
-            if self._pacer.counts_tokens:
-                count = getattr(self._inner, "count_request", None)
-                estimate = request.max_tokens + (
-                    count(request) if count is not None
-                    else sum(self._inner.count_tokens(m.content) + 4 for m in request.messages)
-                )
-            try:
-                response = self._pacer.call(
-                    lambda: self._inner.complete(request),
-                    estimate=estimate,
-                    spent=lambda r: r.usage.prompt_tokens + r.usage.completion_tokens,
-                )
-            except InterruptedError:
-                raise _Stopped() from None
-        usage: _JobUsage | None = getattr(_current, "usage", None)
-        if usage is not None:
-            usage.calls += 1
-            usage.prompt_tokens += response.usage.prompt_tokens
-            usage.completion_tokens += response.usage.completion_tokens
-            usage.retries += response.retries
-        return response
+def _count_usage(response: ChatResponse) -> None:
+    usage: _JobUsage | None = getattr(_current, "usage", None)
+    if usage is not None:
+        usage.calls += 1
+        usage.prompt_tokens += response.usage.prompt_tokens
+        usage.completion_tokens += response.usage.completion_tokens
+        usage.retries += response.retries
 
 
 def meter(client: Any, pacer: Pacer | None) -> None:
@@ -132,9 +78,9 @@ def meter(client: Any, pacer: Pacer | None) -> None:
     if client is None:
         return
     if isinstance(client.backend, MeteredBackend):
-        client.backend._pacer = pacer
+        client.backend.pacer = pacer
     else:
-        client.backend = MeteredBackend(client.backend, pacer)
+        client.backend = MeteredBackend(client.backend, pacer, on_response=_count_usage)
 
 
 class Interrupts:
@@ -334,13 +280,10 @@ def _worker(
                 job = todo.get_nowait()
             except queue.Empty:
                 return
-            job_ctx = TaskContext(
-                client=ctx.client, corpus_dir=ctx.corpus_dir, prompts_dir=ctx.prompts_dir,
-                dry_run=ctx.dry_run, extra=dict(ctx.extra),
-            )
+            job_ctx = dataclasses.replace(ctx)
             try:
                 record = run_job(job, job_ctx, secrets=secrets)
-            except _Stopped:
+            except CallStopped:
                 return
             except StopBatch as exc:
                 finished.put(("stop", str(exc)))
@@ -373,7 +316,7 @@ def _count(
 def _secrets(ctx: TaskContext) -> tuple[str, ...]:
     found = [os.environ.get(v, "") for v in ("OPENAI_API_KEY", "SPEECHSMITH_API_KEY")]
     backend = getattr(ctx.client, "backend", None) if ctx.client is not None else None
-    for holder in (backend, getattr(backend, "_inner", None)):
+    for holder in (backend, getattr(backend, "inner", None)):
         key = getattr(holder, "api_key", None)
         if isinstance(key, str):
             found.append(key)

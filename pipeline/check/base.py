@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from pipeline.hanzi import SPEAKING_RATE
+from pipeline.text.hanzi import SPEAKING_RATE
 
 
 class Severity(StrEnum):

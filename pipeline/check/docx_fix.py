@@ -14,7 +14,7 @@ from typing import Any
 from pipeline.check import CheckConfig, Edit, Finding, lint
 from pipeline.errors import InputError
 
-SEPARATOR = "\n\n"  # how pipeline.textio joins docx paragraphs; offsets below rely on it
+SEPARATOR = "\n\n"  # how pipeline.text.textio joins docx paragraphs; offsets below rely on it
 
 
 def docx_text(document: Any) -> str:

@@ -1,7 +1,7 @@
 """F: with --source, figures, names and cited documents the speech has but the source has not.
 
 Invented figures are the costliest mistake a model makes in an official speech, so F101 is an
-error. Matching is pipeline.facts' rule: verbatim first, then the normalized value.
+error. Matching is pipeline.text.facts' rule: verbatim first, then the normalized value.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from pipeline.check.base import CheckConfig, Doc, Finding, Severity, checker, finding, rule
-from pipeline.facts import find_unsupported
+from pipeline.text.facts import find_unsupported
 
 F101 = rule("F101", "figure-not-in-source", Severity.error,
             "a figure, percentage or date that --source does not contain")

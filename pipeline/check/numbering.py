@@ -30,7 +30,7 @@ from pipeline.check.base import (
     finding,
     rule,
 )
-from pipeline.facts import cn_to_int
+from pipeline.text.facts import cn_to_int
 
 N101 = rule("N101", "numbering-gap", Severity.error,
             "a number is skipped: 一是, 二是, 四是; （一） then （三）; 第二 without 第一")

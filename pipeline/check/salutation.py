@@ -21,7 +21,7 @@ from pipeline.check.base import (
     finding,
     rule,
 )
-from pipeline.hanzi import count_zi
+from pipeline.text.hanzi import count_zi
 
 S101 = rule("S101", "salutation-missing", Severity.warning,
             "no salutation (称呼) such as 同志们： near the start")

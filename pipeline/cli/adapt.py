@@ -102,9 +102,10 @@ def adapt(
     corpus: CorpusOpt = None,
     prompts: PromptsOpt = None,
 ) -> None:
-    from pipeline.connect import open_client, report_usage
     from pipeline.errors import CheckFailed
-    from pipeline.tasks import TaskContext, run_task
+    from pipeline.model.connect import open_client, report_usage
+    from pipeline.tasks import TaskContext
+    from pipeline.tasks.adapt import AdaptInput, run
 
     if strategy is not None and strategy not in ("one-call", "plan-draft"):
         raise typer.BadParameter(f"unknown strategy {strategy!r}: use one-call or plan-draft", param_hint="--strategy")
@@ -113,17 +114,17 @@ def adapt(
     out_format = pick_format(fmt, output, (Format.text, Format.md, Format.json, Format.docx))
     if dry_run and out_format is Format.docx:
         out_format = Format.text  # a dry run shows prompts, there is no speech to lay out
-    inputs = {
-        "occasion": occasion, "speaker": speaker, "audience": audience, "points": point or None,
-        "length": length, "tone": tone, "date": date, "place": place, "facts": fact or None,
-        "genre": genre, "salutation": salutation, "brief": str(brief) if brief else None,
-        "examples": examples, "strategy": strategy, "strict_facts": strict_facts, "seed": seed,
-    }
+    inp = AdaptInput(
+        occasion=occasion, speaker=speaker, audience=audience, points=point or None, length=length,
+        tone=tone, date=date, place=place, facts=fact or None, genre=genre, salutation=salutation,
+        brief=str(brief) if brief else None, examples=examples, strategy=strategy,
+        strict_facts=strict_facts, seed=seed,
+    )
     opts = model_options(backend, model, base_url, cache=cache, max_cost=max_cost,
                          max_tokens=max_tokens, verbose=verbose)
     client = open_client(opts, "adapt")
     ctx = TaskContext(client=client, corpus_dir=corpus, prompts_dir=prompts, dry_run=dry_run)
-    result = run_task("adapt", {k: v for k, v in inputs.items() if v is not None}, ctx)
+    result = run(inp, ctx)
     report_usage(client)
     if dry_run:
         if out_format is Format.json:
@@ -145,7 +146,7 @@ def adapt(
 
 def render(result, out_format: Format) -> str | bytes:
     """The task result in the asked format (json: speech + metadata + checks)."""
-    from pipeline.render_out import render_speech, speech_payload
+    from pipeline.render.speech import render_speech, speech_payload
     from pipeline.speech import Speech
 
     speech = Speech.model_validate(result.output)

@@ -194,7 +194,7 @@ def _run(
     from pipeline.batch.limits import Pacer
     from pipeline.batch.processes import can_fork, run_processes
     from pipeline.batch.runner import run_batch
-    from pipeline.connect import open_client
+    from pipeline.model.connect import open_client
     from pipeline.tasks import TaskContext
 
     remote = settings is not None and settings.backend != "local"
@@ -394,9 +394,9 @@ def _offline_ctx(
     model: str | None, context: int | None, prefill: str | None, corpus: Path | None, prompts: Path | None
 ) -> tuple[Any, str, str]:
     """A TaskContext whose client builds requests for `model` but never calls it."""
-    from pipeline.batch.openai_batch import ExportBackend
-    from pipeline.call import Client
     from pipeline.config import ModelOptions, resolve
+    from pipeline.model.backends.export import ExportBackend
+    from pipeline.model.client import Client
     from pipeline.tasks import TaskContext
 
     if prefill not in (None, "fold", "assistant"):

@@ -66,9 +66,9 @@ def check(
     audience: Annotated[str | None, typer.Option("--audience", help="Who is addressed, e.g. 各位代表; the salutation must fit (S102).")] = None,
     rules: Annotated[bool, typer.Option("--rules", help="List the rules and exit.")] = False,
 ) -> None:
-    from pipeline.check.report import counts, render_json, render_table, rules_table
     from pipeline.errors import InputError
-    from pipeline.tasks import TaskContext
+    from pipeline.render.findings import counts, render_json, render_table, rules_table
+    from pipeline.tasks import CheckInput, TaskContext
     from pipeline.tasks import check as task
 
     if rules:
@@ -76,19 +76,18 @@ def check(
         return
     if file is None:
         raise InputError("give a FILE to check, or - for stdin (see speechsmith check --help)")
-    inputs = {
-        "select": select, "ignore": ignore, "length": length, "minutes": minutes,
-        "tolerance": tolerance, "source_file": str(source) if source else None,
-        "max_sentence": max_sentence, "audience": audience,
-    }
+    inp = CheckInput(
+        select=select, ignore=ignore, length=length, minutes=minutes, tolerance=tolerance,
+        source_file=str(source) if source else None, max_sentence=max_sentence, audience=audience,
+    )
     suffix = Path(file).suffix.lower() if file != "-" else ""
     if fix and suffix == ".docx":
-        findings, zi, wrote = _fix_docx(file, output, task.config_from_inputs(inputs))
+        findings, zi, wrote = _fix_docx(file, output, task.check_config(inp))
     else:
-        from pipeline.textio import read_document
+        from pipeline.text.textio import read_document
 
         doc = read_document(file)
-        result = task.run({**inputs, "text": doc.text, "fix": fix}, TaskContext())
+        result = task.run(inp.model_copy(update={"text": doc.text, "fix": fix}), TaskContext())
         findings = result.output["findings"]
         zi = result.output["zi"]
         wrote = None
@@ -135,7 +134,7 @@ def _fix_docx(file: str, output: Path | None, config):
     from pipeline.check.base import Doc
     from pipeline.check.docx_fix import fix_docx
     from pipeline.errors import InputError
-    from pipeline.textio import read_document
+    from pipeline.text.textio import read_document
 
     target = output or Path(file).with_name(Path(file).stem + ".fixed.docx")
     if target.suffix.lower() != ".docx":
@@ -152,7 +151,7 @@ def _print_rules(rows: list[dict], fmt: TableFormat) -> None:
 
         typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
-    from pipeline.check.report import display_width
+    from pipeline.render.findings import display_width
 
     width = max(display_width(r["name"]) for r in rows)
     for r in rows:

@@ -174,7 +174,7 @@ def stats(corpus: CorpusOpt = None, fmt: FormatTableOpt = TableFormat.table) -> 
       speechsmith corpus stats --format json
     """
     from pipeline.corpus.store import load_corpus
-    from pipeline.hanzi import speaking_minutes
+    from pipeline.text.hanzi import speaking_minutes
 
     records = load_corpus(_existing_dir(corpus))
     by_genre: dict[str, list[int]] = {}

@@ -178,7 +178,7 @@ def _runlog(mode: str) -> Any:
     if mode == "replay":
         return None
     from pipeline.config import resolve
-    from pipeline.runlog import open_runlog
+    from pipeline.model.runlog import open_runlog
 
     return open_runlog(resolve().log)
 

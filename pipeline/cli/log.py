@@ -34,7 +34,7 @@ def list_cmd(
     fmt: Annotated[TableFormat, typer.Option("--format", "-f", help="table or json.")] = TableFormat.table,
 ) -> None:
     """List recent runs: id, start time, command, backend/model, attempts, failures, tokens, cost."""
-    from pipeline.runlog import RunLog
+    from pipeline.model.runlog import RunLog
 
     runs = RunLog().runs(limit=limit, command=command)
     if fmt is TableFormat.json:
@@ -61,7 +61,7 @@ def show_cmd(
 ) -> None:
     """Show one run with every attempt; raw replies that failed validation are printed in full."""
     from pipeline.errors import InputError
-    from pipeline.runlog import RunLog
+    from pipeline.model.runlog import RunLog
 
     run = RunLog().run(run_id)
     if run is None:
@@ -97,7 +97,7 @@ def prune_cmd(
 
     Example: speechsmith log prune --older-than 7
     """
-    from pipeline.runlog import RunLog
+    from pipeline.model.runlog import RunLog
 
     removed = RunLog().prune(days)
     typer.echo(f"removed {removed} run(s) older than {days:g} day(s)", err=True)

@@ -134,10 +134,11 @@ def restyle(
         raise typer.BadParameter(f"{length} is out of range (50–100000 字)", param_hint="--length")
     out_format = pick_format(fmt, output, (Format.text, Format.md, Format.json, Format.docx))
 
-    from pipeline.connect import open_client, report_usage
+    from pipeline.model.connect import open_client, report_usage
     from pipeline.styles import get_style
-    from pipeline.tasks import TaskContext, run_task
-    from pipeline.textio import read_text
+    from pipeline.tasks import TaskContext
+    from pipeline.tasks.restyle import TASK as RESTYLE
+    from pipeline.text.textio import read_text
 
     chosen = get_style(style, prompts)  # a bad style fails before the model loads
     text = read_text(file)
@@ -145,12 +146,11 @@ def restyle(
                          max_tokens=max_tokens, verbose=verbose)
     client = open_client(opts, "restyle")
     ctx = TaskContext(client=client, prompts_dir=prompts, dry_run=dry_run)
-    inputs = {
-        "text": text, "style": chosen.path or chosen.name, "length": length, "audience": audience,
-        "speaker": speaker, "date": date, "occasion": occasion,
-        "strategy": strategy.value if strategy else None,
-    }
-    result = run_task("restyle", inputs, ctx)
+    inp = RESTYLE.input(
+        text=text, style=chosen.path or chosen.name, length=length, audience=audience,
+        speaker=speaker, date=date, occasion=occasion, strategy=strategy.value if strategy else None,
+    )
+    result = RESTYLE.run(inp, ctx)
     report_usage(client)
     if dry_run:
         if out_format is Format.json:
@@ -181,7 +181,7 @@ def restyle(
 
 def render(result, out_format: Format) -> str | bytes:
     """The restyled speech as text, Markdown, docx bytes, or JSON (speech, facts, length, metadata)."""
-    from pipeline.render_out import render_speech, speech_payload
+    from pipeline.render.speech import render_speech, speech_payload
     from pipeline.speech import Speech
 
     speech = Speech.model_validate(result.output["speech"])

@@ -97,15 +97,16 @@ def summarize(
     prompts: PromptsOpt = None,
 ) -> None:
     from pipeline.errors import CheckFailed
-    from pipeline.tasks import TaskContext, run_task
-    from pipeline.textio import read_text
+    from pipeline.tasks import TaskContext
+    from pipeline.tasks.summarize import SummarizeInput, run
+    from pipeline.text.textio import read_text
 
     out_format = pick_format(fmt, output, (Format.text, Format.md, Format.json))
     text = read_text(file)
     heading = title if title is not None else ("" if file == "-" else Path(file).stem)
     client = None
     if method is not Method.extractive:
-        from pipeline.connect import open_client
+        from pipeline.model.connect import open_client
 
         opts = model_options(backend, model, base_url, cache=cache, max_cost=max_cost,
                              max_tokens=max_tokens, verbose=verbose)
@@ -113,11 +114,9 @@ def summarize(
     elif dry_run:
         info("speechsmith: --method extractive calls no model; the dry run is the summary itself")
     ctx = TaskContext(client=client, prompts_dir=prompts, dry_run=dry_run)
-    result = run_task(
-        "summarize", {"text": text, "length": length.value, "method": method.value, "title": title or ""}, ctx
-    )
+    result = run(SummarizeInput(text=text, length=length.value, method=method.value, title=title or ""), ctx)
     if client is not None:
-        from pipeline.connect import report_usage
+        from pipeline.model.connect import report_usage
 
         report_usage(client)
     if dry_run and client is not None:

@@ -1,6 +1,6 @@
 """The corpus of example speeches: ingest collection pages into one Markdown file per speech.
 
-Flow: read (pipeline.textio) → split collection pages (split) → strip site boilerplate (clean) →
+Flow: read (pipeline.text.textio) → split collection pages (split) → strip site boilerplate (clean) →
 join paragraphs broken by page layout (repair) → find salutation, closing, headings (structure)
 → record placeholders (placeholders) → label genre/occasion/speaker/audience (classify) →
 refuse duplicates (dedup) → write corpus/<id>.md (store). `ingest` composes the steps.

@@ -54,7 +54,7 @@ class _Entry:
 
 @lru_cache(maxsize=64)
 def normalize(text: str) -> str:
-    """NFKC without spaces or punctuation (like pipeline.hanzi.normalize, but in C speed)."""
+    """NFKC without spaces or punctuation (like pipeline.text.hanzi.normalize, but in C speed)."""
     return _NOT_WORD.sub("", unicodedata.normalize("NFKC", text))
 
 

@@ -19,8 +19,8 @@ from pipeline.corpus.split import split_collection
 from pipeline.corpus.store import load_corpus, save_record
 from pipeline.corpus.structure import find_structure, split_front
 from pipeline.errors import InputError, SpeechsmithError
-from pipeline.hanzi import count_han, count_zi
-from pipeline.textio import read_document
+from pipeline.text.hanzi import count_han, count_zi
+from pipeline.text.textio import read_document
 
 _MIN_ZI = 30  # shorter than this is not a speech (a stray heading, a footer line)
 _MIN_HAN_SHARE = 0.3  # an English README or a CSV dump is not a 讲话稿

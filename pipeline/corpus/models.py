@@ -7,7 +7,7 @@ import re
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from pipeline.hanzi import count_zi
+from pipeline.text.hanzi import count_zi
 
 ID_PATTERN = r"^[a-z0-9][a-z0-9._-]{0,79}$"
 _ID_RE = re.compile(ID_PATTERN)

@@ -27,7 +27,7 @@ from pydantic import ValidationError
 from pipeline.atomic import write_atomic
 from pipeline.corpus.models import FIELD_ORDER, SpeechRecord, valid_id
 from pipeline.errors import InputError
-from pipeline.textio import read_text
+from pipeline.text.textio import read_text
 
 SUFFIX = ".md"
 _SKIP = {"readme.md", "index.md"}

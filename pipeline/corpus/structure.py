@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from pipeline.hanzi import count_zi
+from pipeline.text.hanzi import count_zi
 
 _CN = "一二三四五六七八九十百零〇两"
 _DIG = "0-9０-９"

@@ -18,7 +18,7 @@ from typing import Any
 from pipeline.evals import suite as S
 from pipeline.evals import textmetrics as tm
 from pipeline.evals.results import AssertionResult, SampleResult
-from pipeline.hanzi import count_zi
+from pipeline.text.hanzi import count_zi
 
 # The schema each task's output must validate against ("module:Class") and where it sits in the
 # result; None: a non-empty output is enough.
@@ -51,7 +51,7 @@ class CaseData:
             return self.inputs["text"]
         file = self.inputs.get("file")
         if isinstance(file, str):
-            from pipeline.textio import read_text
+            from pipeline.text.textio import read_text
 
             return read_text(self.suite.resolve(file))
         return ""
@@ -79,11 +79,11 @@ class CaseData:
 
     def corpus_text(self, speech_id: str) -> str:
         if self._corpus is None:
-            self._corpus = _load_corpus(self.corpus_dir)
+            self._corpus = load_corpus_texts(self.corpus_dir)
         return self._corpus.get(speech_id, "")
 
 
-def _load_corpus(corpus_dir: Path | None) -> dict[str, str]:
+def load_corpus_texts(corpus_dir: Path | None) -> dict[str, str]:
     try:
         from pipeline.corpus.store import load_corpus
     except ImportError:
@@ -232,7 +232,7 @@ def _check_clean(spec: S.CheckClean, sample: SampleResult, data: CaseData) -> As
 
 
 def _facts_preserved(spec: S.FactsPreserved, sample: SampleResult, data: CaseData) -> AssertionResult:
-    from pipeline.facts import compare_facts
+    from pipeline.text.facts import compare_facts
 
     source = data.source or data.brief_text
     report = compare_facts(source, select_text(sample.result, spec.field))
@@ -243,7 +243,7 @@ def _facts_preserved(spec: S.FactsPreserved, sample: SampleResult, data: CaseDat
 
 
 def _no_invented(spec: S.NoInventedFacts, sample: SampleResult, data: CaseData) -> AssertionResult:
-    from pipeline.facts import GUARD_KINDS, find_unsupported
+    from pipeline.text.facts import GUARD_KINDS, find_unsupported
 
     allowed = [data.source, data.brief_text]  # the source and anything the case gave (title, …)
     added = find_unsupported(select_text(sample.result, spec.field), allowed, kinds=GUARD_KINDS)

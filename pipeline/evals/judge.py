@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import re
 
-from pipeline.backends.base import ChatRequest
-from pipeline.call import Client
 from pipeline.errors import ValidationFailed
+from pipeline.model.client import Client
+from pipeline.model.types import ChatRequest
 
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 

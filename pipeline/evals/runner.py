@@ -21,21 +21,21 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from pipeline.backends.base import Backend
-from pipeline.backends.cassette import (
+from pipeline.errors import SpeechsmithError
+from pipeline.evals.assertions import CaseData, score_sample
+from pipeline.evals.results import SampleResult, sort_samples, summarize
+from pipeline.evals.suite import BackendSpec, Case, Rubric, Suite
+from pipeline.model.backends.cassette import (
     CassetteBackend,
     CassetteMiss,
     CassetteStats,
     CassetteStore,
     Mode,
 )
-from pipeline.errors import SpeechsmithError
-from pipeline.evals.assertions import CaseData, score_sample
-from pipeline.evals.results import SampleResult, sort_samples, summarize
-from pipeline.evals.suite import BackendSpec, Case, Rubric, Suite
-from pipeline.tasks import TaskContext, TaskResult, run_task
+from pipeline.model.types import Backend
+from pipeline.tasks import TaskContext, TaskInput, TaskResult, run_task
 
-TaskRunner = Callable[[str, dict[str, Any], TaskContext], TaskResult]
+TaskRunner = Callable[[str, dict[str, Any] | TaskInput, TaskContext], TaskResult]
 BackendFactory = Callable[[BackendSpec], Backend]
 
 JUDGE_DIR = "judge"  # judge cassettes live in <suite>/judge/, with their own meta
@@ -66,7 +66,7 @@ class RunOptions:
     on_progress: Callable[[Progress], None] | None = None
     task_runner: TaskRunner = run_task
     backend_factory: BackendFactory | None = None  # tests inject FakeBackend; default: connect
-    # Where the calls are logged (pipeline.runlog.RunLog), one run per case; the CLI passes
+    # Where the calls are logged (pipeline.model.runlog.RunLog), one run per case; the CLI passes
     # one for the modes that reach a model, not for replay (it would log cassettes, not calls).
     runlog: Any = None
 
@@ -81,7 +81,7 @@ class RunOutcome:
 def default_backend_factory(spec: BackendSpec) -> Backend:
     """The real backend for a suite's settings (the local model loads on its first call)."""
     from pipeline.config import ModelOptions, resolve
-    from pipeline.connect import open_backend
+    from pipeline.model.connect import open_backend
 
     options = ModelOptions(
         backend=spec.backend, model=spec.model, base_url=spec.base_url,
@@ -111,9 +111,9 @@ def prepare_inputs(suite: Suite, case: Case, corpus_dir: Path | None) -> dict[st
             inputs[name] = str(suite.resolve(inputs[name]))
     corpus_id = inputs.pop("corpus_id", None)
     if corpus_id is not None and "text" not in inputs:
-        from pipeline.evals.assertions import _load_corpus
+        from pipeline.evals.assertions import load_corpus_texts
 
-        texts = _load_corpus(corpus_dir)
+        texts = load_corpus_texts(corpus_dir)
         if corpus_id not in texts:
             raise SpeechsmithError(f"case {case.id}: corpus id {corpus_id!r} not in the corpus")
         inputs["text"] = texts[corpus_id]
@@ -140,8 +140,8 @@ class _Judges:
         self._lock = threading.Lock()
 
     def __call__(self, rubric: str, text: str, label: str) -> float:
-        from pipeline.call import Client
         from pipeline.evals.judge import judge_score
+        from pipeline.model.client import Client
 
         backend = CassetteBackend(self.store, overrides=self.overrides, label=label)
         try:
@@ -173,7 +173,7 @@ class _SuiteRun:
             self.judges = _Judges(jstore, {"temperature": 0.0, **jspec.params}, options.runlog)
 
     def run_one(self, case: Case, sample: int) -> SampleResult:
-        from pipeline.call import Client
+        from pipeline.model.client import Client
 
         suite, options = self.suite, self.options
         backend = CassetteBackend(
@@ -182,7 +182,6 @@ class _SuiteRun:
         client = Client(backend, command="eval", runlog=options.runlog)
         ctx = TaskContext(
             client=client, corpus_dir=options.corpus_dir, prompts_dir=options.prompts_dir,
-            extra={"eval": {"suite": suite.name, "case": case.id, "sample": sample}},
         )
         task = suite.task_of(case)
         out = SampleResult(suite=suite.name, task=task, case=case.id, sample=sample)

@@ -1,47 +1,84 @@
-"""Tasks are thin compositions of the pipeline steps. The CLI, evals and batch call only these.
+"""Tasks are thin compositions of the pipeline steps. The CLI, batch, evals and the web page call
+only these, through the registry:
 
-Every task module (adapt, summarize, restyle, check) provides:
+    spec = get_task("adapt")                       # a TaskSpec
+    inp = spec.input(occasion=…, points=[…])       # AdaptInput (pipeline.tasks.inputs)
+    result = spec.run(inp, TaskContext(client=…))  # TaskResult
 
-    run(inputs: dict, ctx: TaskContext) -> TaskResult
-        inputs use the CLI option names ("text", "file", "method", "style", "length",
-        "occasion", "speaker", "audience", "points", …) so that a batch line or an eval case
-        is the same thing as a command line.
+Every task package (adapt, summarize, restyle, check) declares `TASK = TaskSpec(…)`: its input
+model, `run(inp, ctx)`, and for tasks with a one-call strategy (the OpenAI Batch route, see
+pipeline.batch) the batch hooks:
 
-and, for tasks with a one-call strategy (for the OpenAI Batch route, see pipeline.batch):
-
-    batch_request(inputs: dict, ctx: TaskContext) -> OneCall
-    batch_finish(inputs: dict, raw: str, ctx: TaskContext) -> TaskResult
+    batch_request(inp, ctx) -> OneCall
+    batch_finish(inp, raw, ctx) -> TaskResult
 """
 
 from __future__ import annotations
 
-import difflib
 import importlib
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
 
 from pipeline.errors import InputError
+from pipeline.tasks.inputs import (
+    AdaptInput,
+    CheckInput,
+    RestyleInput,
+    SummarizeInput,
+    TaskInput,
+    parse_input,
+    unknown_keys_message,
+)
 
 if TYPE_CHECKING:
-    from pipeline.backends.base import ChatRequest
     from pipeline.events import ProgressFn
-    from pipeline.call import Client
+    from pipeline.model.client import Client
+    from pipeline.model.types import ChatRequest
     from pipeline.prompts import PromptRef
+
+__all__ = [
+    "TASKS",
+    "AdaptInput",
+    "CheckInput",
+    "OneCall",
+    "RestyleInput",
+    "SummarizeInput",
+    "TaskContext",
+    "TaskInput",
+    "TaskResult",
+    "TaskSpec",
+    "get_task",
+    "parse_input",
+    "run_task",
+    "unknown_keys_message",
+]
 
 TASKS = ("adapt", "summarize", "restyle", "check")
 
 
 @dataclass
 class TaskContext:
+    """What a task runs with, besides its input: the model, the folders, and caller limits."""
+
     client: Client | None = None  # None is fine for tasks that need no model (check, extractive)
     corpus_dir: Path | None = None
     prompts_dir: Path | None = None
     dry_run: bool = False
-    extra: dict[str, Any] = field(default_factory=dict)
     progress: ProgressFn | None = None  # see pipeline.events: the task's steps, for a terminal or a page
+    records: list[Any] | None = None  # corpus speeches already loaded (adapt reads the corpus otherwise)
+    max_tokens_per_call: int | None = None  # cap on one call's output tokens (restyle; benchmarks)
+    model_passages: int | None = None  # rewrite at most this many passages with the model (restyle)
+
+    @property
+    def backend_name(self) -> str:
+        """The backend's name ("local", "openai", …); "local" without a client."""
+        if self.client is None:
+            return "local"
+        return str(getattr(self.client.backend, "name", "local"))
 
 
 class TaskResult(BaseModel):
@@ -57,54 +94,40 @@ class TaskResult(BaseModel):
 
 @dataclass(frozen=True)
 class OneCall:
+    """A task's whole work as one model request (the batch route, and the one-call strategies)."""
+
     request: ChatRequest
     schema: type[BaseModel]
     prompt: PromptRef | None = None
 
 
-# The input keys each task reads (from the code that reads them: tasks/summarize.py input_text/run,
-# tasks/restyle _prepare/_strategy, tasks/check.py config_from_inputs, adapt's Brief + options).
-# A key outside these would be silently ignored by the task, so a typo ("lenght") would quietly
-# run with the default; batch lines and eval cases refuse it instead.
-_ADAPT_OPTIONS = ("brief", "strategy", "strict_facts", "examples", "example_tokens", "seed")
-_ACCEPTS: dict[str, frozenset[str]] = {
-    "summarize": frozenset({"text", "file", "length", "title", "method"}),
-    "restyle": frozenset({"text", "file", "style", "title", "length", "speaker", "date", "occasion", "unit",
-                          "audience", "strategy"}),
-    "check": frozenset({"text", "file", "source", "source_file", "select", "ignore", "audience", "length",
-                        "minutes", "tolerance", "max_sentence", "fix"}),
-}
+@dataclass(frozen=True)
+class TaskSpec:
+    """A task as the callers see it: its input model, `run`, and its batch hooks (or None)."""
+
+    name: str
+    input: type[TaskInput]
+    run: Callable[[Any, TaskContext], TaskResult]
+    batch_request: Callable[[Any, TaskContext], OneCall] | None = None
+    batch_finish: Callable[[Any, str, TaskContext], TaskResult] | None = None
+
+    @property
+    def has_one_call(self) -> bool:
+        return self.batch_request is not None and self.batch_finish is not None
+
+    def parse(self, inputs: dict[str, Any] | TaskInput) -> TaskInput:
+        """The input model from plain data (a batch line, an eval case, a JSON body)."""
+        return parse_input(self.name, inputs)
 
 
-def accepted_keys(task: str) -> frozenset[str]:
-    """The input keys `task` reads (a batch line's or an eval case's options)."""
-    if task == "adapt":
-        from pipeline.brief import Brief  # brief_from_inputs reads exactly the Brief's fields
-
-        return frozenset(Brief.model_fields) | frozenset(_ADAPT_OPTIONS)
-    task_module(task)  # unknown task -> InputError
-    return _ACCEPTS[task]
-
-
-def unknown_keys_message(task: str, inputs: dict[str, Any], *, extra: frozenset[str] = frozenset()) -> str | None:
-    """None when every key of `inputs` is one `task` reads, else a message naming the strays."""
-    accepted = accepted_keys(task) | extra
-    unknown = [k for k in inputs if k not in accepted]
-    if not unknown:
-        return None
-    named = []
-    for key in unknown:
-        close = difflib.get_close_matches(key.replace("-", "_"), sorted(accepted), n=1, cutoff=0.6)
-        named.append(f'"{key}"' + (f' (did you mean "{close[0]}"?)' if close else ""))
-    noun = "key" if len(unknown) == 1 else "keys"
-    return f"{task} does not take {noun} {', '.join(named)}; it takes: {', '.join(sorted(accepted))}"
-
-
-def task_module(name: str):
+def get_task(name: str) -> TaskSpec:
+    """The registered task `name` (its package is imported on first use)."""
     if name not in TASKS:
         raise InputError(f"unknown task {name!r}: use one of {', '.join(TASKS)}")
-    return importlib.import_module(f"pipeline.tasks.{name}")
+    return importlib.import_module(f"pipeline.tasks.{name}").TASK
 
 
-def run_task(name: str, inputs: dict[str, Any], ctx: TaskContext) -> TaskResult:
-    return task_module(name).run(inputs, ctx)
+def run_task(name: str, inputs: dict[str, Any] | TaskInput, ctx: TaskContext) -> TaskResult:
+    """Parse `inputs` into the task's input model and run the task."""
+    spec = get_task(name)
+    return spec.run(spec.parse(inputs), ctx)

@@ -1,14 +1,7 @@
 """check: lint a speech (no model needed). Used by the CLI, batch lines and eval cases.
 
-inputs (CLI option names):
-    text | file          the speech (file: .txt .md .docx .html path, or "-" for stdin)
-    length, minutes      targets for L101 / L102; tolerance (default 0.15)
-    source | source_file text the speech must not add figures or names to (F rules);
-                         "source" may also be a path to a file, as on the command line
-    audience             who is addressed (S102)
-    select, ignore       rule ids or prefixes, a list or a comma-separated string
-    max_sentence         字 per sentence for R103 (default 120)
-    fix                  apply the safe fixes; output["fixed_text"] holds the result
+input: CheckInput (pipeline.tasks.inputs): the speech as text or file, targets (length,
+minutes, tolerance), a source for the F rules, the audience, select / ignore, max_sentence, fix.
 
 output: {"findings": [...], "counts": {...}, "zi": n, "minutes": m, "fixed_text"?: str}
 checks: {"lint": {"passed": no error-level finding, "errors": n, "warnings": n}}
@@ -20,10 +13,14 @@ import re
 from pathlib import Path
 from typing import Any
 
-from pipeline.check import CheckConfig, fix_text, has_errors, lint, validate_codes
-from pipeline.check.report import counts, render_table
+from pipeline.check import CheckConfig, Doc, fix_text, has_errors, lint, validate_codes
 from pipeline.errors import InputError
-from pipeline.tasks import TaskContext, TaskResult
+from pipeline.render.findings import counts, render_table
+from pipeline.tasks import TaskContext, TaskResult, TaskSpec
+from pipeline.tasks.inputs import CheckInput
+from pipeline.text.textio import read_text
+
+__all__ = ["TASK", "CheckInput", "check_config", "codes", "run", "split_front_matter"]
 
 
 def codes(value: Any) -> list[str]:
@@ -38,29 +35,24 @@ def codes(value: Any) -> list[str]:
     return out
 
 
-def config_from_inputs(inputs: dict[str, Any]) -> CheckConfig:
-    """A CheckConfig from task inputs, with one clear error for each bad value."""
-    from pipeline.textio import read_text
-
-    source = inputs.get("source")
-    if inputs.get("source_file"):
-        source = read_text(inputs["source_file"])
+def check_config(inp: CheckInput) -> CheckConfig:
+    """A CheckConfig from the task input, with one clear error for each bad value."""
+    source = inp.source
+    if inp.source_file:
+        source = read_text(inp.source_file)
     elif isinstance(source, str) and _is_path(source):
         source = read_text(source)  # a batch line's "source" is the CLI's --source FILE
     cfg = CheckConfig(
-        select=codes(inputs.get("select")),
-        ignore=codes(inputs.get("ignore")),
+        select=codes(inp.select),
+        ignore=codes(inp.ignore),
         source=source,
-        audience=inputs.get("audience") or None,
+        audience=inp.audience or None,
     )
     for key, kind in (("length", int), ("minutes", float), ("tolerance", float), ("max_sentence", int)):
-        value = inputs.get(key)
+        value = getattr(inp, key)
         if value is None:
             continue
-        try:
-            number = kind(value)
-        except (TypeError, ValueError):
-            raise InputError(f"{key} must be a number, not {value!r}") from None
+        number = kind(value)
         if number <= 0 or (key == "tolerance" and number >= 1):
             raise InputError(f"{key} must be {'between 0 and 1' if key == 'tolerance' else 'positive'}, not {value!r}")
         setattr(cfg, key, number)
@@ -76,13 +68,11 @@ def _is_path(value: str) -> bool:
         return False
 
 
-def _text(inputs: dict[str, Any]) -> str:
-    if inputs.get("text") is not None:
-        text = str(inputs["text"])
-    elif inputs.get("file"):
-        from pipeline.textio import read_text
-
-        text = read_text(inputs["file"])
+def _text(inp: CheckInput) -> str:
+    if inp.text is not None:
+        text = inp.text
+    elif inp.file:
+        text = read_text(inp.file)
     else:
         raise InputError("check needs a text or a file")
     if not text.strip():
@@ -101,15 +91,15 @@ def split_front_matter(text: str) -> tuple[str, str]:
     return m.group(0), text[m.end():]
 
 
-def run(inputs: dict[str, Any], ctx: TaskContext) -> TaskResult:
-    text = _text(inputs)
-    cfg = config_from_inputs(inputs)
+def run(inp: CheckInput, ctx: TaskContext) -> TaskResult:
+    text = _text(inp)
+    cfg = check_config(inp)
     # Front matter is blanked with spaces (same length), so spans stay offsets into the text and
     # paragraph numbers count the body only; the front matter is neither checked nor changed.
     front, body = split_front_matter(text)
     blank = re.sub(r"[^\n]", " ", front)
     output: dict[str, Any] = {}
-    if inputs.get("fix"):
+    if inp.fix:
         fixed, findings = fix_text(blank + body, cfg)
         fixed = front + fixed[len(blank):]
         output["fixed_text"] = fixed
@@ -117,8 +107,6 @@ def run(inputs: dict[str, Any], ctx: TaskContext) -> TaskResult:
     else:
         findings = lint(blank + body, cfg)
         zi_text = body
-    from pipeline.check.base import Doc
-
     zi = Doc(zi_text).zi
     c = counts(findings)
     output.update(
@@ -136,3 +124,6 @@ def run(inputs: dict[str, Any], ctx: TaskContext) -> TaskResult:
         checks={"lint": {"passed": passed, "errors": c["error"], "warnings": c["warning"]}},
         ok=passed,
     )
+
+
+TASK = TaskSpec("check", CheckInput, run)

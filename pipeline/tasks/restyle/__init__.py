@@ -25,14 +25,13 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from pipeline.backends.base import ChatRequest
 from pipeline.errors import InputError
-from pipeline.facts import compare_facts, extract_facts, find_unsupported
-from pipeline.hanzi import count_zi, split_paragraphs
+from pipeline.model.types import ChatRequest
 from pipeline.prompts import PromptRef, load_prompt
 from pipeline.speech import Speech
 from pipeline.styles import Style, get_style
-from pipeline.tasks import OneCall, TaskContext, TaskResult
+from pipeline.tasks import OneCall, TaskContext, TaskResult, TaskSpec
+from pipeline.tasks.inputs import RestyleInput
 from pipeline.tasks.restyle.build import build_kept, build_restructured
 from pipeline.tasks.restyle.diff import paragraph_diff
 from pipeline.tasks.restyle.doc import Doc, Para, Run, sentences
@@ -40,8 +39,10 @@ from pipeline.tasks.restyle.edits import light_edit
 from pipeline.tasks.restyle.length import AIM_HIGH, TOLERANCE, fit_length, trim
 from pipeline.tasks.restyle.model import GUARD, render_section
 from pipeline.tasks.restyle.source import drop_instructions, parse_source
+from pipeline.text.facts import compare_facts, extract_facts, find_unsupported
+from pipeline.text.hanzi import count_zi, split_paragraphs
 
-__all__ = ["batch_finish", "batch_request", "light_edit", "paragraph_diff", "parse_source", "run"]
+__all__ = ["TASK", "RestyleInput", "batch_finish", "batch_request", "light_edit", "paragraph_diff", "parse_source", "run"]
 
 
 def _checks(run: Run, speech: Speech) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -105,7 +106,7 @@ def _ref_or_none(run: Run) -> dict[str, str] | None:
 def _prepare(inputs: dict[str, Any], ctx: TaskContext) -> Run:
     text = inputs.get("text")
     if text is None and inputs.get("file"):
-        from pipeline.textio import read_text
+        from pipeline.text.textio import read_text
 
         text = read_text(inputs["file"])
     if not text or not str(text).strip():
@@ -210,8 +211,8 @@ def batch_request(inputs: dict[str, Any], ctx: TaskContext) -> OneCall:
 
 def batch_finish(inputs: dict[str, Any], raw: str, ctx: TaskContext) -> TaskResult:
     """Validate a one-call reply and run the length and fact checks on it."""
-    from pipeline.call import parse_json
     from pipeline.errors import ValidationFailed
+    from pipeline.model.client import parse_json
 
     started = time.perf_counter()
     try:
@@ -236,3 +237,12 @@ def _finish(inputs: dict[str, Any], speech: Speech, ctx: TaskContext, started: f
         trim(run_, doc, run_.target * AIM_HIGH)
         speech = doc.to_speech()
     return _result(run_, speech, "one-call", started, prompt)
+
+
+# The registry's typed door; the task itself still reads the input's fields by name.
+TASK = TaskSpec(
+    "restyle", RestyleInput,
+    run=lambda inp, ctx: run(inp.options(), ctx),
+    batch_request=lambda inp, ctx: batch_request(inp.options(), ctx),
+    batch_finish=lambda inp, raw, ctx: batch_finish(inp.options(), raw, ctx),
+)

@@ -7,7 +7,6 @@ import re
 from typing import Any
 
 from pipeline.errors import InputError
-from pipeline.hanzi import count_zi, split_paragraphs, split_sentences
 from pipeline.speech import numbered_heading
 from pipeline.tasks.restyle.doc import (
     Doc,
@@ -23,6 +22,7 @@ from pipeline.tasks.restyle.edits import add_openers, audience_salutation, light
 from pipeline.tasks.restyle.length import AIM_HIGH
 from pipeline.tasks.restyle.model import rewrite
 from pipeline.tasks.restyle.source import GREETING_RE, H1_RE, MARK_RE, THANKS_RE, find_topic
+from pipeline.text.hanzi import count_zi, split_paragraphs, split_sentences
 
 _CLAIM_WORDS = ("是", "意义", "成绩", "取得", "成效", "标志", "基础", "体现", "说明")
 

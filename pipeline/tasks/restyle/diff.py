@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 
-from pipeline.hanzi import normalize, split_paragraphs
+from pipeline.text.hanzi import normalize, split_paragraphs
 
 
 def paragraph_diff(source: str, output: str, *, color: bool = False) -> str:

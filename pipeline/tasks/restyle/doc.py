@@ -7,12 +7,12 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from pipeline.facts import extract_facts
-from pipeline.hanzi import count_zi, split_sentences
 from pipeline.speech import Section, Speech
 from pipeline.styles import Style
 from pipeline.tasks import TaskContext
 from pipeline.tasks.restyle.source import ENUM_RE, GREETING_RE, H2_RE, THANKS_RE
+from pipeline.text.facts import extract_facts
+from pipeline.text.hanzi import count_zi, split_sentences
 
 _CUE_WORDS = ("要", "必须", "务必", "确保", "坚持", "加强", "推进", "落实", "强调", "重点")
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from pipeline.facts import extract_facts
 from pipeline.styles import Style
 from pipeline.tasks.restyle.doc import Para, Sent
 from pipeline.tasks.restyle.source import ENUM_RE, H2_RE
+from pipeline.text.facts import extract_facts
 
 
 def _protected_spans(text: str) -> list[tuple[int, int]]:

