@@ -21,9 +21,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from pipeline.backends.base import ChatRequest, Message  # noqa: E402
-from pipeline.backends.local import LocalBackend  # noqa: E402
-from pipeline.hanzi import count_zi, split_sentences  # noqa: E402
+from pipeline.model.types import ChatRequest, Message  # noqa: E402
+from pipeline.model.backends.local import LocalBackend  # noqa: E402
+from pipeline.text.hanzi import count_zi, split_sentences  # noqa: E402
 from pipeline.material import open_library  # noqa: E402
 from pipeline.material.index import bigram_terms  # noqa: E402
 

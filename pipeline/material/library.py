@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline.hanzi import normalize
+from pipeline.text.hanzi import normalize
 from pipeline.material.index import Index, query_terms, score
 from pipeline.material.label import FUNCTION_ALIASES, FUNCTIONS
 from pipeline.material.units import Unit, units_from_record

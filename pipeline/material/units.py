@@ -15,7 +15,7 @@ import unicodedata
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from pipeline.hanzi import count_zi, split_paragraphs, split_sentences
+from pipeline.text.hanzi import count_zi, split_paragraphs, split_sentences
 from pipeline.material.label import label_paragraph, label_sentence
 
 MIN_SENTENCE_ZI = 12
@@ -129,14 +129,16 @@ _YEAR = re.compile(r"(19|20)\d\d")
 
 
 def units_from_record(record: Any, *, topics: bool = True) -> list[Unit]:
-    """Units of a corpus speech; its placeholders (xx, □, aa …) never reach a unit."""
-    from pipeline.select import find_placeholders, mask_placeholders
+    """Units of a corpus speech; a unit holding a placeholder (xx, □, aa …) is left out, so a
+    blank is never offered as a real name."""
+    from pipeline.corpus.placeholders import has_placeholder
 
-    text = mask_placeholders(record.text, list(getattr(record, "placeholders", []) or []))
+    text = record.text
+    extra = [p for p in (getattr(record, "placeholders", []) or []) if p and p.strip()]
     m = _YEAR.search(str(getattr(record, "date", "") or ""))
     title = getattr(record, "title", "") or ""
     units = units_from_text(
         text, source=f"{record.id} {title}".strip(), origin="corpus",
         year=int(m.group(0)) if m else None, prefix=f"corpus-{record.id}", topics=topics,
     )
-    return [u for u in units if not find_placeholders(u.text)]
+    return [u for u in units if not has_placeholder(u.text) and not any(p in u.text for p in extra)]
