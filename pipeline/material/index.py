@@ -57,7 +57,7 @@ def analyze(text: str, analyzer: str) -> list[str]:
 GENERIC_WORDS = frozenset(
     "落实 加强 推进 推动 深入 开展 做好 抓好 全面 切实 进一步 扎实 持续 不断 大力 积极 着力 强化 完善 健全 "
     "提高 提升 扩大 严格 坚决 加快 促进 实施 坚持 狠抓 抓实 压实 夯实 认真 努力 有效 深化 保障 确保 "
-    "工作 建设 发展".split()
+    "工作 建设 发展 介绍 做好 进行 组织".split()
 )
 GENERIC_WEIGHT = 0.4
 

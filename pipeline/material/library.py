@@ -20,10 +20,10 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline.text.hanzi import normalize
 from pipeline.material.index import Index, query_terms, score
 from pipeline.material.label import FUNCTION_ALIASES, FUNCTIONS
 from pipeline.material.units import Unit, units_from_record
+from pipeline.text.hanzi import normalize
 
 BANK_FILE = Path(__file__).resolve().parent / "data" / "reports.jsonl.xz"
 INDEX_VERSION = "3"

@@ -15,8 +15,8 @@ import unicodedata
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from pipeline.text.hanzi import count_zi, split_paragraphs, split_sentences
 from pipeline.material.label import label_paragraph, label_sentence
+from pipeline.text.hanzi import count_zi, split_paragraphs, split_sentences
 
 MIN_SENTENCE_ZI = 12
 MAX_SENTENCE_ZI = 240
