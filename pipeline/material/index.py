@@ -62,30 +62,93 @@ GENERIC_WORDS = frozenset(
 GENERIC_WEIGHT = 0.4
 
 
-def word_bigrams(text: str) -> dict[str, float]:
+def segment(text: str, words: dict[str, int]) -> list[str]:
+    """Words of a short text by the most probable split into known words (a unigram model over
+    `words`, word -> count, as jieba does with its dictionary); a run of unknown characters
+    stays one word. The vocabulary is the bank's own topic words, so no dictionary of 350,000
+    words has to be loaded for a query (jieba's costs about a second at start-up)."""
+    import math
+
+    out: list[str] = []
+    for run in _HAN_RUN.findall(text):
+        total = sum(words.values()) or 1
+        n = len(run)
+        best = [0.0] + [-math.inf] * n
+        back = [0] * (n + 1)
+        for end in range(1, n + 1):
+            for start in range(max(0, end - 8), end):
+                w = run[start:end]
+                count = words.get(w, 0)
+                if count:
+                    lp = math.log(count / total)
+                elif end - start == 1:
+                    lp = math.log(0.5 / total)  # an unknown character
+                else:
+                    continue
+                if best[start] + lp > best[end]:
+                    best[end], back[end] = best[start] + lp, start
+        pieces: list[str] = []
+        end = n
+        while end > 0:
+            pieces.append(run[back[end] : end])
+            end = back[end]
+        pieces.reverse()
+        merged: list[str] = []
+        unknown_before = False
+        for p in pieces:  # unknown single characters in a row: one unknown word (勤学善思)
+            unknown = len(p) == 1 and p not in words
+            if unknown and unknown_before:
+                merged[-1] += p
+            else:
+                merged.append(p)
+            unknown_before = unknown
+        out.extend(merged)
+    return out
+
+
+def word_bigrams(text: str, words: dict[str, int] | None = None) -> dict[str, float]:
     """Bigrams inside the words of a short text (落实防汛责任 → 落实 防汛 责任, not 实防 汛责):
     a bigram across a word boundary matches unrelated text (落实防范). Generic words weigh
-    GENERIC_WEIGHT when the text has a topic word too."""
-    import jieba
+    GENERIC_WEIGHT when the text has a topic word too. Words come from `segment` over the given
+    vocabulary, else from jieba."""
+    if words:
+        found = [w for w in segment(text, words) if len(w) >= 2]
+    else:
+        import jieba
 
-    words = [w for w in jieba.lcut(text) if _HAN_RUN.fullmatch(w) and len(w) >= 2]
-    topical = any(w not in GENERIC_WORDS for w in words)
+        found = [w for w in jieba.lcut(text) if _HAN_RUN.fullmatch(w) and len(w) >= 2]
+    topical = any(w not in GENERIC_WORDS for w in found)
     out: dict[str, float] = {}
-    for w in words:
+    for w in found:
         weight = GENERIC_WEIGHT if topical and w in GENERIC_WORDS else 1.0
         for i in range(len(w) - 1):
             out[w[i : i + 2]] = max(out.get(w[i : i + 2], 0.0), weight)
     return out or dict.fromkeys(bigram_terms(text), 1.0)
 
 
+def vocabulary(topic_lists: Iterable[list[str]]) -> dict[str, int]:
+    """word -> count from the units' topic words, plus the generic and synonym words."""
+    from pipeline.material.synonyms import GROUPS
+
+    counts: dict[str, int] = {}
+    for topics in topic_lists:
+        for t in topics:
+            counts[t] = counts.get(t, 0) + 1
+    top = max(counts.values(), default=1)
+    for w in (*GENERIC_WORDS, *(w for g in GROUPS for w in g)):
+        counts[w] = max(counts.get(w, 0), top // 4 or 1)
+    return counts
+
+
 def query_terms(
     query: str, analyzer: str, *, synonyms: bool, words: bool = False, df: Callable[[str], int] | None = None,
+    vocab: dict[str, int] | None = None,
 ) -> dict[str, float]:
     """Weighted terms of a query: its own terms at 1, synonyms of its words lower (or at 1 when
     the texts never use the query's own word: 摸排 is searched as 排查).
     `words`: with the bigram analyzer, only bigrams inside the query's words."""
     if words and analyzer == "bigram":
-        weights = word_bigrams(query)
+        weights = word_bigrams(query, vocab)
     else:
         weights = dict.fromkeys(analyze(query, analyzer), 1.0)
     if synonyms:

@@ -15,22 +15,22 @@ import json
 import lzma
 import pickle
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from pipeline.material.index import Index, query_terms, score
+from pipeline.material.index import Index, query_terms, score, vocabulary
 from pipeline.material.label import FUNCTION_ALIASES, FUNCTIONS
 from pipeline.material.units import Unit, units_from_record
 from pipeline.text.hanzi import normalize
 
 BANK_FILE = Path(__file__).resolve().parent / "data" / "reports.jsonl.xz"
-INDEX_VERSION = "3"
+INDEX_VERSION = "4"
 # Measured on 20 labelled points (evals/bench/bench_material.py): see the README table.
 DEFAULT_ANALYZER = "bigram"
 DEFAULT_SYNONYMS = True
-DEFAULT_WORDS = True  # query bigrams only inside the query's jieba words
+DEFAULT_WORDS = True  # query bigrams only inside the query's words (split over the bank's topic words)
 DEFAULT_COVERAGE = True  # scale by the share of the query a unit holds
 
 
@@ -55,6 +55,7 @@ class Shelf:
     functions: np.ndarray  # index into FUNCTIONS, for filtering without parsing meta
     kinds: np.ndarray  # 0 paragraph, 1 sentence
     index: Index
+    words: dict[str, int] = field(default_factory=dict)  # topic words -> count, to split queries
 
     @classmethod
     def of(cls, name: str, units: list[Unit], analyzer: str) -> Shelf:
@@ -67,6 +68,7 @@ class Shelf:
             np.array([FUNCTIONS.index(u.function) for u in units], dtype=np.int8),
             np.array([u.kind == "sentence" for u in units], dtype=np.int8),
             Index.build((u.text for u in units), analyzer),
+            vocabulary(u.topics for u in units),
         )
 
     def __len__(self) -> int:
@@ -109,7 +111,8 @@ def _load_cached(folder: Path) -> Shelf | None:
             head = pickle.load(fh)
         arrays = {name: np.load(folder / f"{name}.npy", mmap_mode="r") for name in _ARRAYS}
         index = Index(head["analyzer"], head["vocab"], **arrays)
-        return Shelf(head["name"], head["texts"], head["meta"], head["functions"], head["kinds"], index)
+        return Shelf(head["name"], head["texts"], head["meta"], head["functions"], head["kinds"], index,
+                     head["words"])
     except (OSError, ValueError, KeyError, TypeError, pickle.UnpicklingError, EOFError):
         return None
 
@@ -123,7 +126,8 @@ def _save_cached(folder: Path, shelf: Shelf, stale_glob: str) -> None:
     tmp = folder.with_name(f"{folder.name}.{np.random.randint(1 << 30)}.tmp")
     tmp.mkdir(parents=True)
     head = {"name": shelf.name, "texts": shelf.texts, "meta": shelf.meta, "functions": shelf.functions,
-            "kinds": shelf.kinds, "analyzer": shelf.index.analyzer, "vocab": shelf.index.vocab}
+            "kinds": shelf.kinds, "analyzer": shelf.index.analyzer, "vocab": shelf.index.vocab,
+            "words": shelf.words}
     with open(tmp / "shelf.pkl", "wb") as fh:
         pickle.dump(head, fh, protocol=pickle.HIGHEST_PROTOCOL)
     for name in _ARRAYS:
@@ -197,6 +201,10 @@ class Library:
         self.synonyms = synonyms
         self.words = words
         self.coverage = coverage
+        self.vocab: dict[str, int] = {}
+        for shelf in shelves:
+            for w, c in shelf.words.items():
+                self.vocab[w] = self.vocab.get(w, 0) + c
 
     @property
     def size(self) -> int:
@@ -223,9 +231,9 @@ class Library:
         def df(term: str) -> int:
             return sum(ix.df(term) for ix in indexes)
 
-        terms = query_terms(query, self.analyzer, synonyms=self.synonyms, words=self.words, df=df)
+        terms = query_terms(query, self.analyzer, synonyms=self.synonyms, words=self.words, df=df, vocab=self.vocab)
         for extra, w in (weights or {}).items():
-            for t, tw in query_terms(extra, self.analyzer, synonyms=False, words=self.words).items():
+            for t, tw in query_terms(extra, self.analyzer, synonyms=False, words=self.words, vocab=self.vocab).items():
                 terms[t] = max(terms.get(t, 0.0), w * tw)
         if not shelves or not terms:
             return []

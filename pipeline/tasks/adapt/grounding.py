@@ -117,7 +117,7 @@ class Grounding:
         # and closing the occasion and the points), not only its cue words: no material is
         # better than material on another subject (the part is then drafted from the examples).
         about = point if key.startswith("section-") else " ".join([_occasion_core(self.brief.occasion), *self.brief.points])
-        topic = topic_grams(about)
+        topic = topic_grams(about, self.library.vocab)
         need = min(2, len(topic))
         hits = self.library.search(
             query, kind="sentence", n=self.per_part * 4, weights=weights,
@@ -173,11 +173,11 @@ _FORMAT_GRAMS = frozenset(
 )
 
 
-def topic_grams(text: str) -> set[str]:
+def topic_grams(text: str, vocab: dict[str, int] | None = None) -> set[str]:
     """The bigrams of the topic words of a point or occasion (not 落实, 加强, 全县, 会议 …)."""
     from pipeline.material.index import word_bigrams
 
-    return {g for g, w in word_bigrams(text).items() if w >= 1.0 and g not in _FORMAT_GRAMS}
+    return {g for g, w in word_bigrams(text, vocab).items() if w >= 1.0 and g not in _FORMAT_GRAMS}
 
 
 def _occasion_core(occasion: str) -> str:
