@@ -40,6 +40,15 @@ def test_adapt_scope_says_a_national_sentence_at_the_speakers_level():
     assert kept.startswith("认真贯彻落实党中央、国务院决策部署")
 
 
+def test_national_words_the_brief_uses_are_kept():
+    brief = make_brief({"occasion": "创建全国文明城市动员大会", "speaker": "市委书记", "audience": "全市各级领导干部",
+                        "points": ["提高思想认识", "压实创建责任"]})
+    grounding = Grounding(brief, plan(brief), open_library(CORPUS))
+    assert grounding.reject("section-2", "要把创建全国文明城市作为全市的头等大事，层层压实创建责任。") != "scope"
+    assert grounding.reject("section-2", "国务院要求各地压实创建责任。") == "scope"
+    assert adapt_scope("全国文明城市创建要全国上下一起努力。", "市", ["全国文明"]) == "全国文明城市创建要全市上下一起努力。"
+
+
 def test_material_for_a_point_is_on_it_and_fit_to_say(safety):
     for key in ("section-1", "section-2"):
         texts = safety.material(key)

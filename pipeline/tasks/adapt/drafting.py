@@ -165,7 +165,7 @@ class Drafter:
         if over > 0:
             part.paragraphs, _ = trim_part(part.paragraphs, over)
         # Stuck: the model gave nothing usable several times in a row before the part was done.
-        part.stuck = part.misses >= MAX_FAILURES and part.zishu < part.target * 0.9
+        part.stuck = part.misses >= MAX_FAILURES and (self.grounding is None or part.zishu < part.target * 0.9)
 
     def fall_back(self, part: PartPlan) -> bool:
         """When the model gives nothing good, the part takes retrieved sentences (at the

@@ -48,10 +48,32 @@ _CITED = re.compile(r"(贯彻|落实|按照|遵照|根据|执行)[^，。；]{0,
 _DOERS = {"县": "各乡镇、各部门", "市": "各县区、各部门", "区": "各街道、各部门", "镇": "各村、各站所", "乡": "各村、各站所"}
 
 
-def adapt_scope(text: str, unit: str) -> str:
+def protected_phrases(brief_text: str) -> list[str]:
+    """National words the brief itself uses, with what follows them (创建全国文明城市 → 全国文明):
+    the speech may say them."""
+    return [brief_text[m.start() : m.end() + 2] for m in _NATIONAL.finditer(brief_text)]
+
+
+def _without(text: str, phrases: list[str]) -> str:
+    for p in phrases:
+        text = text.replace(p, "\x00")
+    return text
+
+
+def adapt_scope(text: str, unit: str, keep: list[str] | None = None) -> str:
     """A sentence of a national text said at the speaker's level: 全国 → 全县, 我国 → 我县,
     各地区各部门 → 各乡镇、各部门, 各级政府 → 各级各部门. Returns '' when it cannot be said
-    there (it still speaks for 国务院, 中央 …)."""
+    there (it still speaks for 国务院, 中央 …). `keep`: phrases the brief uses (全国文明城市)."""
+    keep = [k for k in (keep or []) if k in text]
+    for i, k in enumerate(keep):
+        text = text.replace(k, f"\x00{i}\x00")
+    out = _adapt(text, unit)
+    for i, k in enumerate(keep):
+        out = out.replace(f"\x00{i}\x00", k)
+    return out
+
+
+def _adapt(text: str, unit: str) -> str:
     if not unit:
         unit = "单位"
     whole = f"全{unit}" if len(unit) == 1 else "全体"
@@ -61,7 +83,7 @@ def adapt_scope(text: str, unit: str) -> str:
     for a, b in (("全国各族人民", f"{whole}广大干部群众"), ("各地区各部门", doers), ("各地各部门", doers),
                  ("各地区、各部门", doers), ("各级政府", "各级各部门"), ("全国", whole), ("我国", own)):
         out = out.replace(a, b)
-    rest = _CITED.sub("", out)
+    rest = _CITED.sub("", re.sub("\x00\\d+\x00", "", out))
     return "" if _NATIONAL.search(rest) else out
 
 
@@ -82,6 +104,7 @@ class Grounding:
         self.library = library
         self.per_part = per_part
         self.brief_grams = set(bigram_terms(" ".join(allowed_texts(brief))))
+        self.keep = protected_phrases(" ".join(allowed_texts(brief)))
         self.parts: dict[str, PartMaterial] = {}
         for part in outline.parts:
             self.parts[part.key] = self._retrieve(part.key, part.point)
@@ -126,7 +149,7 @@ class Grounding:
         )
         got = PartMaterial()
         for hit in hits:
-            text = hit.unit.text if self.national else adapt_scope(hit.unit.text, self.unit)
+            text = hit.unit.text if self.national else adapt_scope(hit.unit.text, self.unit, self.keep)
             if text and text not in got.texts:
                 got.units.append(hit.unit)
                 got.texts.append(text)
@@ -141,7 +164,7 @@ class Grounding:
 
     def reject(self, key: str, sentence: str) -> str:
         """Why a drafted sentence of this part is not kept: 'scope', 'ungrounded' or ''."""
-        if not self.national and _NATIONAL.search(_CITED.sub("", sentence)):
+        if not self.national and _NATIONAL.search(_CITED.sub("", _without(sentence, self.keep))):
             return "scope"
         grams = set(bigram_terms(sentence))
         own = self._grams(key)
