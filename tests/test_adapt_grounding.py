@@ -113,6 +113,24 @@ def test_one_call_prompt_carries_material_within_budget(safety):
     assert "可化用的表述" in user and material[0]["lines"][0] in user
 
 
+def test_useless_drafts_fall_back_to_retrieved_material():
+    """The model gives nothing usable: each section takes its retrieved sentences instead, at the
+    speaker's scope, and names them as its sources."""
+    from pipeline.model.backends.fake import FakeBackend
+    from pipeline.model.client import Client
+
+    result = run_task("adapt", {**SAFETY, "length": 600, "strategy": "plan-draft"},
+                      TaskContext(client=Client(FakeBackend(lambda request: "好。")), corpus_dir=CORPUS))
+    meta = result.metadata
+    assert meta["grounded"] and meta["fallback_paragraphs"] >= 2
+    sections = result.output["sections"]
+    assert all(s["paragraphs"] for s in sections)
+    first = "".join(sections[0]["paragraphs"])
+    assert "安全生产责任" in first and not NATIONAL.search(first)
+    cited = [e for e in meta["sources"] if e["part"] == "section-1"]
+    assert cited and all(src["origin"] == "bank" for e in cited for src in e["sources"])
+
+
 @pytest.mark.model
 def test_grounded_draft_on_the_embedded_model(local_client):
     """A short grounded draft: every paragraph names its sources, no sentence speaks for the

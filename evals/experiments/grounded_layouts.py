@@ -21,11 +21,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from pipeline.model.types import ChatRequest, Message  # noqa: E402
-from pipeline.model.backends.local import LocalBackend  # noqa: E402
-from pipeline.text.hanzi import count_zi, split_sentences  # noqa: E402
 from pipeline.material import open_library  # noqa: E402
 from pipeline.material.index import bigram_terms  # noqa: E402
+from pipeline.model.backends.local import LocalBackend  # noqa: E402
+from pipeline.model.types import ChatRequest, Message  # noqa: E402
+from pipeline.text.hanzi import count_zi, split_sentences  # noqa: E402
 
 CASES = [
     ("全县安全生产工作会议", "县长", "压实安全生产责任"),

@@ -62,6 +62,13 @@ GENERIC_WORDS = frozenset(
 GENERIC_WEIGHT = 0.4
 
 
+def is_generic(word: str) -> bool:
+    """A generic word, or one made of two (深入开展 = 深入 + 开展)."""
+    return word in GENERIC_WORDS or any(
+        word[:i] in GENERIC_WORDS and word[i:] in GENERIC_WORDS for i in range(2, len(word) - 1)
+    )
+
+
 def segment(text: str, words: dict[str, int]) -> list[str]:
     """Words of a short text by the most probable split into known words (a unigram model over
     `words`, word -> count, as jieba does with its dictionary); a run of unknown characters
@@ -117,10 +124,10 @@ def word_bigrams(text: str, words: dict[str, int] | None = None) -> dict[str, fl
         import jieba
 
         found = [w for w in jieba.lcut(text) if _HAN_RUN.fullmatch(w) and len(w) >= 2]
-    topical = any(w not in GENERIC_WORDS for w in found)
+    topical = any(not is_generic(w) for w in found)
     out: dict[str, float] = {}
     for w in found:
-        weight = GENERIC_WEIGHT if topical and w in GENERIC_WORDS else 1.0
+        weight = GENERIC_WEIGHT if topical and is_generic(w) else 1.0
         for i in range(len(w) - 1):
             out[w[i : i + 2]] = max(out.get(w[i : i + 2], 0.0), weight)
     return out or dict.fromkeys(bigram_terms(text), 1.0)

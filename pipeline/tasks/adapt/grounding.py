@@ -168,8 +168,10 @@ class Grounding:
             return "scope"
         grams = set(bigram_terms(sentence))
         own = self._grams(key)
-        if len(grams) < 4 or not own:
-            return ""  # a part without material is drafted from the examples, as before
+        if len(grams) < 4 or not own or not key.startswith("section-"):
+            # A part without material is drafted from the examples, as before; the opening and
+            # closing are formulaic (greetings, calls): only their scope is checked.
+            return ""
         pool = self.brief_grams | own
         return "" if len(grams & pool) / len(grams) >= GROUNDED_SHARE else "ungrounded"
 
@@ -178,9 +180,9 @@ class Grounding:
         return set(bigram_terms("".join(part.texts))) if part else set()
 
     def fallback(self, key: str, count: int = 2) -> list[str]:
-        """The next unused retrieved sentences of the part (already at the speaker's scope)."""
+        """The next unused retrieved sentences of a section (already at the speaker's scope)."""
         part = self.parts.get(key)
-        if part is None:
+        if part is None or not key.startswith("section-"):
             return []
         out = part.texts[part.used : part.used + count]
         part.used += len(out)
