@@ -18,24 +18,13 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator, model_validator
 
 from pipeline.text.hanzi import count_zi, speaking_minutes, split_paragraphs
+from pipeline.text.numbering import H1_MARK, LEADING_NUMBER, cn_number, heading_level
 
 BlockKind = Literal["title", "subtitle", "salutation", "h1", "h2", "para"]
 
-_CN_NUM = "一二三四五六七八九十"
-_H1_NUM = re.compile(r"^\s*[一二三四五六七八九十]+[、.．]\s*")
-
-
-def cn_number(n: int) -> str:
-    """1 → 一, 12 → 十二 (section numbers up to 99)."""
-    if n <= 10:
-        return _CN_NUM[n - 1]
-    tens, ones = divmod(n, 10)
-    return (_CN_NUM[tens - 1] if tens > 1 else "") + "十" + (_CN_NUM[ones - 1] if ones else "")
-
-
 def numbered_heading(n: int, text: str) -> str:
     """`一、压实安全生产责任` (any numbering the text already had is replaced)."""
-    return f"{cn_number(n)}、{_H1_NUM.sub('', text).strip()}"
+    return f"{cn_number(n)}、{H1_MARK.sub('', text).strip()}"
 
 
 class Subsection(BaseModel):
@@ -140,15 +129,15 @@ class SpeechDraft(BaseModel):
         return Speech(**self.model_dump(), subtitle=subtitle)
 
 
-_H1_RE = re.compile(r"^[一二三四五六七八九十]+[、.．]\s*\S")
-_H2_RE = re.compile(r"^[（(][一二三四五六七八九十\d]+[）)]\s*\S")
 _CLOSING_RE = re.compile(r"^(同志们|最后|让我们|谢谢|我相信|我们相信|衷心祝愿|祝|预祝|各位|朋友们|老师们)")
 
 
-def _is_heading(line: str, pattern: re.Pattern[str]) -> bool:
-    # A heading is short and has no full stop inside; "（一）强化…。进一步…" is a lead-in paragraph.
+def _is_heading(line: str, level: int) -> bool:
+    # A heading is short, has words after its number, and has no full stop inside;
+    # "（一）强化…。进一步…" is a lead-in paragraph.
     body = line.rstrip("。：:")
-    return bool(pattern.match(line)) and count_zi(line) <= 45 and "。" not in body
+    return (heading_level(line) == level and bool(LEADING_NUMBER.sub("", line))
+            and count_zi(line) <= 45 and "。" not in body)
 
 
 def parse_speech_text(text: str, title: str = "") -> Speech:
@@ -163,18 +152,18 @@ def parse_speech_text(text: str, title: str = "") -> Speech:
         title, lines = lines[0], lines[1:]
     salutation = ""
     for i, line in enumerate(lines[:2]):
-        if line.endswith(("：", ":")) and count_zi(line) <= 30 and not _is_heading(line, _H1_RE):
+        if line.endswith(("：", ":")) and count_zi(line) <= 30 and not _is_heading(line, 1):
             salutation = line
             lines = lines[i + 1 :]
             break
     opening: list[str] = []
     sections: list[Section] = []
     for line in lines:
-        if _is_heading(line, _H1_RE):
+        if _is_heading(line, 1):
             sections.append(Section(heading=line))
         elif not sections:
             opening.append(line)
-        elif _is_heading(line, _H2_RE):
+        elif _is_heading(line, 2):
             sections[-1].subsections.append(Subsection(heading=line))
         elif sections[-1].subsections:
             sections[-1].subsections[-1].paragraphs.append(line)

@@ -131,6 +131,24 @@ def test_plan_draft_builds_the_outline_and_cleans_drafts() -> None:
     assert meta["backend"] == "fake" and meta["duration"] >= 0
 
 
+def test_plan_draft_reports_progress_per_part_and_paragraph() -> None:
+    events: list = []
+    result = run_task("adapt", {**BRIEF, "strategy": "plan-draft"},
+                      _ctx(FakeBackend(ScriptedModel()), progress=events.append))
+    drafted = [e for e in events if e.stage == "draft"]
+    # each part announced once (no text), in outline order, then its paragraphs as they are kept
+    starts = [(e.part, e.label, e.done, e.total) for e in drafted if not e.text]
+    assert starts == [("opening", "开场白", 0, 4), ("section-1", "第一部分", 1, 4),
+                      ("section-2", "第二部分", 2, 4), ("closing", "结束语", 3, 4)]
+    paragraphs = [e for e in drafted if e.text]
+    assert {e.part for e in paragraphs} == {"opening", "section-1", "section-2", "closing"}
+    assert all(e.label == dict(s[:2] for s in starts)[e.part] for e in paragraphs)
+    # a kept paragraph is clean text that the speech goes on to use (before the length repairs)
+    assert all("下面是另一段" not in e.text for e in paragraphs)
+    assert sum(e.text in result.text for e in paragraphs) >= len(paragraphs) // 2
+    assert events[-1].stage == "check" and any(e.stage == "repair" for e in events)
+
+
 def test_plan_draft_length_within_tolerance_and_bounded_calls() -> None:
     backend = FakeBackend(ScriptedModel(sentences_per_call=2))
     result = run_task("adapt", {**BRIEF, "strategy": "plan-draft"}, _ctx(backend))

@@ -200,14 +200,18 @@ def test_llm_one_call_when_the_text_fits() -> None:
 def test_map_reduce_terminates_with_small_contexts(context: int) -> None:
     backend = FakeBackend(lambda req: GOOD, context_window=context)
     client = Client(backend)
+    events: list = []
     result = run_task(
-        "summarize", {"text": _report(), "length": "short", "method": "llm"}, TaskContext(client=client)
+        "summarize", {"text": _report(), "length": "short", "method": "llm"},
+        TaskContext(client=client, progress=events.append),
     )
     meta = result.metadata
     assert meta["mode"] == "map-reduce"
     assert meta["reduce_depth"] <= MAX_REDUCE_DEPTH
     maps = len(meta["chunks"])
     assert maps > 1 and len(backend.requests) >= maps
+    # one progress event per chunk mapped, counting up to the number of chunks
+    assert [(e.stage, e.done, e.total) for e in events] == [("chunk", i, maps) for i in range(1, maps + 1)]
     # Every request fit the context, and every call went through the Client (so the run log).
     assert all(client.request_tokens(r) + r.max_tokens <= context for r in backend.requests)
     assert meta["usage"]["calls"] == len(backend.requests)

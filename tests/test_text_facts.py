@@ -4,14 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.text.facts import (
-    cn_to_int,
-    compare_facts,
-    extract_facts,
-    find_unsupported,
-    mask_unsupported,
-    normalize_value,
-)
+from pipeline.text.facts import compare_facts, extract_facts, find_unsupported, mask_unsupported
+from pipeline.text.numbers import cn_to_int, normalize_value
 
 # 篇二 of the seed corpus, verbatim (placeholders included)
 SEED_FLOOD = (

@@ -43,10 +43,9 @@ def main() -> int:
     args = ap.parse_args()
     import jieba
 
-    from pipeline.cli.adapt import render
-    from pipeline.cli.common import Format
     from pipeline.model.backends.local import LocalBackend
     from pipeline.model.client import Client
+    from pipeline.render.speech import render_speech_result
     from pipeline.tasks import TaskContext, run_task
 
     args.out.mkdir(parents=True, exist_ok=True)
@@ -58,7 +57,7 @@ def main() -> int:
         t = time.perf_counter()
         result = run_task("adapt", {**brief, "length": args.length}, TaskContext(client=client))
         wall = time.perf_counter() - t
-        (args.out / f"{i}.md").write_text(str(render(result, Format.md)), encoding="utf-8")
+        (args.out / f"{i}.md").write_text(str(render_speech_result(result, "md")), encoding="utf-8")
         (args.out / f"{i}.json").write_text(json.dumps(result.to_dict() if hasattr(result, "to_dict") else {
             "output": result.output, "metadata": result.metadata, "checks": result.checks, "ok": result.ok,
         }, ensure_ascii=False, indent=2, default=str), encoding="utf-8")

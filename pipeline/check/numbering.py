@@ -30,14 +30,15 @@ from pipeline.check.base import (
     finding,
     rule,
 )
-from pipeline.text.facts import cn_to_int
+from pipeline.text.numbering import CN_DIGITS
+from pipeline.text.numbers import cn_to_int
 
 N101 = rule("N101", "numbering-gap", Severity.error,
             "a number is skipped: 一是, 二是, 四是; （一） then （三）; 第二 without 第一")
 N102 = rule("N102", "numbering-duplicate", Severity.error, "the same number twice in a row: 二、 … 二、")
 N103 = rule("N103", "numbering-disorder", Severity.error, "numbers going back: 三、 after 四、")
 
-_CN = "一二三四五六七八九十"
+_CN = CN_DIGITS
 _CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"
 
 # Heading styles at a paragraph start, after an optional Markdown heading mark or bold.

@@ -105,6 +105,7 @@ def adapt(
 ) -> None:
     from pipeline.errors import CheckFailed
     from pipeline.model.connect import open_client, report_usage
+    from pipeline.render.speech import render_speech_result
     from pipeline.tasks import TaskContext
     from pipeline.tasks.adapt import AdaptInput, run
 
@@ -133,7 +134,7 @@ def adapt(
         else:
             emit_dry_run(result.text, output)
         return
-    emit(render(result, out_format), output)
+    emit(render_speech_result(result, out_format.value), output)
     failed = [name for name, c in result.checks.items() if isinstance(c, dict) and not c.get("passed", True)]
     if failed:
         info(f"speechsmith: adapt: check(s) failed: {', '.join(failed)} (details in --format json)")
@@ -143,18 +144,3 @@ def adapt(
         speech = result.output
         info(f"speechsmith: adapt: {speech.get('zishu')} 字, about {speech.get('minutes')} min; "
              f"examples {', '.join(result.metadata.get('examples', [])) or 'none'}")
-
-
-def render(result, out_format: Format) -> str | bytes:
-    """The task result in the asked format (json: speech + metadata + checks)."""
-    from pipeline.render.speech import render_speech, speech_payload
-    from pipeline.speech import Speech
-
-    speech = Speech.model_validate(result.output)
-    payload = speech_payload(speech, result.metadata, result.checks, result.ok) | {"task": result.task}
-    out = render_speech(speech, out_format.value, payload=payload)
-    if out_format is Format.md and result.metadata.get("sources") and isinstance(out, str):
-        from pipeline.render.speech import sources_notes
-
-        out = out.rstrip("\n") + "\n\n" + sources_notes(result.metadata["sources"])
-    return out

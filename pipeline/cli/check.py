@@ -60,7 +60,7 @@ def check(
     ignore: Annotated[list[str] | None, typer.Option("--ignore", help="Skip these rules: ids or prefixes, e.g. R103.")] = None,
     length: Annotated[int | None, typer.Option("--length", help="Target length in 字 (L101), ±--tolerance.")] = None,
     minutes: Annotated[float | None, typer.Option("--minutes", help="Target speaking time in minutes at 220 字/分钟 (L102).")] = None,
-    tolerance: Annotated[float, typer.Option("--tolerance", help="Allowed deviation for --length/--minutes.")] = 0.15,
+    tolerance: Annotated[float | None, typer.Option("--tolerance", help="Allowed deviation for --length/--minutes (default 0.15).")] = None,
     source: Annotated[Path | None, typer.Option("--source", help="Source text: figures and names not in it are flagged (F rules).")] = None,
     max_sentence: Annotated[int, typer.Option("--max-sentence", help="Longest sentence in 字 before R103 warns.")] = 120,
     audience: Annotated[str | None, typer.Option("--audience", help="Who is addressed, e.g. 各位代表; the salutation must fit (S102).")] = None,

@@ -97,6 +97,7 @@ def summarize(
     prompts: PromptsOpt = None,
 ) -> None:
     from pipeline.errors import CheckFailed
+    from pipeline.render.summary import render_summary_result
     from pipeline.tasks import TaskContext
     from pipeline.tasks.summarize import SummarizeInput, run
     from pipeline.text.textio import read_text
@@ -125,30 +126,9 @@ def summarize(
         else:
             emit_dry_run(result.text, output)
         return
-    emit(render(result, out_format, heading), output)
+    emit(render_summary_result(result, out_format.value, heading), output)
     dropped = result.checks.get("verbatim", {}).get("dropped", [])
     if dropped:
         info(f"speechsmith: dropped {len(dropped)} item(s) whose figures or quotes are not in the source")
         if strict:
             raise CheckFailed(f"{len(dropped)} summary item(s) failed the verbatim check")
-
-
-def render(result, out_format: Format, title: str = "") -> str:
-    """The task result as text, Markdown (with ¶ references) or JSON (summary + metadata)."""
-    from pipeline.summary import Summary, render_markdown, render_text
-
-    summary = Summary.model_validate(result.output)
-    if out_format is Format.json:
-        payload = {
-            "task": result.task, "summary": result.output, "metadata": result.metadata,
-            "checks": result.checks, "ok": result.ok,
-        }
-        return json.dumps(payload, ensure_ascii=False, indent=2)
-    if out_format is Format.md:
-        meta = result.metadata
-        notes = [f"方法：{meta.get('method')}（{meta.get('method_reason')}）；¶ 为原文段落编号（按非空行计）。"]
-        dropped = result.checks.get("verbatim", {}).get("dropped", [])
-        if dropped:
-            notes.append(f"核对：{len(dropped)} 条含原文中找不到的数字或引语，已删除。")
-        return render_markdown(summary, title, notes)
-    return render_text(summary, title)

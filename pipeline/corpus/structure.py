@@ -8,19 +8,8 @@ import re
 from dataclasses import dataclass, field
 
 from pipeline.text.hanzi import count_zi
+from pipeline.text.numbering import heading_level as numbered_level
 
-_CN = "一二三四五六七八九十百零〇两"
-_DIG = "0-9０-９"
-
-# Numbered headings, by level. A line that starts like this and is short is a heading; a long
-# paragraph that starts like this has its heading in the first sentence ("（一）强化…。进一步…").
-HEADING_PATTERNS: tuple[tuple[int, re.Pattern[str]], ...] = (
-    (1, re.compile(rf"^[{_CN}]{{1,3}}\s*[、．.]")),  # 一、
-    (1, re.compile(rf"^第[{_CN}{_DIG}]{{1,3}}部分")),  # 第一部分
-    (2, re.compile(rf"^[（(]\s*[{_CN}]{{1,3}}\s*[)）]")),  # （一） (一)
-    (3, re.compile(rf"^[{_DIG}]{{1,2}}\s*[、．.](?![{_DIG}])")),  # 1. 1、 (not 1.5)
-    (4, re.compile(rf"^[（(]\s*[{_DIG}]{{1,2}}\s*[)）]")),  # （1）
-)
 _HEADING_MAX_ZI = 50  # a numbered line longer than this is a paragraph with a lead sentence
 _TERMINAL = "。！？!?；;…"
 _COLON = "：:"
@@ -67,11 +56,7 @@ class Structure:
 
 def heading_level(paragraph: str) -> int | None:
     """1 for 一、, 2 for （一）, 3 for 1., 4 for （1）; None if the line is not numbered."""
-    p = paragraph.strip()
-    for level, pattern in HEADING_PATTERNS:
-        if pattern.match(p):
-            return level
-    return None
+    return numbered_level(paragraph.strip()) or None
 
 
 def heading_text(paragraph: str) -> str | None:

@@ -22,9 +22,12 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pipeline.speech import BlockKind, Speech
+
+if TYPE_CHECKING:
+    from pipeline.tasks import TaskResult
 
 Block = tuple[BlockKind, str]
 
@@ -88,6 +91,18 @@ def render_speech(speech: Speech, fmt: str, *, payload: dict[str, Any] | None = 
     if fmt in ("text", "md"):
         return render_blocks(speech.blocks(), fmt)
     raise ValueError(f"unknown format {fmt!r}")
+
+
+def render_speech_result(result: TaskResult, fmt: str) -> str | bytes:
+    """A task result whose output is a Speech (adapt) in one of the four formats; json: the
+    speech, its metadata and checks."""
+    speech = Speech.model_validate(result.output)
+    payload = speech_payload(speech, result.metadata, result.checks, result.ok) | {"task": result.task}
+    out = render_speech(speech, fmt, payload=payload)
+    if fmt == "md" and result.metadata.get("sources") and isinstance(out, str):
+        # Grounded drafting: where each paragraph's sentences came from, as notes below it.
+        out = out.rstrip("\n") + "\n\n" + sources_notes(result.metadata["sources"])
+    return out
 
 
 # ---- docx ---------------------------------------------------------------------------------------

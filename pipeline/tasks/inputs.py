@@ -28,6 +28,7 @@ __all__ = [
     "RestyleInput",
     "SummarizeInput",
     "TaskInput",
+    "TextInput",
     "parse_input",
     "unknown_keys_message",
 ]
@@ -41,10 +42,6 @@ class TaskInput(BaseModel):
     def options(self) -> dict[str, Any]:
         """The fields that were given (None left out), as plain data."""
         return self.model_dump(mode="json", exclude_none=True)
-
-
-_TEXT = "The text itself (plain text, Markdown allowed). Give this or `file`."
-_FILE = "Path of a .txt, .md, .docx or .html file to read, or '-' for stdin. Give this or `text`."
 
 
 def _listify(value: Any) -> Any:
@@ -92,11 +89,17 @@ class AdaptInput(TaskInput):
         return _listify(value)
 
 
-class SummarizeInput(TaskInput):
+class TextInput(TaskInput):
+    """An input that is a text: given inline or as a file."""
+
+    text: str | None = Field(None, description="The text itself (plain text, Markdown allowed). Give this or `file`.")
+    file: str | None = Field(
+        None, description="Path of a .txt, .md, .docx or .html file to read, or '-' for stdin. Give this or `text`.")
+
+
+class SummarizeInput(TextInput):
     """A long speech or report to summarize (`speechsmith summarize`)."""
 
-    text: str | None = Field(None, description=_TEXT)
-    file: str | None = Field(None, description=_FILE)
     length: str | None = Field(None, description="short (3 points), medium (6, the default) or long (10).")
     method: str | None = Field(
         None, description="auto (the default), extractive (no model), llm (the model reads the text, map-reduce "
@@ -104,11 +107,9 @@ class SummarizeInput(TaskInput):
     title: str | None = Field(None, description="The text's title: shown to the model and used as the heading.")
 
 
-class RestyleInput(TaskInput):
+class RestyleInput(TextInput):
     """A speech to rewrite in another style, length or register (`speechsmith restyle`)."""
 
-    text: str | None = Field(None, description=_TEXT)
-    file: str | None = Field(None, description=_FILE)
     style: str | None = Field(
         None, description="A style name (see `speechsmith restyle --list-styles`) or a style file path. Default: plain.")
     title: str | None = Field(None, description="The source's title, when its first line is not one.")
@@ -122,11 +123,9 @@ class RestyleInput(TaskInput):
         None, description="sectioned (passage by passage, for the local model) or one-call. Default: by backend.")
 
 
-class CheckInput(TaskInput):
+class CheckInput(TextInput):
     """A speech to lint (`speechsmith check`); no model is needed."""
 
-    text: str | None = Field(None, description=_TEXT)
-    file: str | None = Field(None, description=_FILE)
     source: str | None = Field(
         None, description="Text the speech must not add figures or names to (F rules), or the path of a file with it.")
     source_file: str | None = Field(None, description="Path of a file with the source text (F rules).")

@@ -3,6 +3,7 @@
     hanzi.py    字 counting, paragraphs and sentences of Chinese text, speaking time
     textio.py   reading .txt .md .docx .html files and stdin
     facts.py    figures, dates, quotes and names in a text, and which of them a source supports
+    numbers.py  Chinese numerals and the comparison keys of figures, dates and percentages
 """
 
 __all__: list[str] = []

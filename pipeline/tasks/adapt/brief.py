@@ -19,6 +19,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from pipeline.errors import InputError, yaml_error_where
+from pipeline.text.numbering import LEADING_NUMBER
 
 __all__ = [
     "Brief",
@@ -143,12 +144,9 @@ def classify_occasion(text: str) -> str:
     return "other"
 
 
-_NUMBERING = re.compile(r"^\s*(?:[一二三四五六七八九十]+[、.．]|[（(][一二三四五六七八九十\d]+[）)]|\d+[、.．)])\s*")
-
-
 def _strip_numbering(point: str) -> str:
     # "一、压实责任" and "1. 压实责任" are the same point; the pipeline numbers sections itself.
-    return _NUMBERING.sub("", point.strip()).strip(" 。；;")
+    return LEADING_NUMBER.sub("", point.strip()).strip(" 。；;")
 
 
 def load_brief_file(path: str | Path) -> dict[str, Any]:

@@ -30,7 +30,7 @@ def lint_speech(speech: Speech, brief: Brief, *, strict_facts: bool = False) -> 
     # With --strict-facts the XX marks are the point (a human fills them in), not leaks; other
     # placeholder marks are still caught by the placeholders check.
     ignore = ["P101"] if strict_facts else []
-    config = CheckConfig(length=brief.length, audience=brief.audience or None, ignore=ignore)
+    config = CheckConfig(length=brief.length, tolerance=TOLERANCE, audience=brief.audience or None, ignore=ignore)
     findings = lint(speech.text(), config)
     errors = [f for f in findings if f.severity.value == "error"]
     return {

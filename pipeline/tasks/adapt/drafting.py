@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from pipeline.events import emit
 from pipeline.model.types import ChatRequest, Message
 from pipeline.prompts import load_prompt
-from pipeline.speech import cn_number
 from pipeline.tasks import TaskContext
 from pipeline.tasks.adapt.brief import Brief, allowed_texts
 from pipeline.tasks.adapt.grounding import Grounding
@@ -24,6 +24,7 @@ from pipeline.tasks.adapt.outline import (
 )
 from pipeline.tasks.adapt.selection import Selection
 from pipeline.text.hanzi import count_zi
+from pipeline.text.numbering import cn_number
 
 __all__ = ["DRAFT_MIN_TOKENS", "DRAFT_STOPS", "Drafter", "make_cleaner", "part_label"]
 
@@ -45,27 +46,26 @@ PARAGRAPH_ZI = 90  # 字: a paragraph shorter than this is continued rather than
 MAX_FAILURES = 3  # calls in a row that add nothing usable: the part is stuck (its 字 go elsewhere)
 
 
-
+@dataclass
 class Drafter:
     """Drafts the parts of an outline paragraph by paragraph with the adapt/section prompt."""
 
-    def __init__(
-        self, brief: Brief, outline: Outline, selection: Selection, ctx: TaskContext,
-        cleaner: Cleaner, ratio: float, seed: int, grounding: Grounding | None = None,
-    ) -> None:
-        self.brief = brief
-        self.outline = outline
-        self.ctx = ctx
-        self.cleaner = cleaner
-        self.ratio = ratio
-        self.seed = seed
-        # Grounded: each part is drafted right after the material retrieved for it, and a
-        # sentence is kept only when it stands on that material or the brief.
-        self.grounding = grounding
-        self.section_tpl = load_prompt("adapt/section", ctx.prompts_dir)
-        self.tpl = load_prompt("adapt/grounded", ctx.prompts_dir) if grounding else self.section_tpl
-        self.examples = [{"id": e.id, "title": e.title, "text": e.text} for e in selection.examples]
-        self.calls = 0
+    brief: Brief
+    outline: Outline
+    selection: Selection
+    ctx: TaskContext
+    cleaner: Cleaner
+    ratio: float  # the backend's tokens per 字
+    seed: int
+    # Grounded: each part is drafted right after the material retrieved for it, and a sentence
+    # is kept only when it stands on that material or the brief.
+    grounding: Grounding | None = None
+    calls: int = 0
+
+    def __post_init__(self) -> None:
+        self.section_tpl = load_prompt("adapt/section", self.ctx.prompts_dir)
+        self.tpl = load_prompt("adapt/grounded", self.ctx.prompts_dir) if self.grounding else self.section_tpl
+        self.examples = [{"id": e.id, "title": e.title, "text": e.text} for e in self.selection.examples]
 
     def _continues(self, part: PartPlan) -> bool:
         # Go on with the last paragraph while it is short; after a continuation that added

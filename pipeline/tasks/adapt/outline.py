@@ -21,6 +21,7 @@ from pipeline.speech import Section, Speech, numbered_heading
 from pipeline.tasks.adapt.brief import Brief
 from pipeline.tasks.adapt.selection import bigrams, find_placeholders
 from pipeline.text.hanzi import count_zi, normalize, split_sentences
+from pipeline.text.numbering import LEADING_NUMBER
 
 TOKENS_PER_ZI = 0.66  # Gemma 3 on official Chinese prose (measured); refined per backend
 SENTENCE_END = "。！？；…!?"
@@ -207,7 +208,6 @@ class CleanStats:
         return out
 
 
-_LEADING_MARK = re.compile(r"^\s*(?:[（(][一二三四五六七八九十\d]+[）)]|\d+[、.．]|[一二三四五六七八九十]+、)\s*")
 _PROMPT_ECHO = re.compile(r"下面是|讲话稿|范文|主题是|小编|以下是")
 # A quoted slogan with a count in it (“四个强”, “六大工程”) is the model's invention.
 _COUNTED_SLOGAN = re.compile(r"“[^”]{0,12}[一二三四五六七八九十两百千\d][^”]{0,12}”")
@@ -276,7 +276,7 @@ class Cleaner:
         the unfinished last sentence goes.
         """
         text = _half_to_full(text.replace("\r", "").strip())
-        text = _LEADING_MARK.sub("", text)
+        text = LEADING_NUMBER.sub("", text)
         if self.unit:
             text = _SELF_REF.sub(self.unit, text)
         sentences = split_sentences(text)
@@ -288,7 +288,7 @@ class Cleaner:
                 sentences[-1] += "。"
         kept: list[str] = []
         for sentence in sentences:
-            sentence = _NUM_YAO.sub("", _LEADING_MARK.sub("", self._unloop(sentence)))
+            sentence = _NUM_YAO.sub("", LEADING_NUMBER.sub("", self._unloop(sentence)))
             if count_zi(_ENUM_START.sub("", sentence)) < 8 or _PROMPT_ECHO.search(sentence):
                 self.stats.fragments += 1
                 continue
@@ -388,7 +388,7 @@ def renumber(paragraphs: list[str]) -> list[str]:
     sentences and a small model skips numbers (…六是…八是), which reads as a gap; a part
     that mixes 首先，其次， with 第一，第二， is counted as one 第… list. Sentences past
     the MAX_ITEMS-th item are dropped: by then the model is looping."""
-    from pipeline.speech import cn_number
+    from pipeline.text.numbering import cn_number
 
     out = []
     counters = {"shi": 0, "di": 0}

@@ -30,7 +30,8 @@ from typing import Any
 
 from pipeline.errors import InputError, ValidationFailed
 from pipeline.model.client import parse_json
-from pipeline.summary import LengthSpec, Summary, length_spec, render_text
+from pipeline.render.summary import render_text
+from pipeline.summary import LengthSpec, Summary, length_spec
 from pipeline.tasks import OneCall, TaskContext, TaskResult, TaskSpec
 from pipeline.tasks.inputs import SummarizeInput
 from pipeline.tasks.summarize import extractive

@@ -18,16 +18,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from pipeline.text.hanzi import split_paragraphs, split_sentences
+from pipeline.text.numbering import heading_level
 
-_CN_NUM = "一二三四五六七八九十百零〇两"
-# (level, pattern); level 1 is the outermost.
-_HEADING_PATTERNS: tuple[tuple[int, re.Pattern[str]], ...] = (
-    (1, re.compile(rf"^第[{_CN_NUM}]+(?:部分|章|篇|节)")),
-    (1, re.compile(rf"^[{_CN_NUM}]+[、．]")),
-    (2, re.compile(rf"^[（(][{_CN_NUM}]+[）)]")),
-    (3, re.compile(r"^\d{1,2}[、．.](?!\d)")),
-    (4, re.compile(r"^[（(]\d{1,2}[）)]")),
-)
 _HEADING_ONLY_MAX = 40  # a numbered line this short without 。 inside is a heading on its own
 
 
@@ -64,14 +56,6 @@ class Document:
 
     def paragraph(self, number: int) -> Paragraph | None:
         return self.paragraphs[number - 1] if 1 <= number <= len(self.paragraphs) else None
-
-
-def heading_level(text: str) -> int:
-    """The numbering level a line starts with (1 = 一、), or 0 when it is not a heading."""
-    for level, pattern in _HEADING_PATTERNS:
-        if pattern.match(text):
-            return level
-    return 0
 
 
 def segment(text: str) -> Document:

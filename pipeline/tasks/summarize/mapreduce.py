@@ -84,17 +84,12 @@ def map_reduce(
     empty = map_tpl.render(text="", part=99, parts=99, section="", **_counts(map_spec))
     overhead = sum(client.count_tokens(m.content) + 4 for m in empty)
     budget = int((client.context_window - overhead - map_out) * 0.9)
-    if budget < 64:
-        raise BudgetExceeded(
-            f"context of {client.context_window} tokens leaves no room for text next to the "
-            f"{overhead}-token summarize/map prompt and {map_out} output tokens"
-        )
     requests: list[ChatRequest] = []
     for _ in range(8):
         if budget < 64:
             raise BudgetExceeded(
-                f"context of {client.context_window} tokens is too small for map-reduce "
-                f"(prompt {overhead} + output {map_out} tokens leave under 64 for the text)"
+                f"context of {client.context_window} tokens leaves no room for text next to the "
+                f"{overhead}-token summarize/map prompt and {map_out} output tokens"
             )
         # The budget is an estimate (markers, section names, the tokenizer's view of joins):
         # shrink it until every map request really fits.
