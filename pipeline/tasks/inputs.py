@@ -78,6 +78,10 @@ class AdaptInput(TaskInput):
         "of ids or a comma-separated string. Default: chosen by the brief.")
     example_tokens: int | None = Field(None, description="Token budget for the examples. Default: by strategy and model.")
     seed: int = Field(0, description="Sampling seed: the same seed gives the same draft on the local model.")
+    material: bool = Field(
+        True, description="Draft from the material bank (素材库: your corpus and the 52 government work reports): "
+        "on-topic sentences retrieved for each point stand before each paragraph (plan-draft) or in the prompt "
+        "(one-call); metadata.sources names them per paragraph.")
 
     @field_validator("points", "facts", mode="before")
     @classmethod
