@@ -48,7 +48,9 @@ D103 = rule("D103", "off-topic-national", Severity.warning,
 # themes of state that a county meeting's draft drifts into (构建亲清政商关系……建设国家主权和
 # 国家利益的保障); a brief or source that names one allows it
 _NATIONAL = re.compile(r"国家主权|国家利益|领土完整|人权|外交|国防|核心利益|国家安全|霸权|主权")
-_OCCASION = re.compile(r"在(.{4,40}?)(?:上|时)的(?:讲话|致辞|发言|报告)")
+_OCCASION = re.compile(r"在(.{4,40}?)(?:上|时)的[\u4e00-\u9fff]{0,6}?(?:讲话|致辞|发言|报告|贺词)")
+# a published 题注 under the title: ——2019年3月5日在第十三届全国人民代表大会第二次会议上
+_SUBTITLE_OCCASION = re.compile(r"^[—－-]{1,2}.{0,20}?在(.{4,40}?)上\s*$", re.M)
 _NEWS_STYLES = ("news", "minutes")
 
 
@@ -93,7 +95,7 @@ def occasion_of(ctx: SubstanceContext) -> str | None:
     if ctx.occasion:
         return ctx.occasion
     if ctx.source:
-        m = _OCCASION.search(ctx.source[:300])
+        m = _OCCASION.search(ctx.source[:300]) or _SUBTITLE_OCCASION.search(ctx.source[:300])
         if m:
             return m.group(1)
         if "报告政府工作" in ctx.source[:600]:
@@ -124,7 +126,9 @@ def _occasion(doc: Doc, ctx: SubstanceContext) -> Iterator[Finding]:
     want = _bigrams(occasion) - {"会议", "召开", "举行"}
     if not want:
         return
-    share = len(want & _bigrams(headline.text)) / len(want)
+    # the headline or the lead under it: 「县长致辞」 over 「……在市审计组经济责任审计见面会上致辞」 names it
+    named = headline.text + (doc.paragraphs[1].text if len(doc.paragraphs) > 1 else "")
+    share = len(want & _bigrams(named)) / len(want)
     if share < 0.5:
         yield finding(doc, "D102", f"the headline does not name the occasion “{occasion}”: it reports "
                       "another event", headline.start, headline.end)

@@ -194,9 +194,15 @@ def substance_check(run: Run, speech: Speech) -> tuple[Speech, dict[str, Any]]:
     from pipeline.check.substance import REPAIRABLE, STYLE_RANGES, SubstanceContext, gate_speech
 
     given = {k: v for k, v in run.given.items() if v}
+    info = run.info
+    # what the text says about itself (title, 题注 such as ——2019年3月5日在…会议上, a news lead)
+    # is the source too: the frame may repeat it, it is not invented
+    own = [info.title, *info.header, info.lead] if info else []
+    frame = frame_facts(run)
     context = SubstanceContext(
-        brief="\n".join(given.values()), source=run.source_text, speaker=given.get("speaker"),
-        audience=run.audience or None, occasion=given.get("occasion"),
+        brief="\n".join(given.values()), source="\n".join([*filter(None, own), run.source_text]),
+        speaker=given.get("speaker") or frame["speaker"] or None,
+        audience=run.audience or None, occasion=frame["occasion"] or None,
         style=run.style.name if run.style.name in STYLE_RANGES else run.style.output,
         length=run.target,
     )
