@@ -120,7 +120,9 @@ class RestyleInput(TextInput):
     unit: str | None = Field(None, description="The organising unit, for styles that state one.")
     audience: str | None = Field(None, description="Who the new text addresses; decides the 称呼.")
     strategy: str | None = Field(
-        None, description="sectioned (passage by passage, for the local model) or one-call. Default: by backend.")
+        None, description="sectioned (sentence by sentence, for the local model) or one-call. Default: by backend.")
+    model_sentences: int | None = Field(
+        None, ge=0, description="At most this many sentences rewritten by the model (the rest: the style's edits).")
 
 
 class CheckInput(TextInput):
