@@ -31,7 +31,7 @@ INDEX_VERSION = "4"
 DEFAULT_ANALYZER = "bigram"
 DEFAULT_SYNONYMS = True
 DEFAULT_WORDS = True  # query bigrams only inside the query's words (split over the bank's topic words)
-DEFAULT_COVERAGE = True  # scale by the share of the query a unit holds
+DEFAULT_COVERAGE = False  # scaling by the share of the query a unit holds: measured, no gain
 
 
 @dataclass
