@@ -12,6 +12,8 @@ take ids or prefixes ("P", "N1", "U103"). The families:
     P placeholders   N numbering   U punctuation   S salutation and closing
     R repetition and long sentences   L length and speaking time
     F facts against a source   T traditional characters
+
+The tasks' output gates (adapt's structure, length, facts and lint records) are in gates.py.
 """
 
 from __future__ import annotations
