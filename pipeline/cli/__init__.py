@@ -20,7 +20,7 @@ from pipeline.redact import redact as _redact
 
 __all__ = ["app", "main"]
 
-_COMMAND_MODULES = ("corpus", "check", "adapt", "summarize", "restyle", "eval", "batch", "log", "config")
+_COMMAND_MODULES = ("corpus", "check", "adapt", "summarize", "restyle", "eval", "batch", "log", "config", "serve")
 
 app = typer.Typer(
     name="speechsmith",

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import re
 
+from pipeline.events import emit
 from pipeline.model.types import ChatRequest, Message
 from pipeline.prompts import PromptRef, load_prompt
 from pipeline.styles import Style
@@ -137,6 +138,7 @@ def rewrite(run: Run, source: str, step: str) -> tuple[str, str]:
     if token_cap and count_zi(source) * _TOKENS_PER_ZI * 1.2 > int(token_cap):
         return source, "source"  # the caller's token cap could not hold a complete rewrite
     run.model_calls += 1
+    emit(run.ctx.progress, "rewrite", label=f"第 {run.model_calls} 段")
     raw = generate(run, source, "", max_zi, step)
     out, status = _gate(run, source, raw)
     _log.debug("passage %s: %s %r -> %r", step, status, source[:60], (raw or "")[:120])
