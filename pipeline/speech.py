@@ -12,7 +12,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator, model_validator
@@ -130,6 +130,22 @@ class SpeechDraft(BaseModel):
 
 
 _CLOSING_RE = re.compile(r"^(同志们|最后|让我们|谢谢|我相信|我们相信|衷心祝愿|祝|预祝|各位|朋友们|老师们)")
+
+
+def map_paragraphs(speech: Speech, fn: Callable[[str], str]) -> Speech:
+    """Apply fn(paragraph) -> paragraph ('' drops it) to every body paragraph."""
+    def each(paras: list[str]) -> list[str]:
+        return [q for q in (fn(p) for p in paras) if q]
+
+    sections = []
+    for s in speech.sections:
+        subs = [sub.model_copy(update={"paragraphs": each(sub.paragraphs)}) for sub in s.subsections]
+        sections.append(s.model_copy(update={"paragraphs": each(s.paragraphs), "subsections": subs}))
+    return speech.model_copy(update={
+        "opening": "\n".join(each(split_paragraphs(speech.opening))),
+        "sections": sections,
+        "closing": "\n".join(each(split_paragraphs(speech.closing))),
+    })
 
 
 def _is_heading(line: str, level: int) -> bool:

@@ -7,3 +7,5 @@
     progress.py      the progress line on stderr
     openai_batch.py  export request lines / import result lines (OpenAI Batch API, vllm run-batch)
 """
+
+__all__: list[str] = []  # import the modules themselves (see above)

@@ -14,6 +14,8 @@ take ids or prefixes ("P", "N1", "U103"). The families:
     F facts against a source   T traditional characters
     G invented content   V speaker's claims   Q language and garbling   D drift
     (G, V, Q, D, R104/R105, S105, L103 are the substance checks: pipeline/check/substance/)
+
+The tasks' output gates (adapt's structure, length, facts and lint records) are in gates.py.
 """
 
 from __future__ import annotations

@@ -17,25 +17,30 @@ L102 = rule("L102", "time-off-target", Severity.warning,
 
 @checker(L101, L102)
 def check_length(doc: Doc, config: CheckConfig) -> Iterator[Finding]:
-    tol = config.tolerance
     zi = doc.zi
-    if config.length:
-        low, high = config.length * (1 - tol), config.length * (1 + tol)
-        if not low <= zi <= high:
-            word = "short" if zi < low else "long"
-            yield Finding(
-                "L101", L101.severity, 0, f"{zi} 字",
-                f"too {word}: {zi} 字 against a target of {config.length} 字 "
-                f"(±{tol:.0%}: {low:.0f}–{high:.0f})",
-            )
-    if config.minutes:
-        minutes = zi / config.rate
-        low, high = config.minutes * (1 - tol), config.minutes * (1 + tol)
-        if not low <= minutes <= high:
-            word = "short" if minutes < low else "long"
-            yield Finding(
-                "L102", L102.severity, 0, f"{minutes:.1f} 分钟",
-                f"too {word} to speak in {config.minutes:g} minutes: {zi} 字 take about "
-                f"{minutes:.1f} minutes at {config.rate} 字/分钟 (aim for "
-                f"{low * config.rate:.0f}–{high * config.rate:.0f} 字)",
-            )
+    if config.length and (word := _off(zi, config.length, config.tolerance)):
+        low, high = _bounds(config.length, config.tolerance)
+        yield Finding(
+            "L101", L101.severity, 0, f"{zi} 字",
+            f"too {word}: {zi} 字 against a target of {config.length} 字 "
+            f"(±{config.tolerance:.0%}: {low:.0f}–{high:.0f})",
+        )
+    minutes = zi / config.rate
+    if config.minutes and (word := _off(minutes, config.minutes, config.tolerance)):
+        low, high = _bounds(config.minutes, config.tolerance)
+        yield Finding(
+            "L102", L102.severity, 0, f"{minutes:.1f} 分钟",
+            f"too {word} to speak in {config.minutes:g} minutes: {zi} 字 take about "
+            f"{minutes:.1f} minutes at {config.rate} 字/分钟 (aim for "
+            f"{low * config.rate:.0f}–{high * config.rate:.0f} 字)",
+        )
+
+
+def _bounds(target: float, tolerance: float) -> tuple[float, float]:
+    return target * (1 - tolerance), target * (1 + tolerance)
+
+
+def _off(value: float, target: float, tolerance: float) -> str:
+    """"short" or "long" when value is outside target ± tolerance, else ""."""
+    low, high = _bounds(target, tolerance)
+    return "short" if value < low else "long" if value > high else ""

@@ -18,6 +18,8 @@ from pipeline import __version__
 from pipeline.errors import SpeechsmithError
 from pipeline.redact import redact as _redact
 
+__all__ = ["app", "main"]
+
 _COMMAND_MODULES = ("corpus", "check", "adapt", "summarize", "restyle", "eval", "batch", "log", "config", "serve")
 
 app = typer.Typer(

@@ -10,3 +10,5 @@ Other engineers use:
     from pipeline.corpus.models import SpeechRecord
     from pipeline.corpus.placeholders import find_placeholders, mask_placeholders
 """
+
+__all__: list[str] = []  # import the modules themselves (see above)

@@ -4,6 +4,8 @@
     textio.py   reading .txt .md .docx .html files and stdin
     facts.py    figures, dates, quotes and names in a text, and which of them a source supports
     numbers.py  Chinese numerals and the comparison keys of figures, dates and percentages
+    numbering.py  numbered headings (一、 （一） 1. 第一部分) and leading list numbers, defined once
+    audience.py   the kind of audience a 称呼 or an audience addresses; the kind of occasion
 """
 
 __all__: list[str] = []

@@ -19,6 +19,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from pipeline.errors import InputError, yaml_error_where
+from pipeline.text.audience import classify_audience, classify_occasion
 from pipeline.text.numbering import LEADING_NUMBER
 
 __all__ = [
@@ -35,15 +36,6 @@ __all__ = [
 MIN_LENGTH = 100
 MAX_LENGTH = 20000
 MAX_POINTS = 12
-
-_AUDIENCE_KINDS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    # Order matters: the first matching kind decides the 称呼.
-    ("students", ("同学", "学生", "师生", "新生", "毕业生", "少先队员", "学子")),
-    ("villagers", ("乡亲", "村民", "群众代表", "父老")),
-    ("guests", ("来宾", "嘉宾", "客商", "企业家", "朋友", "专家", "外宾", "代表团", "投资")),
-    ("staff", ("职工", "员工", "干部职工")),
-)
-
 
 class Brief(BaseModel):
     """What the speech must be about; `facts` bounds what it may assert."""
@@ -116,32 +108,6 @@ class Brief(BaseModel):
         if re.search(r"(会|会议|大会|仪式|典礼|论坛|座谈会|动员会|推进会|开幕式|闭幕式|发布会)$", occ):
             return f"在{occ}上的讲话"
         return f"在{occ}时的讲话"
-
-
-def classify_audience(text: str) -> str:
-    """Audience (or a 称呼) → cadres, leaders_cadres, guests, students, villagers or staff."""
-    for kind, words in _AUDIENCE_KINDS:
-        if any(w in text for w in words):
-            return kind
-    if "领导" in text:
-        return "leaders_cadres"
-    return "cadres"
-
-
-_OCCASION_TYPES: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("forum", re.compile(r"论坛|峰会|博览会|交流会|洽谈会|推介会|招商|年会|联欢|研讨会")),
-    ("ceremony", re.compile(r"仪式|典礼|开幕式|闭幕式|揭牌|开工|签约|颁奖|庆典|纪念|表彰")),
-    ("welcome", re.compile(r"欢迎|致辞|莅临|考察|调研|审计|检查组|督导")),
-    ("meeting", re.compile(r"会议|大会|动员会|推进会|座谈会|部署会|培训班|讲话|会$")),
-)
-
-
-def classify_occasion(text: str) -> str:
-    """Occasion (or a corpus title/genre) → forum, ceremony, welcome, meeting or other."""
-    for kind, pattern in _OCCASION_TYPES:
-        if pattern.search(text or ""):
-            return kind
-    return "other"
 
 
 def _strip_numbering(point: str) -> str:

@@ -4,30 +4,28 @@ from __future__ import annotations
 
 from typing import Any
 
+from pipeline.check import CheckConfig
+from pipeline.check.gates import facts_gate, length_gate, lint_gate, structure_gate
 from pipeline.events import ProgressFn, emit
-from pipeline.speech import Speech
-from pipeline.tasks.adapt.brief import Brief, allowed_facts_list, allowed_texts, classify_audience
+from pipeline.speech import Speech, map_paragraphs
+from pipeline.tasks.adapt.brief import Brief, allowed_facts_list, allowed_texts
 from pipeline.tasks.adapt.options import TOLERANCE
 from pipeline.tasks.adapt.outline import Cleaner, Outline
 from pipeline.tasks.adapt.repair import (
     Repairer,
     fit_length,
-    map_paragraphs,
     remove_leaks,
     remove_repeats,
     renumber_speech,
     tidy,
 )
 from pipeline.tasks.adapt.selection import find_placeholders
-from pipeline.text.hanzi import normalize
 
 __all__ = ["all_passed", "facts_check", "finish", "length_check", "lint_speech", "structure_check",
            "substance_check"]
 
 
 def lint_speech(speech: Speech, brief: Brief, *, strict_facts: bool = False) -> dict[str, Any]:
-    from pipeline.check import CheckConfig, lint
-
     # With --strict-facts the XX marks are the point (a human fills them in), not leaks; other
     # placeholder marks are still caught by the placeholders check.
     from pipeline.check.substance import RULE_IDS
@@ -36,70 +34,20 @@ def lint_speech(speech: Speech, brief: Brief, *, strict_facts: bool = False) -> 
     # the substance rules run with the brief as context in checks["substance"] (substance_check)
     config = CheckConfig(length=brief.length, tolerance=TOLERANCE, audience=brief.audience or None,
                          ignore=[*ignore, *RULE_IDS])
-    findings = lint(speech.text(), config)
-    errors = [f for f in findings if f.severity.value == "error"]
-    return {
-        "passed": not errors,
-        "errors": len(errors),
-        "warnings": sum(1 for f in findings if f.severity.value == "warning"),
-        "findings": [f.to_dict() for f in findings[:30]],
-    }
+    return lint_gate(speech, config)
 
 
 def structure_check(speech: Speech, brief: Brief) -> dict[str, Any]:
-    missing = [
-        p for i, p in enumerate(brief.points)
-        if i >= len(speech.sections) or normalize(p) not in normalize(speech.sections[i].heading)
-    ]
-    empty = [s.heading for s in speech.sections if not s.paragraphs and not s.subsections]
-    want = brief.audience_kind
-    got = classify_audience(speech.salutation) if speech.salutation else ""
-    fits = bool(speech.salutation) and (
-        brief.salutation is not None or got == want or {got, want} <= {"cadres", "leaders_cadres", "staff"}
-    )
-    return {
-        "passed": not missing and not empty and fits and bool(speech.opening) and bool(speech.closing),
-        "points": len(brief.points),
-        "sections": len(speech.sections),
-        "missing_points": missing,
-        "empty_sections": empty,
-        "salutation": speech.salutation,
-        "salutation_fits_audience": fits,
-    }
+    return structure_gate(speech, brief.points, brief.audience_kind, salutation_given=brief.salutation is not None)
 
 
 def length_check(speech: Speech, brief: Brief, repairs: list[str]) -> dict[str, Any]:
-    ratio = speech.zishu / brief.length
-    return {
-        "passed": abs(ratio - 1) <= TOLERANCE,
-        "target": brief.length,
-        "zishu": speech.zishu,
-        "ratio": round(ratio, 3),
-        "tolerance": TOLERANCE,
-        "minutes": speech.minutes,
-        "repairs": repairs,
-    }
+    return length_gate(speech, brief.length, TOLERANCE, repairs)
 
 
 def facts_check(speech: Speech, brief: Brief, strict_facts: bool, cleaned: int) -> tuple[Speech, dict[str, Any]]:
-    from pipeline.text.facts import find_unsupported, mask_unsupported
-
-    allowed = "\n".join(allowed_texts(brief))
-    flagged = [f.text for f in find_unsupported(speech.text(), allowed)]
-    replaced = 0
-    if strict_facts and flagged:
-        replaced = len(flagged)
-        speech = map_paragraphs(speech, lambda p: mask_unsupported(p, allowed))
-        speech = speech.model_copy(update={"sections": [
-            s.model_copy(update={"heading": mask_unsupported(s.heading, allowed)}) for s in speech.sections
-        ]})
-    return speech, {
-        "passed": not flagged or strict_facts,
-        "allowed": allowed_facts_list(brief),
-        "flagged": flagged,
-        "replaced_with_xx": replaced,
-        "sentences_removed_while_drafting": cleaned,
-    }
+    return facts_gate(speech, "\n".join(allowed_texts(brief)), allowed_facts_list(brief),
+                      mask=strict_facts, cleaned=cleaned)
 
 
 def finish(
@@ -126,8 +74,9 @@ def finish(
     stats = cleaner.stats if cleaner is not None else None
     speech, facts = facts_check(speech, brief, strict_facts, stats.facts if stats else 0)
     checks: dict[str, Any] = {
-        "structure": structure_check(speech, brief),
-        "length": length_check(speech, brief, repairs),
+        "structure": structure_gate(speech, brief.points, brief.audience_kind,
+                                    salutation_given=brief.salutation is not None),
+        "length": length_gate(speech, brief.length, TOLERANCE, repairs),
         "facts": facts,
         "repetition": {
             "passed": True,

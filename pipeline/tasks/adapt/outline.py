@@ -313,10 +313,8 @@ class Cleaner:
                 continue
             kept.append(sentence)
             self.remember(sentence)
-        text = "".join(kept)
-        if text and text[-1] in "；;，,、：:":
-            text = text[:-1] + "。"  # a paragraph ends with a full stop, not mid-list
-        return text
+        # a paragraph ends with a full stop, not mid-list
+        return _full_stop("".join(kept), "；;，,、：:")
 
     def _unloop(self, sentence: str) -> str:
         # A base model loops inside a sentence ("对…的考核验收，对…的考核验收，…"): keep each
@@ -333,10 +331,12 @@ class Cleaner:
                 continue
             seen.append(key)
             out.append(clause)
-        text = "".join(out)
-        if text and text[-1] in "，、：":
-            text = text[:-1] + "。"
-        return text
+        return _full_stop("".join(out), "，、：")
+
+
+def _full_stop(text: str, open_marks: str) -> str:
+    """text ending in 。 where it ended in one of `open_marks`."""
+    return text[:-1] + "。" if text and text[-1] in open_marks else text
 
 
 def off_topic_terms(examples: list[Any], brief_text: str) -> set[str]:

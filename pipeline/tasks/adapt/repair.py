@@ -5,13 +5,12 @@ shorten by trimming whole sentences)."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from pipeline.events import ProgressFn, emit
 from pipeline.model.types import ChatRequest
 from pipeline.prompts import load_prompt
-from pipeline.speech import Speech
+from pipeline.speech import Speech, map_paragraphs
 from pipeline.tasks import TaskContext
 from pipeline.tasks.adapt.brief import Brief, allowed_facts_list
 from pipeline.tasks.adapt.drafting import Drafter
@@ -24,7 +23,6 @@ __all__ = [
     "MAX_REPAIR_ROUNDS",
     "Repairer",
     "fit_length",
-    "map_paragraphs",
     "parts_by_need",
     "remove_leaks",
     "remove_repeats",
@@ -34,22 +32,6 @@ __all__ = [
 ]
 
 MAX_REPAIR_ROUNDS = 3
-
-
-def map_paragraphs(speech: Speech, fn: Callable[[str], str]) -> Speech:
-    """Apply fn(paragraph) -> paragraph ('' drops it) to every body paragraph."""
-    def each(paras: list[str]) -> list[str]:
-        return [q for q in (fn(p) for p in paras) if q]
-
-    sections = []
-    for s in speech.sections:
-        subs = [sub.model_copy(update={"paragraphs": each(sub.paragraphs)}) for sub in s.subsections]
-        sections.append(s.model_copy(update={"paragraphs": each(s.paragraphs), "subsections": subs}))
-    return speech.model_copy(update={
-        "opening": "\n".join(each(split_paragraphs(speech.opening))),
-        "sections": sections,
-        "closing": "\n".join(each(split_paragraphs(speech.closing))),
-    })
 
 
 def remove_leaks(speech: Speech) -> tuple[Speech, list[str]]:

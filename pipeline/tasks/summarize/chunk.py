@@ -179,18 +179,16 @@ def chunk_document(doc: Document, max_tokens: int, count_tokens: TokenCounter) -
             flush()
         if not current.sentences:
             current.section = para.section[:-1] if para.heading_level else para.section
-        if current.tokens + total <= max_tokens:
+        fits = current.tokens + total <= max_tokens
+        if not fits and current.sentences and total <= max_tokens:
+            flush()  # the paragraph fits a chunk of its own: start one rather than split it
+            if not current.sentences:
+                current.section = para.section[:-1] if para.heading_level else para.section
+            fits = current.tokens + total <= max_tokens
+        if fits:
             current.sentences.extend(para.sentences)
             current.tokens += total
             continue
-        if current.sentences and total <= max_tokens:
-            flush()
-            if not current.sentences:
-                current.section = para.section[:-1] if para.heading_level else para.section
-            if current.tokens + total <= max_tokens:
-                current.sentences.extend(para.sentences)
-                current.tokens += total
-                continue
         for s, c in zip(para.sentences, costs, strict=True):
             if current.tokens + c > max_tokens and current.sentences:
                 flush()

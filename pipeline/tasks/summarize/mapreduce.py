@@ -60,14 +60,13 @@ def fits(ctx: TaskContext, request: ChatRequest) -> bool:
 def llm(
     doc: Document, spec: LengthSpec, title: str, ctx: TaskContext
 ) -> tuple[Summary, dict[str, Any], list[dict[str, str]]]:
-    client = ctx.client
-    assert client is not None
     tpl = load("summarize", ctx)
     request = one_call_request(tpl, doc, spec, title)
-    if fits(ctx, request):
-        summary = client.structured(request, Summary, prompt=tpl.ref, step="summarize")
-        return summary, {"mode": "one-call"}, [tpl.ref.to_dict()]
-    return map_reduce(doc, spec, title, ctx)
+    if not fits(ctx, request):
+        return map_reduce(doc, spec, title, ctx)
+    assert ctx.client is not None
+    summary = ctx.client.structured(request, Summary, prompt=tpl.ref, step="summarize")
+    return summary, {"mode": "one-call"}, [tpl.ref.to_dict()]
 
 
 def map_reduce(
