@@ -23,6 +23,7 @@ Config file (all keys optional):
     max_cost = 1.0                      # per command, in the currency of the prices below
     max_tokens = 200000                 # per command
     log = true                          # keep the SQLite run log
+    serve_token = "…"                   # `speechsmith serve`: the access token (or SPEECHSMITH_SERVE_TOKEN)
 
     [models."deepseek-chat"]
     context_window = 65536
@@ -174,7 +175,7 @@ _KEYS: dict[str, tuple[type, tuple[str, ...]]] = {
     "max_tokens": (int, ("SPEECHSMITH_MAX_TOKENS",)),
     "log": (bool, ("SPEECHSMITH_LOG",)),
 }
-_FILE_ONLY = {"api_key_env", "models", "currency"}
+_FILE_ONLY = {"api_key_env", "models", "currency", "serve_token"}
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 
@@ -324,3 +325,13 @@ def _auto_backend(settings: Settings) -> str:
     if settings.model and settings.model.lower().endswith(".gguf"):
         return "local"
     return "openai" if (settings.base_url or settings.api_key) else "local"
+
+
+def serve_token(*, env: dict[str, str] | None = None) -> str | None:
+    """The web page's access token: SPEECHSMITH_SERVE_TOKEN, else `serve_token` in the config file."""
+    env = os.environ if env is None else env
+    if env.get("SPEECHSMITH_SERVE_TOKEN"):
+        return env["SPEECHSMITH_SERVE_TOKEN"]
+    path = Path(env["SPEECHSMITH_CONFIG"]) if env.get("SPEECHSMITH_CONFIG") else config_file()
+    value = load_config_file(path).get("serve_token")
+    return str(value) if value else None

@@ -78,6 +78,10 @@ class AdaptInput(TaskInput):
         "of ids or a comma-separated string. Default: chosen by the brief.")
     example_tokens: int | None = Field(None, description="Token budget for the examples. Default: by strategy and model.")
     seed: int = Field(0, description="Sampling seed: the same seed gives the same draft on the local model.")
+    material: bool = Field(
+        True, description="Draft from the material bank (素材库: your corpus and the 52 government work reports): "
+        "on-topic sentences retrieved for each point stand before each paragraph (plan-draft) or in the prompt "
+        "(one-call); metadata.sources names them per paragraph.")
 
     @field_validator("points", "facts", mode="before")
     @classmethod
@@ -116,7 +120,9 @@ class RestyleInput(TextInput):
     unit: str | None = Field(None, description="The organising unit, for styles that state one.")
     audience: str | None = Field(None, description="Who the new text addresses; decides the 称呼.")
     strategy: str | None = Field(
-        None, description="sectioned (passage by passage, for the local model) or one-call. Default: by backend.")
+        None, description="sectioned (sentence by sentence, for the local model) or one-call. Default: by backend.")
+    model_sentences: int | None = Field(
+        None, ge=0, description="At most this many sentences rewritten by the model (the rest: the style's edits).")
 
 
 class CheckInput(TextInput):

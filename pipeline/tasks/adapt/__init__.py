@@ -39,6 +39,7 @@ from pipeline.tasks.adapt.checks import all_passed, finish
 from pipeline.tasks.adapt.drafting import Drafter, make_cleaner
 from pipeline.tasks.adapt.dry_run import dry_run
 from pipeline.tasks.adapt.examples import choose_examples, tokens_per_zi
+from pipeline.tasks.adapt.grounding import attribute, grounding_for, prompt_material
 from pipeline.tasks.adapt.one_call import conform, draft_schema, one_call_request
 from pipeline.tasks.adapt.options import AdaptOptions
 from pipeline.tasks.adapt.outline import plan
@@ -61,8 +62,9 @@ def run(inp: AdaptInput, ctx: TaskContext) -> TaskResult:
     ratio = tokens_per_zi(selection, ctx)
     outline = plan(brief)
     cleaner = make_cleaner(brief, selection)
+    grounding = grounding_for(brief, outline, opts, ctx)
     if opts.strategy == "one-call":
-        call = one_call_request(brief, selection, ctx, ratio)
+        call = one_call_request(brief, selection, ctx, ratio, prompt_material(grounding, outline))
         draft = ctx.client.structured(call.request, call.schema, prompt=call.prompt, step="adapt")
         speech = conform(draft, brief, outline)
         refs = [call.prompt] if call.prompt else []
@@ -71,15 +73,20 @@ def run(inp: AdaptInput, ctx: TaskContext) -> TaskResult:
                                 repairer=repairer, progress=ctx.progress)
         refs.append(load_prompt("adapt/expand", ctx.prompts_dir).ref)
     else:
-        drafter = Drafter(brief, outline, selection, ctx, cleaner, ratio, opts.seed)
+        drafter = Drafter(brief, outline, selection, ctx, cleaner, ratio, opts.seed, grounding)
         drafter.draft_all()
         speech = outline.speech()
         repairer = Repairer(opts.strategy, drafter, ctx, brief, cleaner)
         speech, checks = finish(speech, brief, outline, strict_facts=opts.strict_facts, cleaner=cleaner,
                                 repairer=repairer, progress=ctx.progress)
-        refs = [drafter.tpl.ref]
+        refs = [drafter.tpl.ref] + ([drafter.section_tpl.ref] if drafter.tpl is not drafter.section_tpl else [])
     meta = _metadata(ctx, opts, selection, refs, start, brief)
+    if grounding is not None:
+        meta["grounded"] = True
+        meta["fallback_paragraphs"] = sum(p.fallbacks for p in outline.parts)
+        meta["sources"] = attribute(speech, grounding)
     return _result(speech, meta, checks)
+
 
 
 def _metadata(
@@ -116,7 +123,9 @@ def batch_request(inp: AdaptInput, ctx: TaskContext) -> OneCall:
     brief = brief_from_inputs(inp.options())
     opts = AdaptOptions.from_input(inp.model_copy(update={"strategy": "one-call"}), ctx.backend_name)
     selection = choose_examples(brief, opts, ctx)
-    return one_call_request(brief, selection, ctx, tokens_per_zi(selection, ctx))
+    outline = plan(brief)
+    material = prompt_material(grounding_for(brief, outline, opts, ctx), outline)
+    return one_call_request(brief, selection, ctx, tokens_per_zi(selection, ctx), material)
 
 
 def batch_skip(inp: AdaptInput) -> str | None:
