@@ -18,7 +18,7 @@ Config file (all keys optional):
     structured = "auto"                 # auto | json_schema | json_object | prompt (see below)
     system = "auto"                     # auto | keep | fold: system messages on servers that drop them
     context = 8192                      # local: context size; remote: the window (beats the server's)
-    threads = 2                         # local: CPU threads (default: all cores)
+    threads = 2                         # local: CPU threads (default: the free cores, re-checked per call)
     cache = false                       # reuse identical earlier responses
     max_cost = 1.0                      # per command, in the currency of the prices below
     max_tokens = 200000                 # per command

@@ -334,3 +334,19 @@ def test_verbose_prints_one_usage_line(tmp_path):
         _, err = proc.communicate(timeout=120)
     assert proc.returncode == 0, err
     assert err.count("speechsmith: usage:") == 1 and "3 call(s)" in err
+
+
+@pytest.mark.model
+def test_local_batch_with_verbose_prints_one_usage_line_and_the_thread_choice(tmp_path: Path) -> None:
+    jobs = tmp_path / "jobs.jsonl"
+    text = "今天召开全县安全生产工作会议，部署今年的安全生产工作。各地区各部门要压实安全生产责任，确保不发生重大事故。"
+    jobs.write_text(json.dumps({"id": "a", "task": "summarize", "text": text, "method": "hybrid",
+                                "length": "short"}, ensure_ascii=False) + "\n", encoding="utf-8")
+    out = subprocess.run(
+        [sys.executable, "-m", "pipeline", "batch", "run", str(jobs), "-o", str(tmp_path / "out.jsonl"),
+         "--backend", "local", "--no-progress", "-v"],
+        capture_output=True, text=True, timeout=600, env={**os.environ, "SPEECHSMITH_LOG": "0"},
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stderr.count("speechsmith: usage:") == 1, out.stderr
+    assert "speechsmith: threads:" in out.stderr

@@ -253,8 +253,8 @@ def test_repeat_reports_flaky_pass_rate_and_pass_k(evals: Path) -> None:
 def test_rubric_judge_calls_are_recorded_and_replayed(evals: Path) -> None:
     suite = evals / "suites" / "sum.yaml"
     suite.write_text(suite.read_text(encoding="utf-8").replace(
-        "    - {type: schema_valid}", "    - {type: schema_valid}\n    - {type: rubric, rubric: 要旨准确, threshold: 0.6}"),
-        encoding="utf-8")
+        "    - {type: schema_valid}", "    - {type: schema_valid}\n    - {type: rubric, rubric: 要旨准确, threshold: 0.6}"
+    ).replace("task: summarize\n", "task: summarize\njudge: {backend: openai, model: judge-1}\n"), encoding="utf-8")
     recorded = record(evals)
     assert all(a.passed for s in recorded for a in s.assertions if a.type == "rubric")
     # both cases got the same summary: one identical judge request, one cassette
@@ -265,6 +265,22 @@ def test_rubric_judge_calls_are_recorded_and_replayed(evals: Path) -> None:
     shutil.rmtree(evals / "cassettes" / "sum" / "judge")
     missed = run_suites(load_suites([evals / "suites"]), opts)
     assert missed.summary["totals"]["misses"] == 2
+
+
+def test_rubric_on_the_embedded_model_is_not_judged(evals: Path) -> None:
+    """No endpoint judge: the rubric is reported as not judged — never a pass, nor a failure."""
+    suite = evals / "suites" / "sum.yaml"
+    suite.write_text(suite.read_text(encoding="utf-8").replace(
+        "    - {type: schema_valid}", "    - {type: schema_valid}\n    - {type: rubric, rubric: 要旨准确, threshold: 0.6}"
+    ).replace("task: summarize\n", "task: summarize\nbackend: {backend: local}\n"), encoding="utf-8")
+    samples = record(evals)
+    rubrics = [a for s in samples for a in s.assertions if a.type == "rubric"]
+    assert len(rubrics) == 2 and not any(a.passed or a.judged for a in rubrics)
+    assert all(a.detail.startswith("not judged") and a.weight == 0 for a in rubrics)
+    assert all(s.passed for s in samples)  # the other assertions decide
+    assert not (evals / "cassettes" / "sum" / "judge").exists()  # no judge call was made
+    opts = RunOptions(mode="replay", backend_factory=no_backend, prompts_dir=evals.parent / "prompts")
+    assert run_suites(load_suites([evals / "suites"]), opts).summary["totals"]["not_judged"] == 2
 
 
 def test_cassettes_hold_no_secrets(evals: Path, openai_server, monkeypatch, capsys) -> None:

@@ -121,9 +121,11 @@ def read_jobs(path: str | Path) -> list[Job]:
 
 
 def _read_stdin() -> bytes:
-    if sys.stdin is None or sys.stdin.isatty():
+    from pipeline.text.textio import read_stdin
+
+    if sys.stdin is not None and sys.stdin.isatty():
         raise InputError("JOBS.jsonl is '-' but nothing is piped to stdin (e.g. `cat jobs.jsonl | speechsmith batch run - -o out.jsonl`)")
-    return sys.stdin.buffer.read()
+    return read_stdin()
 
 
 def _parse_jobs(blob: bytes, path: str, base: Path) -> list[Job]:

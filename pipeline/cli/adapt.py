@@ -24,8 +24,10 @@ from pipeline.cli.common import (
     PromptsOpt,
     StrictOpt,
     StructuredOpt,
+    ThreadsOpt,
     TimeoutOpt,
     VerboseOpt,
+    check_outputs,
     emit,
     emit_dry_run,
     info,
@@ -100,6 +102,7 @@ def adapt(
     dry_run: DryRunOpt = False,
     strict: StrictOpt = False,
     verbose: VerboseOpt = False,
+    threads: ThreadsOpt = None,
     cache: CacheOpt = False,
     max_cost: MaxCostOpt = None,
     max_tokens: MaxTokensOpt = None,
@@ -120,6 +123,7 @@ def adapt(
     if occasion is None and brief is None:
         raise typer.BadParameter("give --occasion and --point (or a --brief file)", param_hint="--occasion")
     out_format = pick_format(fmt, output, (Format.text, Format.md, Format.json, Format.docx))
+    check_outputs(output, brief)
     if dry_run and out_format is Format.docx:
         out_format = Format.text  # a dry run shows prompts, there is no speech to lay out
     inp = AdaptInput(
@@ -130,10 +134,18 @@ def adapt(
     )
     opts = model_options(backend, model, base_url, cache=cache, max_cost=max_cost,
                          max_tokens=max_tokens, verbose=verbose, context=context,
-                         timeout=timeout, structured=structured)
+                         timeout=timeout, structured=structured,
+                         threads=threads)
     client = open_client(opts, "adapt")
-    ctx = TaskContext(client=client, corpus_dir=corpus, prompts_dir=prompts, dry_run=dry_run)
-    result = run(inp, ctx)
+    from pipeline.cli.progress import close, listen, terminal_progress
+
+    progress = None if dry_run else terminal_progress(json_to_stdout=out_format is Format.json and output is None)
+    listen(client, progress)
+    ctx = TaskContext(client=client, corpus_dir=corpus, prompts_dir=prompts, dry_run=dry_run, progress=progress)
+    try:
+        result = run(inp, ctx)
+    finally:
+        close(progress)
     report_usage(client)
     if dry_run:
         if out_format is Format.json:

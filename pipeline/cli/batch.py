@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
+from pipeline.atomic import same_file
 from pipeline.cli.common import (
     BackendOpt,
     BaseUrlOpt,
@@ -19,9 +20,10 @@ from pipeline.cli.common import (
     ModelOpt,
     PromptsOpt,
     StructuredOpt,
+    ThreadsOpt,
     TimeoutOpt,
     VerboseOpt,
-    check_writable,
+    check_output,
     info,
     model_options,
     write_atomic,
@@ -98,6 +100,7 @@ def run_cmd(
     corpus: CorpusOpt = None,
     prompts: PromptsOpt = None,
     verbose: VerboseOpt = False,
+    threads: ThreadsOpt = None,
 ) -> None:
     """Run every job of JOBS.jsonl not yet in OUT.jsonl; a rerun continues where the last stopped.
 
@@ -134,7 +137,7 @@ def run_cmd(
     jobs = read_jobs(jobs_file)
     options = model_options(
         backend, model, base_url, cache=cache, max_cost=max_cost, max_tokens=max_tokens, verbose=verbose,
-        context=context, timeout=timeout, structured=structured,
+        context=context, timeout=timeout, structured=structured, threads=threads,
     )
     # Ctrl-C and SIGTERM are counted, not raised, so that they never land in the middle of
     # writing a result: the runner finishes the jobs in flight on the first, abandons on the second.
@@ -380,24 +383,14 @@ def import_cmd(
 
 def _check_outputs(outputs: tuple[Path | None, ...], inputs: tuple[Path | None, ...]) -> None:
     """Fail in one line before any work when an output cannot be written or would overwrite an
-    input (`-o jobs.jsonl` would destroy the jobs)."""
+    input (`-o jobs.jsonl` would destroy the jobs): see pipeline.atomic.check_output."""
     from pipeline.errors import InputError
 
     given = [o for o in outputs if o is not None]
     for output in given:
-        check_writable(output)
-        for source in inputs:
-            if source is not None and str(source) != "-" and _same_file(output, source):
-                raise InputError(f"{output} is also an input file; write the output somewhere else")
-    if len(given) == 2 and _same_file(given[0], given[1]):
+        check_output(output, inputs)
+    if len(given) == 2 and same_file(given[0], given[1]):
         raise InputError(f"-o and --retry-file are the same file: {given[0]}")
-
-
-def _same_file(a: Path, b: Path) -> bool:
-    try:
-        return a.resolve() == b.resolve()
-    except OSError:
-        return False
 
 
 def _offline_ctx(

@@ -14,10 +14,10 @@ from typing import Annotated
 
 import typer
 
-from pipeline.atomic import check_writable, write_atomic
+from pipeline.atomic import check_output, check_writable, write_atomic
 from pipeline.config import ModelOptions
 
-__all__ = ["check_writable", "write_atomic"]  # re-exported for the commands
+__all__ = ["check_output", "check_writable", "write_atomic"]  # re-exported for the commands
 
 
 class Format(StrEnum):
@@ -53,6 +53,15 @@ ModelOpt = Annotated[
 BaseUrlOpt = Annotated[
     str | None,
     typer.Option("--base-url", help="OpenAI-compatible endpoint, e.g. http://127.0.0.1:8000/v1."),
+]
+ThreadsOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--threads", min=1,
+        help="CPU threads of the embedded model. Default: the cores free when the command starts "
+        "(re-checked between calls); also SPEECHSMITH_THREADS or `threads` in the config.",
+        show_default=False,
+    ),
 ]
 DryRunOpt = Annotated[
     bool, typer.Option("--dry-run", help="Print the rendered prompt, token counts and examples; call no model.")
@@ -116,6 +125,7 @@ def model_options(
     context: int | None = None,
     timeout: float | None = None,
     structured: str | None = None,
+    threads: int | None = None,
 ) -> ModelOptions:
     from pipeline.model.backends.endpoint import STRUCTURED
 
@@ -126,8 +136,15 @@ def model_options(
     return ModelOptions(
         backend=backend, model=model, base_url=base_url, cache=cache,
         max_cost=max_cost, max_tokens=max_tokens, verbose=verbose,
-        context=context, timeout=timeout, structured=structured,
+        context=context, timeout=timeout, structured=structured, threads=threads,
     )
+
+
+def check_outputs(output: Path | None, *inputs: str | Path | None) -> None:
+    """Before any work: refuse an -o that is an input, read-only, a directory, or in a directory
+    that does not exist (see pipeline.atomic.check_output)."""
+    if output is not None:
+        check_output(output, inputs)
 
 
 def pick_format(fmt: Format | None, output: Path | None, allowed: tuple[Format, ...]) -> Format:
@@ -159,6 +176,7 @@ def emit(data: str | bytes, output: Path | None) -> None:
             sys.stdout.write(data if data.endswith("\n") else data + "\n")
         sys.stdout.flush()
         return
+    check_output(output)  # the commands check before their work; this is the last guard
     write_atomic(output, data)
 
 

@@ -146,6 +146,11 @@ def run_cmd(
     corpus: CorpusOpt = None,
     prompts: PromptsOpt = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No table on stdout.")] = False,
+    judge_model: Annotated[
+        str | None, typer.Option("--judge-model", help="An endpoint model (openai backend, --base-url or the "
+                                 "config's) for rubric assertions; without it or a suite's judge: on an "
+                                 "endpoint, rubrics are reported as not judged.")
+    ] = None,
 ) -> None:
     """Run suites: every case through its task, every model call through cassettes.
 
@@ -175,7 +180,7 @@ def run_cmd(
         mode=mode.value, cassettes_dir=cassettes, concurrency=concurrency, corpus_dir=corpus,
         prompts_dir=prompts, cases=list(case or []),
         overrides={"backend": backend, "model": model, "base_url": base_url},
-        on_progress=ProgressBar(), runlog=_runlog(mode.value),
+        on_progress=ProgressBar(), runlog=_runlog(mode.value), judge_model=judge_model,
     )
     run_dir = _run_dir(output, paths)
     outcome = run_suites(loaded, options)

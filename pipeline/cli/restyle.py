@@ -25,8 +25,10 @@ from pipeline.cli.common import (
     PromptsOpt,
     StrictOpt,
     StructuredOpt,
+    ThreadsOpt,
     TimeoutOpt,
     VerboseOpt,
+    check_outputs,
     emit,
     emit_dry_run,
     info,
@@ -127,6 +129,7 @@ def restyle(
     dry_run: DryRunOpt = False,
     strict: StrictOpt = False,
     verbose: VerboseOpt = False,
+    threads: ThreadsOpt = None,
     cache: CacheOpt = False,
     max_cost: MaxCostOpt = None,
     max_tokens: MaxTokensOpt = None,
@@ -145,6 +148,7 @@ def restyle(
     if length is not None and not 50 <= length <= 100_000:
         raise typer.BadParameter(f"{length} is out of range (50–100000 字)", param_hint="--length")
     out_format = pick_format(fmt, output, (Format.text, Format.md, Format.json, Format.docx))
+    check_outputs(output, file)
 
     from pipeline.model.connect import open_client, report_usage
     from pipeline.styles import get_style
@@ -156,14 +160,22 @@ def restyle(
     text = read_text(file)
     opts = model_options(backend, model, base_url, cache=cache, max_cost=max_cost,
                          max_tokens=max_tokens, verbose=verbose, context=context,
-                         timeout=timeout, structured=structured)
+                         timeout=timeout, structured=structured,
+                         threads=threads)
     client = open_client(opts, "restyle")
-    ctx = TaskContext(client=client, prompts_dir=prompts, dry_run=dry_run)
+    from pipeline.cli.progress import close, listen, terminal_progress
+
+    progress = None if dry_run else terminal_progress(json_to_stdout=out_format is Format.json and output is None)
+    listen(client, progress)
+    ctx = TaskContext(client=client, prompts_dir=prompts, dry_run=dry_run, progress=progress)
     inp = RESTYLE.input(
         text=text, style=chosen.path or chosen.name, length=length, audience=audience,
         speaker=speaker, date=date, occasion=occasion, strategy=strategy.value if strategy else None,
     )
-    result = RESTYLE.run(inp, ctx)
+    try:
+        result = RESTYLE.run(inp, ctx)
+    finally:
+        close(progress)
     report_usage(client)
     if dry_run:
         if out_format is Format.json:

@@ -24,8 +24,10 @@ from pipeline.cli.common import (
     PromptsOpt,
     StrictOpt,
     StructuredOpt,
+    ThreadsOpt,
     TimeoutOpt,
     VerboseOpt,
+    check_outputs,
     emit,
     emit_dry_run,
     info,
@@ -94,6 +96,7 @@ def summarize(
     dry_run: DryRunOpt = False,
     strict: StrictOpt = False,
     verbose: VerboseOpt = False,
+    threads: ThreadsOpt = None,
     cache: CacheOpt = False,
     max_cost: MaxCostOpt = None,
     max_tokens: MaxTokensOpt = None,
@@ -109,6 +112,7 @@ def summarize(
     from pipeline.text.textio import read_text
 
     out_format = pick_format(fmt, output, (Format.text, Format.md, Format.json))
+    check_outputs(output, file)
     text = read_text(file)
     heading = title if title is not None else ("" if file == "-" else Path(file).stem)
     client = None
@@ -117,12 +121,21 @@ def summarize(
 
         opts = model_options(backend, model, base_url, cache=cache, max_cost=max_cost,
                              max_tokens=max_tokens, verbose=verbose, context=context,
-                             timeout=timeout, structured=structured)
+                             timeout=timeout, structured=structured,
+                         threads=threads)
         client = open_client(opts, "summarize")
     elif dry_run:
         info("speechsmith: --method extractive calls no model; the dry run is the summary itself")
-    ctx = TaskContext(client=client, prompts_dir=prompts, dry_run=dry_run)
-    result = run(SummarizeInput(text=text, length=length.value, method=method.value, title=title or ""), ctx)
+    from pipeline.cli.progress import close, listen, terminal_progress
+
+    progress = None if client is None or dry_run else terminal_progress(
+        json_to_stdout=out_format is Format.json and output is None)
+    listen(client, progress)
+    ctx = TaskContext(client=client, prompts_dir=prompts, dry_run=dry_run, progress=progress)
+    try:
+        result = run(SummarizeInput(text=text, length=length.value, method=method.value, title=title or ""), ctx)
+    finally:
+        close(progress)
     if client is not None:
         from pipeline.model.connect import report_usage
 
@@ -139,3 +152,10 @@ def summarize(
         info(f"speechsmith: dropped {len(dropped)} item(s) whose figures or quotes are not in the source")
         if strict:
             raise CheckFailed(f"{len(dropped)} summary item(s) failed the verbatim check")
+    substance = result.checks.get("substance", {})
+    if not substance.get("passed", True):
+        rules = ", ".join(substance.get("rules", []))
+        info(f"speechsmith: summarize: the substance check failed ({rules}; details in --format json)")
+        if strict:
+            raise CheckFailed(f"summarize: substance check failed: {rules}")
+

@@ -27,7 +27,11 @@ def open_backend(settings: Settings) -> Backend:
     if settings.backend == "local":
         from pipeline.model.backends.local import LocalBackend
 
-        return LocalBackend(settings.model, n_ctx=settings.context, n_threads=settings.threads)
+        notify = (lambda line: print(f"speechsmith: {line}", file=sys.stderr)) if settings.verbose else None
+        return LocalBackend(
+            settings.model, n_ctx=settings.context, n_threads=settings.threads,
+            threads_source=settings.sources.get("threads", "flag"), notify=notify,
+        )
     from pipeline.model.backends.openai_backend import OpenAIBackend
 
     model = settings.model or ""

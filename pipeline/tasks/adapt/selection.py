@@ -26,6 +26,7 @@ from pipeline.errors import InputError
 from pipeline.speech import Speech, parse_speech_text
 from pipeline.tasks.adapt.brief import Brief, classify_audience, classify_occasion
 from pipeline.text.hanzi import count_zi, split_paragraphs, split_sentences
+from pipeline.text.injection import drop_instructions
 
 
 class RecordLike(Protocol):
@@ -240,9 +241,10 @@ class Example:
 
 
 def example_speech(record: Any) -> Speech:
-    """The record's structure with its placeholders masked."""
+    """The record's structure with its placeholders masked and any sentence addressed to a
+    model (pipeline.text.injection) taken out: a corpus file is a source like any other."""
     extra = list(getattr(record, "placeholders", None) or [])
-    text = mask_placeholders(record.text, extra)
+    text, _ = drop_instructions(mask_placeholders(record.text, extra))
     title = mask_placeholders(_meta(record, "title"), extra) or "讲话"
     speech = parse_speech_text(text, title=title)
     return speech.model_copy(update={"title": title})

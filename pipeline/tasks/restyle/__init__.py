@@ -44,10 +44,11 @@ from pipeline.tasks.restyle.edits import light_edit
 from pipeline.tasks.restyle.intake import read_input
 from pipeline.tasks.restyle.length import AIM_HIGH, TOLERANCE, fit_length, trim
 from pipeline.tasks.restyle.model import GUARD, render_section
-from pipeline.tasks.restyle.source import drop_instructions, parse_source
+from pipeline.tasks.restyle.source import parse_source
 from pipeline.tasks.restyle.stylize import change_share
 from pipeline.text.facts import compare_facts, extract_facts, find_unsupported
 from pipeline.text.hanzi import count_zi, normalize, split_paragraphs, split_sentences
+from pipeline.text.injection import drop_instructions
 
 __all__ = ["TASK", "RestyleInput", "batch_finish", "batch_request", "light_edit", "paragraph_diff", "parse_source", "run"]
 
@@ -144,6 +145,7 @@ def _bigrams(text: str) -> set[str]:
 
 
 def _result(run: Run, speech: Speech, strategy: str, started: float, prompt: PromptRef | None) -> TaskResult:
+    speech, substance = substance_check(run, speech)
     facts, length = _checks(run, speech)
     style_check = _style_check(run, speech)
     client = run.ctx.client
@@ -178,11 +180,34 @@ def _result(run: Run, speech: Speech, strategy: str, started: float, prompt: Pro
         "source_info": run.info.to_dict() if run.info else {},
     }
     checks = {"facts": {"passed": facts["passed"], "added": len(facts["added"]), "dropped": len(facts["dropped"]), "kept": len(facts["kept"])},
-              "length": length, "style": {k: v for k, v in style_check.items() if k != "frame"}}
+              "length": length, "style": {k: v for k, v in style_check.items() if k != "frame"}, "substance": substance}
     return TaskResult(
         task="restyle", output=output, text=speech.text(), metadata=metadata, checks=checks,
-        ok=bool(facts["passed"] and length["passed"] and style_check["passed"]),
+        ok=bool(facts["passed"] and length["passed"] and style_check["passed"] and substance["passed"]),
     )
+
+
+def substance_check(run: Run, speech: Speech) -> tuple[Speech, dict[str, Any]]:
+    """The substance gate: nothing the source does not say (a meeting, a document, a figure),
+    the source's occasion in a news headline, a usable length; sentences that hold a
+    repairable error are dropped, the rest fails the check (pipeline.check.substance)."""
+    from pipeline.check.substance import REPAIRABLE, STYLE_RANGES, SubstanceContext, gate_speech
+
+    given = {k: v for k, v in run.given.items() if v}
+    info = run.info
+    # what the text says about itself (title, 题注 such as ——2019年3月5日在…会议上, a news lead)
+    # is the source too: the frame may repeat it, it is not invented
+    own = [info.title, *info.header, info.lead] if info else []
+    frame = frame_facts(run)
+    context = SubstanceContext(
+        brief="\n".join(given.values()), source="\n".join([*filter(None, own), run.source_text]),
+        speaker=given.get("speaker") or frame["speaker"] or None,
+        audience=run.audience or None, occasion=frame["occasion"] or None,
+        style=run.style.name if run.style.name in STYLE_RANGES else run.style.output,
+        length=run.target,
+    )
+    # an invented figure or date stays in, for the facts report (and fails it, so not ok)
+    return gate_speech(speech, context, repairable=REPAIRABLE - {"G101", "G102"})
 
 
 def _ref_or_none(run: Run) -> dict[str, str] | None:

@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 from pipeline.errors import InputError
+from pipeline.events import emit
 from pipeline.speech import numbered_heading
 from pipeline.tasks.restyle.doc import (
     Doc,
@@ -146,6 +147,11 @@ def build_kept(run: Run) -> Doc:
             chosen = select_sentences(groups, max(0, run.target - fixed))
     turns = Turns(run.style, src.salutation)
     paras_out: list[list[Para]] = []
+    total = sum(
+        1 for g, paras in enumerate(groups) for p, sents in enumerate(paras)
+        if any(chosen is None or (g, p, i) in chosen for i in range(len(sents)))
+    )
+    done = 0
     for g, paras in enumerate(groups):
         out: list[Para] = []
         for p, sents in enumerate(paras):
@@ -153,7 +159,9 @@ def build_kept(run: Run) -> Doc:
             if not keep:
                 continue
             passage = "".join(s.text for s in keep)
+            emit(run.ctx.progress, "passage", label=f"改写第 {done + 1}/{total} 段", done=done, total=total)
             text, status = render_sentences(run, [s.text for s in keep], f"restyle.{g}.{p}", turns)
+            done += 1
             run.units.append({"part": g, "paragraph": p, "status": status, "zi": count_zi(text)})
             out.append(Para(sentences(text), passage, status))
         paras_out.append(out)
@@ -264,6 +272,7 @@ def build_restructured(run: Run) -> Doc:
     paras: list[Para] = []
     reporter = _Reporter(run, variables)
     for i, (heading, passage) in enumerate(items):
+        emit(run.ctx.progress, "passage", label=f"改写第 {i + 1}/{len(items)} 段", done=i, total=len(items))
         first = len(run.pairs)
         text, status = render_sentences(run, [s.text for s in sentences(passage)], f"restyle.item{i}",
                                         report=reporter)

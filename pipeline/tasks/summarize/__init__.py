@@ -28,6 +28,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from pipeline.check.substance import gate_summary
 from pipeline.errors import InputError, ValidationFailed
 from pipeline.model.client import parse_json
 from pipeline.render.summary import render_text
@@ -35,7 +36,7 @@ from pipeline.summary import LengthSpec, Summary, length_spec
 from pipeline.tasks import OneCall, TaskContext, TaskResult, TaskSpec
 from pipeline.tasks.inputs import SummarizeInput
 from pipeline.tasks.summarize import extractive
-from pipeline.tasks.summarize.chunk import Document, segment
+from pipeline.tasks.summarize.chunk import Document, segment, without_instructions
 from pipeline.tasks.summarize.dry_run import dry_run
 from pipeline.tasks.summarize.hybrid import hybrid
 from pipeline.tasks.summarize.mapreduce import fits, llm, load, one_call_request
@@ -53,7 +54,7 @@ def run(inp: SummarizeInput, ctx: TaskContext) -> TaskResult:
     spec = length_spec(inp.length or "medium")
     title = inp.title or ""
     requested = inp.method or "auto"
-    doc = segment(text)
+    doc, dropped = without_instructions(segment(text))
     if not doc.paragraphs:
         raise InputError("nothing to summarize: the text has no paragraphs")
     method, reason = choose_method(requested, ctx, doc)
@@ -74,14 +75,16 @@ def run(inp: SummarizeInput, ctx: TaskContext) -> TaskResult:
         summary, info, prompts = hybrid(extraction, spec, ctx)
     fallback = extraction.summary if extraction is not None else lambda: extractive.summarize(doc, spec).summary
     summary, checks = verify(summary, doc, spec, fallback=fallback)
+    summary, checks["substance"] = gate_summary(summary, text, title)
     metadata = _metadata(ctx, text, doc, spec, method, reason, requested, prompts, start)
     metadata.update(info)
+    metadata["dropped_instructions"] = dropped  # sentences addressed to a model: never sent to one
     return _result(summary, metadata, checks, title)
 
 
 def batch_request(inp: SummarizeInput, ctx: TaskContext) -> OneCall:
     """The one-call llm request for this input (raises InputError when it cannot fit one call)."""
-    doc = segment(input_text(inp))
+    doc, _ = without_instructions(segment(input_text(inp)))
     spec = length_spec(inp.length or "medium")
     tpl = load("summarize", ctx)
     request = one_call_request(tpl, doc, spec, inp.title or "")
@@ -111,12 +114,13 @@ def batch_finish(inp: SummarizeInput, raw: str, ctx: TaskContext) -> TaskResult:
     """Parse and verify a reply to batch_request's request."""
     text = input_text(inp)
     spec = length_spec(inp.length or "medium")
-    doc = segment(text)
+    doc, _ = without_instructions(segment(text))
     try:
         summary = parse_json(raw, Summary)
     except ValueError as exc:
         raise ValidationFailed(f"batch reply is not a valid Summary: {exc}", raw=raw) from None
     summary, checks = verify(summary, doc, spec, fallback=lambda: extractive.summarize(doc, spec).summary)
+    summary, checks["substance"] = gate_summary(summary, text, inp.title or "")
     tpl = load("summarize", ctx)
     metadata = _metadata(ctx, text, doc, spec, "llm", "batch", "llm", [tpl.ref.to_dict()], time.perf_counter())
     metadata["mode"] = "one-call"

@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from pipeline.text.hanzi import split_paragraphs, split_sentences
+from pipeline.text.injection import ASIDE, is_instruction
 from pipeline.text.numbering import heading_level
 
 _HEADING_ONLY_MAX = 40  # a numbered line this short without 。 inside is a heading on its own
@@ -247,3 +248,24 @@ def _cut_sentence(s: Sentence, max_tokens: int, count_tokens: TokenCounter) -> l
 
 def chunk_text(text: str, max_tokens: int, count_tokens: TokenCounter) -> list[Chunk]:
     return chunk_document(segment(text), max_tokens, count_tokens)
+
+
+def without_instructions(doc: Document) -> tuple[Document, list[str]]:
+    """`doc` (a segmented text) without instruction sentences, and those
+    sentences. Paragraph numbers (¶) stay as they are, so references still point into the
+    user's file; a paragraph that held nothing else is left empty."""
+    dropped: list[str] = []
+    paragraphs = []
+    for para in doc.paragraphs:
+        hits = [s for s in para.sentences if is_instruction(s.text)]
+        if not hits:
+            paragraphs.append(para)
+            continue
+        if para.text.lstrip().startswith(ASIDE):
+            hits = list(para.sentences)
+        dropped += [s.text for s in hits]
+        keep = tuple(s for s in para.sentences if s not in hits)
+        paragraphs.append(replace(para, text="".join(s.text for s in keep), sentences=keep))
+    if not dropped:
+        return doc, []
+    return replace(doc, paragraphs=tuple(paragraphs)), dropped

@@ -46,11 +46,13 @@ def hybrid(
         return _finish_sentence(candidate) if verdict == "ok" else current
 
     gist_src = extraction.gist.text if extraction.gist else base.gist
+    total = 1 + len(base.key_points)
+    emit(ctx.progress, "condense", label=f"压缩第 1/{total} 句（要旨）", done=0, total=total)
     gist = condense(gist_src, base.gist, spec.gist_zi, "condense gist")
-    points = [
-        KeyPoint(text=condense(s.text, p.text, spec.point_zi, f"condense point {i}"), source=p.source)
-        for i, (p, s) in enumerate(zip(base.key_points, extraction.points, strict=True), 1)
-    ]
+    points = []
+    for i, (p, s) in enumerate(zip(base.key_points, extraction.points, strict=True), 1):
+        emit(ctx.progress, "condense", label=f"压缩第 {i + 1}/{total} 句", done=i, total=total)
+        points.append(KeyPoint(text=condense(s.text, p.text, spec.point_zi, f"condense point {i}"), source=p.source))
     # Tasks stay in the text's own words (a 部署 is quoted, not paraphrased), and the figures are
     # verbatim by construction: the model only condenses the gist and the points.
     summary = Summary(gist=gist, gist_source=base.gist_source, key_points=points, tasks=base.tasks,

@@ -44,7 +44,7 @@ def _counts(spec: LengthSpec) -> dict[str, int]:
 
 
 def numbered_text(doc: Document) -> str:
-    return "\n".join(f"[{p.number}] {p.text}" for p in doc.paragraphs)
+    return "\n".join(f"[{p.number}] {p.text}" for p in doc.paragraphs if p.text)
 
 
 def one_call_request(tpl: PromptTemplate, doc: Document, spec: LengthSpec, title: str) -> ChatRequest:
