@@ -15,12 +15,15 @@ Config file (all keys optional):
     max_retries = 4                     # transport retries per call (429, 5xx, timeouts, drops)
     max_reasks = 2                      # re-asks per structured call when the reply is invalid
     prefill = "fold"                    # fold | assistant: how a reply prefix reaches a chat API
-    context = 8192                      # local: context size; remote: overrides the window
+    structured = "auto"                 # auto | json_schema | json_object | prompt (see below)
+    system = "auto"                     # auto | keep | fold: system messages on servers that drop them
+    context = 8192                      # local: context size; remote: the window (beats the server's)
     threads = 2                         # local: CPU threads (default: the free cores, re-checked per call)
     cache = false                       # reuse identical earlier responses
     max_cost = 1.0                      # per command, in the currency of the prices below
     max_tokens = 200000                 # per command
     log = true                          # keep the SQLite run log
+    serve_token = "…"                   # `speechsmith serve`: the access token (or SPEECHSMITH_SERVE_TOKEN)
 
     [models."deepseek-chat"]
     context_window = 65536
@@ -37,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.errors import ConfigError
+from pipeline.model.backends.endpoint import STRUCTURED, SYSTEM_MODES
 from pipeline.paths import config_file
 from pipeline.redact import mask, redact, register_secret
 
@@ -51,8 +55,9 @@ class ModelOptions:
     cache: bool = False
     max_cost: float | None = None
     max_tokens: int | None = None  # cap on total tokens for the whole command
-    context: int | None = None  # local: context size
+    context: int | None = None  # local: context size; remote: the window
     threads: int | None = None  # local: CPU threads
+    structured: str | None = None  # auto | json_schema | json_object | prompt
     verbose: bool = False
 
 
@@ -101,6 +106,8 @@ class Settings:
     max_retries: int = 4
     max_reasks: int = 2
     prefill: str = "fold"
+    structured: str = "auto"
+    system: str = "auto"
     context: int | None = None
     threads: int | None = None
     cache: bool = False
@@ -123,9 +130,14 @@ class Settings:
 
     def context_window(self, model: str) -> int:
         """Remote window: --context/SPEECHSMITH_CONTEXT beats the model table beats the default."""
+        return self.explicit_window(model) or self.model_info(model).context_window or DEFAULT_REMOTE_WINDOW
+
+    def explicit_window(self, model: str) -> int | None:
+        """The window the user set (--context, env, config, [models] table), which beats what a
+        server states; None when only the built-in table or the default would say."""
         if self.context:
             return self.context
-        return self.model_info(model).context_window or DEFAULT_REMOTE_WINDOW
+        return self.models.get(model, ModelInfo()).context_window
 
     def show(self) -> dict[str, Any]:
         """The settings as printable data, secrets masked, with each value's source."""
@@ -154,6 +166,8 @@ _KEYS: dict[str, tuple[type, tuple[str, ...]]] = {
     "max_retries": (int, ("SPEECHSMITH_MAX_RETRIES",)),
     "max_reasks": (int, ("SPEECHSMITH_MAX_REASKS",)),
     "prefill": (str, ("SPEECHSMITH_PREFILL",)),
+    "structured": (str, ("SPEECHSMITH_STRUCTURED",)),
+    "system": (str, ("SPEECHSMITH_SYSTEM",)),
     "context": (int, ("SPEECHSMITH_CONTEXT",)),
     "threads": (int, ("SPEECHSMITH_THREADS",)),
     "cache": (bool, ("SPEECHSMITH_CACHE",)),
@@ -161,7 +175,7 @@ _KEYS: dict[str, tuple[type, tuple[str, ...]]] = {
     "max_tokens": (int, ("SPEECHSMITH_MAX_TOKENS",)),
     "log": (bool, ("SPEECHSMITH_LOG",)),
 }
-_FILE_ONLY = {"api_key_env", "models", "currency"}
+_FILE_ONLY = {"api_key_env", "models", "currency", "serve_token"}
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 
@@ -240,6 +254,7 @@ def resolve(options: ModelOptions | None = None, *, env: dict[str, str] | None =
         "backend": options.backend, "model": options.model, "base_url": options.base_url,
         "api_key": options.api_key, "timeout": options.timeout, "context": options.context,
         "threads": options.threads, "max_cost": options.max_cost, "max_tokens": options.max_tokens,
+        "structured": options.structured,
         "cache": options.cache or None, "verbose": options.verbose or None,
     }
     for key, (_kind, env_vars) in _KEYS.items():
@@ -274,6 +289,12 @@ def resolve(options: ModelOptions | None = None, *, env: dict[str, str] | None =
         _check_url(settings.base_url, settings.sources.get("base_url", "config"))
     if settings.prefill not in ("fold", "assistant"):
         raise ConfigError(f"prefill must be fold or assistant, got {settings.prefill!r}")
+    for key, allowed in (("structured", STRUCTURED), ("system", SYSTEM_MODES)):
+        if getattr(settings, key) not in allowed:
+            raise ConfigError(
+                f"{key} must be one of {', '.join(allowed)}, got {getattr(settings, key)!r} "
+                f"({settings.sources.get(key, 'default')})"
+            )
     if (
         settings.backend == "local" and settings.model and settings.sources.get("model") != "flag"
         and not settings.model.lower().endswith(".gguf")
@@ -304,3 +325,13 @@ def _auto_backend(settings: Settings) -> str:
     if settings.model and settings.model.lower().endswith(".gguf"):
         return "local"
     return "openai" if (settings.base_url or settings.api_key) else "local"
+
+
+def serve_token(*, env: dict[str, str] | None = None) -> str | None:
+    """The web page's access token: SPEECHSMITH_SERVE_TOKEN, else `serve_token` in the config file."""
+    env = os.environ if env is None else env
+    if env.get("SPEECHSMITH_SERVE_TOKEN"):
+        return env["SPEECHSMITH_SERVE_TOKEN"]
+    path = Path(env["SPEECHSMITH_CONFIG"]) if env.get("SPEECHSMITH_CONFIG") else config_file()
+    value = load_config_file(path).get("serve_token")
+    return str(value) if value else None

@@ -13,6 +13,8 @@ rewrite loses or invents a fact. A bad file gives one line naming the file and t
 
 from __future__ import annotations
 
+import re
+from functools import cache
 from pathlib import Path
 from typing import Literal
 
@@ -41,10 +43,14 @@ class StyleFrame(BaseModel):
     """Fixed parts of a genre, as sandboxed Jinja2 templates.
 
     Used when the style does not keep the source structure (news, minutes, remarks): the frame
-    is the genre's formula, the body comes from the source. Variables: topic (the meeting, from
-    --occasion, the title or the text; 有关会议 if none), topic_found, topic_short, verb (召开 or
-    举行), speaker and subject (the speaker, else 会议), date (else 近日), audience, unit, and
-    final (the source's closing call, for news).
+    is the genre's formula, the body comes from the source. Only what the text or the user states
+    is filled in; what is unknown is empty (never 有关会议 or 近日). Variables: topic (the occasion,
+    from --occasion, the header, the title or the text), topic_found, topic_short, genre (讲话,
+    贺词, 报告, 致辞, 发言 …), meeting, held (a meeting or an event), verb (召开 or 举行), speaker,
+    subject (the speaker's name, else 会议 for a meeting speech, else the genre), say / stress /
+    demand / call (the genre's reporting verbs), headline and lead (the genre's news title and
+    lead, or the text's own lead), minutes_lead, date, audience, unit, final (the source's
+    closing call) and wishes (its closing wishes, reported).
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -90,8 +96,34 @@ class Style(BaseModel):
     bridges: list[str] = Field(default_factory=lambda: ["也就是说，", "具体来说，"])
     # Phrases to drop (first-person asides in news, vocatives in minutes …).
     remove: list[str] = Field(default_factory=list)
+    # Regular-expression edits after `replacements`, as [pattern, replacement] pairs, for words
+    # whose plain form depends on what follows (积极参与 → 主动参与, but not 积极作用).
+    patterns: list[tuple[str, str]] = Field(default_factory=list)
+    # Sentences longer than this many 字 are split where a second sentence can stand alone.
+    split_long: int | None = Field(default=None, ge=15)
+    # Spoken turns to the audience prefixed to every `turn_every`-th sentence, by the kind of
+    # sentence: demand (要…/必须…), figure (one with a number), other, any.
+    turns: dict[Literal["demand", "figure", "other", "any"], list[str]] = Field(default_factory=dict)
+    turn_every: int = Field(default=3, ge=1)
+    # The share of source sentences the result must change to be this style (else a failed check).
+    min_changed: float = Field(default=0.0, ge=0, le=1)
+    # Only for texts given at a meeting (minutes of a 贺词 are nonsense).
+    meetings_only: bool = False
     frame: StyleFrame = Field(default_factory=StyleFrame)
     path: str = Field(default="", exclude=True)
+
+    @field_validator("patterns")
+    @classmethod
+    def _valid_patterns(cls, value: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        for pattern, _ in value:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"bad pattern {pattern!r}: {exc}") from None
+        return value
+
+    def compiled_patterns(self) -> list[tuple[re.Pattern[str], str]]:
+        return [(_compile(p), new) for p, new in self.patterns]
 
     @field_validator("name")
     @classmethod
@@ -132,6 +164,11 @@ class Style(BaseModel):
         elif self.ratio:
             parts.append(f"{self.ratio:g}×原文")
         return ", ".join(parts)
+
+
+@cache
+def _compile(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern)
 
 
 def style_dirs(prompts_root: str | Path | None = None) -> list[Path]:

@@ -23,7 +23,8 @@ _ISOLATED_VARS = (
     "SPEECHSMITH_API_KEY", "SPEECHSMITH_BASE_URL", "SPEECHSMITH_BACKEND", "SPEECHSMITH_MODEL",
     "SPEECHSMITH_TIMEOUT", "SPEECHSMITH_MAX_RETRIES", "SPEECHSMITH_MAX_REASKS", "SPEECHSMITH_CONTEXT",
     "SPEECHSMITH_THREADS", "SPEECHSMITH_CACHE", "SPEECHSMITH_MAX_COST", "SPEECHSMITH_MAX_TOKENS",
-    "SPEECHSMITH_PREFILL", "SPEECHSMITH_LOG",
+    "SPEECHSMITH_PREFILL", "SPEECHSMITH_LOG", "SPEECHSMITH_STRUCTURED", "SPEECHSMITH_SYSTEM",
+    "SPEECHSMITH_SERVE_TOKEN",
 )
 
 
@@ -42,6 +43,16 @@ def _isolated_user_dirs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[No
             os.environ.pop(var, None)
         else:
             os.environ[var] = value
+
+
+@pytest.fixture(autouse=True)
+def _fresh_endpoint_facts() -> Iterator[None]:
+    """Each test starts as a new process would: nothing learned about any endpoint yet (what a
+    server refused or states is remembered per process, keyed by URL and model)."""
+    from pipeline.model.backends.endpoint import forget
+
+    forget()
+    yield
 
 
 @pytest.fixture(scope="session")

@@ -20,8 +20,16 @@ the openai SDK, httpx and our retry code run exactly as against a provider.
 Replies come from, in order: the script (one Reply per request, FIFO), else `responder`
 (callable(request_json) -> str | Reply), else an echo of the last message. `latency` delays every
 reply (the batch benchmark uses 0.2 s with 32+ requests in flight). `reject_formats` makes the
-server answer 400 to a response_format type it "does not support" (e.g. {"json_schema"}), the way
-several providers do. `api_key` makes it answer 401 to any other key.
+server answer `reject_status` (400) to a response_format type it "does not support" (e.g.
+{"json_schema"}), the way several providers do. `api_key` makes it answer 401 to any other key.
+
+Servers as they really are (measured against llama-cpp-python 0.3's `llama_cpp.server`):
+`OpenAIServer.llama_cpp()` refuses json_schema with HTTP 500 and pydantic's message naming
+response_format, takes `{"type": "json_object", "schema": …}`, lists its model as owned_by "me"
+without a window, drops system messages (they neither reach the responder nor count as prompt
+tokens) and answers a request over `n_ctx` with its 400 "maximum context length" error.
+`models_extra` adds fields to the /v1/models entry (vLLM: {"max_model_len": 8192}); `props` is
+served at GET /props (llama-server: {"default_generation_settings": {"n_ctx": 4096}}).
 """
 
 from __future__ import annotations
@@ -85,6 +93,17 @@ class Reply:
         return cls(status=status, body=body, headers={"Content-Type": "text/html"})
 
 
+# What llama-cpp-python 0.3.36's server answers (HTTP 500, type internal_server_error) to
+# response_format json_schema, copied from a real reply: its request model allows only the types
+# text and json_object, and its error handler turns the validation error into a 500.
+LLAMA_CPP_JSON_SCHEMA_ERROR = (
+    "1 validation error:\n  {'type': 'literal_error', 'loc': ('body', 'response_format', 'type'), "
+    "'msg': \"Input should be 'text' or 'json_object'\", 'input': 'json_schema', 'ctx': {'expected': "
+    "\"'text' or 'json_object'\"}}\n\n  File \"llama_cpp/server/app.py\", line 376, in "
+    "create_chat_completion\n    POST /v1/chat/completions"
+)
+
+
 @dataclass
 class RecordedRequest:
     method: str
@@ -103,12 +122,24 @@ class OpenAIServer:
         model: str = "test-model",
         api_key: str | None = None,
         reject_formats: set[str] | None = None,
+        reject_status: int = 400,
+        owned_by: str = "test",
+        models_extra: dict[str, Any] | None = None,
+        props: dict[str, Any] | None = None,
+        drop_system: bool = False,
+        n_ctx: int | None = None,
     ) -> None:
         self.latency = latency
         self.responder = responder
         self.model = model
         self.api_key = api_key
         self.reject_formats = set(reject_formats or ())
+        self.reject_status = reject_status
+        self.owned_by = owned_by
+        self.models_extra = dict(models_extra or {})
+        self.props = props
+        self.drop_system = drop_system
+        self.n_ctx = n_ctx
         self.requests: list[RecordedRequest] = []
         self._script: list[Reply] = []
         self._lock = threading.Lock()
@@ -116,6 +147,14 @@ class OpenAIServer:
         self._thread: threading.Thread | None = None
         self.max_in_flight = 0
         self._in_flight = 0
+
+    @classmethod
+    def llama_cpp(cls, *, n_ctx: int = 2048, **kw: Any) -> OpenAIServer:
+        """Behaves as llama-cpp-python's `python -m llama_cpp.server --chat_format gemma` does."""
+        return cls(
+            reject_formats={"json_schema"}, reject_status=500, owned_by="me", drop_system=True,
+            n_ctx=n_ctx, **kw,
+        )
 
     # -- control ---------------------------------------------------------------------------
 
@@ -133,6 +172,12 @@ class OpenAIServer:
             self.latency = 0.0
             self.api_key = None
             self.reject_formats = set()
+            self.reject_status = 400
+            self.owned_by = "test"
+            self.models_extra = {}
+            self.props = None
+            self.drop_system = False
+            self.n_ctx = None
             self.max_in_flight = 0
 
     @property
@@ -182,7 +227,20 @@ class OpenAIServer:
     def _next_reply(self, body: dict[str, Any]) -> Reply:
         fmt = (body.get("response_format") or {}).get("type")
         if fmt in self.reject_formats:
-            return Reply.error(400, f"response_format type {fmt!r} is not supported by this model")
+            if self.reject_status == 500:  # llama_cpp.server: its validation error, as a 500
+                return Reply.error(500, LLAMA_CPP_JSON_SCHEMA_ERROR, kind="internal_server_error")
+            return Reply.error(self.reject_status, f"response_format type {fmt!r} is not supported by this model")
+        if self.drop_system:
+            body = {**body, "messages": [m for m in body.get("messages", []) if m.get("role") != "system"]}
+        if self.n_ctx is not None:
+            prompt = self._prompt_tokens(body)
+            wanted = prompt + int(body.get("max_tokens") or 0)
+            if wanted > self.n_ctx:
+                return Reply.error(400, (
+                    f"This model's maximum context length is {self.n_ctx} tokens. However, you requested "
+                    f"{wanted} tokens ({prompt} in the messages, {body.get('max_tokens')} in the completion). "
+                    "Please reduce the length of the messages or completion."
+                ), kind="invalid_request_error")
         with self._lock:
             scripted = self._script.pop(0) if self._script else None
         if scripted is not None:
@@ -193,9 +251,13 @@ class OpenAIServer:
         messages = body.get("messages") or [{}]
         return Reply.ok(f"echo: {str(messages[-1].get('content', ''))[:200]}")
 
+    def _prompt_tokens(self, body: dict[str, Any]) -> int:
+        """One token per character of the messages the model sees (system ones only if kept)."""
+        kept = [m for m in body.get("messages", []) if not (self.drop_system and m.get("role") == "system")]
+        return max(1, sum(len(str(m.get("content", ""))) for m in kept))
+
     def _completion(self, body: dict[str, Any], reply: Reply) -> dict[str, Any]:
-        prompt_chars = sum(len(str(m.get("content", ""))) for m in body.get("messages", []))
-        usage = reply.usage or (max(1, prompt_chars), max(1, len(reply.content or "")))
+        usage = reply.usage or (self._prompt_tokens(body), max(1, len(reply.content or "")))
         return {
             "id": f"chatcmpl-{len(self.requests)}",
             "object": "chat.completion",
@@ -249,9 +311,12 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         self._record(None)
+        srv = self.server_ref
         if self.path.rstrip("/").endswith("/models"):
-            srv = self.server_ref
-            self._send(200, json.dumps({"object": "list", "data": [{"id": srv.model, "object": "model", "owned_by": "test"}]}))
+            entry = {"id": srv.model, "object": "model", "owned_by": srv.owned_by, **srv.models_extra}
+            self._send(200, json.dumps({"object": "list", "data": [entry]}))
+        elif self.path.rstrip("/") == "/props" and srv.props is not None:
+            self._send(200, json.dumps(srv.props))
         else:
             self._send(404, json.dumps({"error": {"message": "not found", "type": "not_found"}}))
 

@@ -99,7 +99,8 @@ def test_plan_draft_builds_the_outline_and_cleans_drafts() -> None:
         "要统筹发展和安全，统筹发展和安全，统筹发展和安全，守住底线。",  # a loop inside a sentence
     ))
     backend = FakeBackend(model)
-    result = run_task("adapt", {**BRIEF, "strategy": "plan-draft"}, _ctx(backend))
+    # The cleaning of drafts (not grounding: tests/test_adapt_grounding.py) is tested here.
+    result = run_task("adapt", {**BRIEF, "strategy": "plan-draft", "material": False}, _ctx(backend))
     speech = result.output
     assert speech["title"] == "在全县安全生产工作会议上的讲话"
     assert speech["salutation"] == "同志们："
@@ -189,7 +190,8 @@ def test_useless_drafts_fail_the_length_check_after_bounded_repairs() -> None:
     def terse(request: ChatRequest) -> str:
         return "好。"
 
-    result = run_task("adapt", {**BRIEF, "strategy": "plan-draft"}, _ctx(FakeBackend(terse)))
+    # Without material to fall back on (with it, tests/test_adapt_grounding.py).
+    result = run_task("adapt", {**BRIEF, "strategy": "plan-draft", "material": False}, _ctx(FakeBackend(terse)))
     length = result.checks["length"]
     # nothing usable came back: the check fails honestly and the repair was bounded
     assert not length["passed"] and not result.ok

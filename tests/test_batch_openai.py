@@ -163,3 +163,32 @@ def test_import_reply_for_an_unknown_job_and_a_missing_results_file(tmp_path):
         assert "results file not found" in str(exc)
     else:
         raise AssertionError("a missing results file must be an InputError")
+
+
+def test_export_sends_only_jobs_that_are_one_call_on_an_endpoint(tmp_path):
+    long_text = "同志们：\n" + "".join(f"第{i}项工作要压实责任，深入开展隐患排查整治。\n" for i in range(12)) + "谢谢大家！"
+    short_text = "同志们：\n今天开会。\n谢谢大家！"
+    jobs = [
+        {"id": "llm", "task": "summarize", "method": "llm", "text": long_text},
+        {"id": "auto", "task": "summarize", "text": long_text},
+        {"id": "extractive", "task": "summarize", "method": "extractive", "text": long_text},
+        {"id": "hybrid", "task": "summarize", "method": "hybrid", "text": long_text},
+        {"id": "auto-short", "task": "summarize", "text": short_text},
+        {"id": "sectioned", "task": "restyle", "style": "news", "strategy": "sectioned", "text": long_text},
+        {"id": "one-call", "task": "restyle", "style": "news", "text": long_text},
+        {"id": "plan-draft", "task": "adapt", "occasion": "全县安全生产工作会议", "points": ["压实安全生产责任"],
+         "strategy": "plan-draft"},
+        {"id": "check", "task": "check", "text": short_text},
+    ]
+    path = tmp_path / "jobs.jsonl"
+    path.write_text("".join(json.dumps(j, ensure_ascii=False) + "\n" for j in jobs), encoding="utf-8")
+    requests = tmp_path / "requests.jsonl"
+    result = _invoke("batch", "export", str(path), "-o", str(requests), "-m", "test-model")
+    assert result.exit_code == 0, result.output
+    sent = [json.loads(x)["custom_id"] for x in requests.read_text(encoding="utf-8").splitlines()]
+    assert sent == ["llm", "auto", "one-call"]
+    for why in ("method extractive calls no model", "method hybrid makes one short call",
+                "summarizes a text of 3 sentence(s) without a model", "strategy sectioned makes one call per section",
+                "strategy plan-draft makes one call per paragraph", "task check has no one-call strategy"):
+        assert why in result.output
+    assert "3 request(s)" in result.output and "6 left for batch run" in result.output

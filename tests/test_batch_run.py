@@ -112,6 +112,7 @@ def test_twenty_percent_faults_every_job_recorded_once(tmp_path):
     for i in (5, 41):
         rec = status[f"j{i:03d}"]
         assert rec["status"] == "error" and "HTTP 500" in rec["errors"][0] and "after 5 attempt" in rec["errors"][0]
+        assert (rec["usage"]["calls"], rec["usage"]["retries"]) == (1, 4)  # what was really spent
     invalid = status["j017"]
     assert invalid["status"] == "invalid" and invalid["raw"] == "这不是JSON，是一段闲聊。" and invalid["errors"]
     assert invalid["usage"]["calls"] == 2  # the first try and one re-ask
@@ -324,6 +325,15 @@ def test_second_ctrl_c_abandons_in_flight_jobs_at_once(tmp_path):
     assert proc.returncode == 130, err
     assert took < 3  # did not wait for the 5 s replies
     assert not out.exists() or out.read_bytes() == b""
+
+
+def test_verbose_prints_one_usage_line(tmp_path):
+    jobs = _jobs_file(tmp_path / "jobs.jsonl", 3)
+    with OpenAIServer(responder=lambda body: GOOD) as server:
+        proc = _cli(jobs, tmp_path / "out.jsonl", server, "-j", "2", "--processes", "1", "-v")
+        _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err
+    assert err.count("speechsmith: usage:") == 1 and "3 call(s)" in err
 
 
 @pytest.mark.model

@@ -92,6 +92,30 @@ def test_points_covered() -> None:
     assert not check("{type: points_covered}").passed  # no points to check is a suite mistake
 
 
+def test_substance_fails_on_old_recorded_outputs() -> None:
+    """The shipped baselines recorded these adapt outputs as passing; `substance` fails them."""
+    import json
+    from pathlib import Path
+
+    rows = [json.loads(line) for line in (Path(__file__).parent / "fixtures" / "substance" /
+                                          "baseline_outputs.jsonl").read_text(encoding="utf-8").splitlines()]
+    for row in [r for r in rows if r["task"] == "adapt"]:
+        ctx = {k: v for k, v in row["context"].items() if k != "examples"}
+        # examples come from the result's metadata, as in a real run
+        s = sample(text=row["text"])
+        s.result["metadata"] = {"examples": row["context"]["examples"]}
+        res = check("{type: substance}", s, inputs=json.dumps(ctx, ensure_ascii=False),
+                    corpus_dir=Path(__file__).parents[1] / "corpus")
+        assert not res.passed, row["case"]
+        assert any(rule in res.detail for rule in row["expect"]), (row["case"], res.detail)
+    # the well-formed test speech passes; a rule filter narrows what counts
+    inputs = "{occasion: 全县安全生产工作会议, points: [压实安全生产责任, 深入开展隐患排查整治], facts: [120处], length: 300}"
+    assert check("{type: substance}", inputs=inputs).passed
+    text = TEXT.replace("全县共排查隐患120处。", "我在党的十八届五中全会上讲过。")
+    assert not check("{type: substance}", sample(text=text), inputs=inputs).passed
+    assert check("{type: substance, rules: [Q]}", sample(text=text), inputs=inputs).passed
+
+
 def test_check_clean_by_rule() -> None:
     assert check("{type: check_clean, rules: [P]}").passed
     res = check("{type: check_clean, rules: [P]}", sample(text="同志们：\n今天在aa市召开20xx年工作会议。\n谢谢大家！"))
@@ -181,7 +205,8 @@ def test_rubric_threshold_applied_in_code() -> None:
         raise RuntimeError("judge down")
 
     assert "judge down" in check("{type: rubric, rubric: 结构完整}", judge=broken).detail
-    assert not check("{type: rubric, rubric: 结构完整}").passed  # no judge configured
+    res = check("{type: rubric, rubric: 结构完整}")  # no judge configured: not judged, never a pass
+    assert not res.passed and not res.judged and res.weight == 0 and res.detail.startswith("not judged")
 
 
 def test_failed_task_fails_every_assertion_and_scores_weighted() -> None:

@@ -21,6 +21,7 @@ from pipeline.model.backends.cassette import CassetteBackend, CassetteMiss, Cass
 from pipeline.model.backends.fake import FakeBackend
 from pipeline.model.types import ChatRequest, Message
 from pipeline.paths import PROJECT_ROOT
+from tests.openai_server import Reply
 
 SUITE = """
 name: sum
@@ -252,8 +253,8 @@ def test_repeat_reports_flaky_pass_rate_and_pass_k(evals: Path) -> None:
 def test_rubric_judge_calls_are_recorded_and_replayed(evals: Path) -> None:
     suite = evals / "suites" / "sum.yaml"
     suite.write_text(suite.read_text(encoding="utf-8").replace(
-        "    - {type: schema_valid}", "    - {type: schema_valid}\n    - {type: rubric, rubric: 要旨准确, threshold: 0.6}"),
-        encoding="utf-8")
+        "    - {type: schema_valid}", "    - {type: schema_valid}\n    - {type: rubric, rubric: 要旨准确, threshold: 0.6}"
+    ).replace("task: summarize\n", "task: summarize\njudge: {backend: openai, model: judge-1}\n"), encoding="utf-8")
     recorded = record(evals)
     assert all(a.passed for s in recorded for a in s.assertions if a.type == "rubric")
     # both cases got the same summary: one identical judge request, one cassette
@@ -264,6 +265,22 @@ def test_rubric_judge_calls_are_recorded_and_replayed(evals: Path) -> None:
     shutil.rmtree(evals / "cassettes" / "sum" / "judge")
     missed = run_suites(load_suites([evals / "suites"]), opts)
     assert missed.summary["totals"]["misses"] == 2
+
+
+def test_rubric_on_the_embedded_model_is_not_judged(evals: Path) -> None:
+    """No endpoint judge: the rubric is reported as not judged — never a pass, nor a failure."""
+    suite = evals / "suites" / "sum.yaml"
+    suite.write_text(suite.read_text(encoding="utf-8").replace(
+        "    - {type: schema_valid}", "    - {type: schema_valid}\n    - {type: rubric, rubric: 要旨准确, threshold: 0.6}"
+    ).replace("task: summarize\n", "task: summarize\nbackend: {backend: local}\n"), encoding="utf-8")
+    samples = record(evals)
+    rubrics = [a for s in samples for a in s.assertions if a.type == "rubric"]
+    assert len(rubrics) == 2 and not any(a.passed or a.judged for a in rubrics)
+    assert all(a.detail.startswith("not judged") and a.weight == 0 for a in rubrics)
+    assert all(s.passed for s in samples)  # the other assertions decide
+    assert not (evals / "cassettes" / "sum" / "judge").exists()  # no judge call was made
+    opts = RunOptions(mode="replay", backend_factory=no_backend, prompts_dir=evals.parent / "prompts")
+    assert run_suites(load_suites([evals / "suites"]), opts).summary["totals"]["not_judged"] == 2
 
 
 def test_cassettes_hold_no_secrets(evals: Path, openai_server, monkeypatch, capsys) -> None:
@@ -360,3 +377,29 @@ def test_bless_refuses_a_run_whose_cases_errored(evals: Path, monkeypatch, capsy
     code, _, err = cli(monkeypatch, capsys, "eval", "bless", str(run))
     assert code == 2 and "errored" in err and "sum/c3" in err
     assert not (evals / "baselines" / "sum.jsonl").exists()
+
+
+def test_live_run_against_a_failing_endpoint_says_what_failed(evals: Path, openai_server, monkeypatch, capsys) -> None:
+    monkeypatch.setenv("SPEECHSMITH_MAX_RETRIES", "0")
+    openai_server.responder = lambda body: Reply.error(503, "model is loading")
+    code, out, err = cli(monkeypatch, capsys, "eval", "run", str(evals / "suites"), "--mode", "live",
+                         "--backend", "openai", "--base-url", openai_server.url, "--model", "gpt-test",
+                         "--prompts", str(evals.parent / "prompts"), "-o", str(evals / "runs" / "live"))
+    assert code == 2
+    assert "replay miss" not in err
+    assert "2 case(s) could not run (sum/c1, sum/c2)" in err and "HTTP 503" in err and "model is loading" in err
+
+
+def test_live_run_against_a_llama_cpp_server_reaches_a_format_it_accepts(evals: Path, monkeypatch, capsys) -> None:
+    from tests.openai_server import OpenAIServer
+
+    with OpenAIServer.llama_cpp(n_ctx=8192) as server:
+        server.responder = lambda body: summary_reply(ChatRequest((Message("user", "x"),)))
+        code, out, err = cli(monkeypatch, capsys, "eval", "run", str(evals / "suites"), "--mode", "live",
+                             "--backend", "openai", "--base-url", server.url, "--model", "gpt-test",
+                             "--prompts", str(evals.parent / "prompts"), "-o", str(evals / "runs" / "live"), "-j", "1")
+        assert code == 0, err
+        calls = [r for r in server.chat_requests if r.json["max_tokens"] > 1]  # not the system probes
+        kinds = [(r.json.get("response_format") or {}).get("type") for r in calls]
+        assert kinds[0] == "json_schema" and kinds.count("json_schema") == 1  # refused with a 500 once
+        assert len(calls) >= 3 and all("schema" in r.json["response_format"] for r in calls[1:])

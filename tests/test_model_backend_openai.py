@@ -9,7 +9,8 @@ import pytest
 from pydantic import BaseModel, Field
 
 from pipeline.errors import BackendError, BudgetExceeded, ValidationFailed
-from pipeline.model.backends.openai_backend import OpenAIBackend, clean_schema
+from pipeline.model.backends.openai_backend import OpenAIBackend
+from pipeline.model.backends.openai_wire import clean_schema
 from pipeline.model.client import Client
 from pipeline.model.types import ChatRequest, Message
 from tests.openai_server import OpenAIServer, Reply
@@ -60,18 +61,34 @@ def test_500_and_503_are_retried_with_backoff(openai_server: OpenAIServer) -> No
     assert len(openai_server.chat_requests) == 3
 
 
-def test_dropped_connection_and_garbage_body_are_retried(openai_server: OpenAIServer) -> None:
-    openai_server.script(Reply.dropped(), Reply.garbage(), Reply.ok("好"))
+def test_dropped_connection_is_retried(openai_server: OpenAIServer) -> None:
+    openai_server.script(Reply.dropped(), Reply.error(502), Reply.ok("好"))
     response = Client(_backend(openai_server)).chat(_req())
     assert response.text == "好" and response.retries == 2
 
 
-def test_slow_reply_times_out_and_is_retried(openai_server: OpenAIServer) -> None:
-    openai_server.script(Reply.slow(1.5), Reply.ok("好"))
+def test_html_page_with_200_is_one_clear_error_not_retried(openai_server: OpenAIServer) -> None:
+    openai_server.script(Reply.garbage("<html><body>登录</body></html>"), Reply.ok("不该到这里"))
+    client = Client(_backend(openai_server))
+    with pytest.raises(BackendError) as info:
+        client.chat(_req())
+    message = str(info.value)
+    assert len(openai_server.chat_requests) == 1  # the same URL answers the same page again
+    assert "an HTML page that is not a chat completion" in message and "--base-url" in message
+    assert "\n" not in message
+    assert client.usage.retries == 0
+
+
+def test_slow_reply_times_out_and_is_not_sent_again(openai_server: OpenAIServer) -> None:
+    # The server may still be generating the first copy: a second would double its work.
+    openai_server.script(Reply.slow(1.0), Reply.ok("不该到这里"))
     start = time.perf_counter()
-    response = Client(_backend(openai_server, timeout=0.3)).chat(_req())
-    assert response.text == "好" and response.retries == 1
-    assert time.perf_counter() - start < 1.4  # did not wait for the slow reply
+    client = Client(_backend(openai_server, timeout=0.3))
+    with pytest.raises(BackendError) as info:
+        client.chat(_req())
+    assert time.perf_counter() - start < 0.9  # did not wait for the slow reply
+    assert len(openai_server.chat_requests) == 1 and client.usage.retries == 0
+    assert "no reply within 0.3 s" in str(info.value) and "--timeout" in str(info.value)
 
 
 def test_retry_budget_is_exact_and_final_error_is_one_clear_line(openai_server: OpenAIServer) -> None:
@@ -86,9 +103,9 @@ def test_retry_budget_is_exact_and_final_error_is_one_clear_line(openai_server: 
     assert client.usage.retries == 2 and client.usage.calls == 0
 
 
-def test_timeout_error_message(openai_server: OpenAIServer) -> None:
-    openai_server.script(Reply.slow(1.0), Reply.slow(1.0))
-    with pytest.raises(BackendError, match=r"no reply within 0\.2 s after 2 attempt"):
+def test_timeout_error_message_names_the_real_option(openai_server: OpenAIServer) -> None:
+    openai_server.script(Reply.slow(1.0))
+    with pytest.raises(BackendError, match=r"no reply within 0\.2 s; not sent again.*raise --timeout"):
         Client(_backend(openai_server, timeout=0.2, max_retries=1)).chat(_req())
 
 
@@ -246,7 +263,7 @@ def test_retry_after_forms() -> None:
     import email.utils
     from types import SimpleNamespace
 
-    from pipeline.model.backends.openai_backend import _retry_after
+    from pipeline.model.backends.openai_wire import retry_after as _retry_after
 
     def exc(headers: dict[str, str]) -> SimpleNamespace:
         return SimpleNamespace(response=SimpleNamespace(headers=headers))

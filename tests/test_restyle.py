@@ -194,7 +194,7 @@ def test_instructions_planted_in_the_source_are_dropped_and_reported() -> None:
 
 def test_oral_openers_fit_the_salutation() -> None:
     school = "在开学典礼上的讲话\n\n老师们、同学们：\n\n" + "\n\n".join(
-        f"第{i}段，新学期要有新气象，大家要珍惜每一节课，把学习放在首位。" for i in "一二三四五六"
+        f"新学期要有新气象，全体同学要珍惜{i}每一节课，把学习放在首位。" for i in ("语文", "数学", "英语", "物理", "化学", "历史")
     )
     text = _run(school, "oral").text
     assert "同志们" not in text and ("大家想一想" in text or "我再强调一下" in text)
@@ -204,10 +204,11 @@ def test_oral_openers_fit_the_salutation() -> None:
 
 
 def _inventing(request) -> str:
-    """A model that invents 增长35% and drops 3800多 when it sees that passage."""
+    """A model that invents 增长35% and drops 29个 when it sees that sentence (one the plain
+    table leaves unchanged, so it goes to the model)."""
     passage = _echo(request)
-    if "3800多" in passage:
-        return passage.replace("3800多", "").replace("克难奋进", "克难奋进，经济增长35%")
+    if "29个" in passage:
+        return passage.replace("29个", "").replace("受灾", "受灾，经济增长35%")
     return passage
 
 
@@ -217,7 +218,7 @@ def test_sectioned_gate_catches_an_invented_figure_and_keeps_the_dropped_one() -
     caught = {(c["text"], c["problem"]) for c in facts["caught"]}
     assert ("35%", "invented") in caught
     text = result.text
-    assert "35%" not in text and "3800多" in text  # the passage fell back to the source
+    assert "35%" not in text and "29个" in text  # the sentence fell back to the source
     assert facts["added"] == [] and facts["passed"]
     assert {f["text"] for f in facts["kept"]} >= {"3800多", "29个", "近1000万元", "7月15日"}
     statuses = [u["status"] for u in result.metadata["units"]]
@@ -282,10 +283,11 @@ def test_expand_is_bounded_and_drops_invented_sentences() -> None:
 
 def test_styles_really_change_the_text() -> None:
     news = Speech.model_validate(_run(FLOOD, "news", speaker="乡长").output["speech"])
-    assert news.opening.startswith("近日，乡长主持召开募捐动员大会并讲话。")
+    # no date given or stated: the lead says less (no 近日), and names what the text states
+    assert news.opening.startswith("募捐动员大会召开。乡长出席会议并讲话。\n乡长指出，")
     assert "谢谢大家" not in news.text() and news.salutation == ""
     minutes = Speech.model_validate(_run(FLOOD, "minutes").output["speech"])
-    assert minutes.title.endswith("纪要") and minutes.sections[0].heading.startswith("一、会议")
+    assert minutes.title == "募捐动员大会纪要" and "现将会议主要精神纪要如下：\n会议指出，" in minutes.opening
     remarks = Speech.model_validate(_run(FLOOD, "remarks").output["speech"])
     assert remarks.salutation == "各位领导、同志们：" and "一是" in remarks.text()
     oral = _run(FLOOD, "oral", audience="青年干部").output["speech"]
@@ -309,10 +311,11 @@ def test_render_formats() -> None:
 
     result = _run(FLOOD, "minutes")
     md = render(result, Format.md)
-    assert md.startswith("# 募捐动员大会纪要") and "\n## 一、会议" in md
-    assert render(result, Format.text).startswith("募捐动员大会纪要\n\n近日，")
+    assert md.startswith("# 募捐动员大会纪要") and "\n会议指出，" in md
+    assert render(result, Format.text).startswith("募捐动员大会纪要\n\n募捐动员大会召开。")
     payload = json.loads(render(result, Format.json))
     assert {"speech", "text", "facts", "length", "metadata", "checks", "ok"} <= set(payload)
+    assert payload["checks"]["style"]["summary"].startswith(("ok: ", "failed: "))
     assert render(result, Format.docx)[:2] == b"PK"
 
 
@@ -369,3 +372,87 @@ def test_missing_prompts_folder_is_named(tmp_path) -> None:
 
     with pytest.raises(InputError, match="no style folder"):
         get_style("plain", tmp_path / "nowhere")
+
+
+# --- one call on an endpoint: the same checks ---------------------------------------------------
+
+HECI = (ROOT / "evals" / "data" / "restyle" / "newyear-heci-block.txt").read_text(encoding="utf-8")
+
+
+def _endpoint(server) -> TaskContext:
+    from pipeline.model.backends.openai_backend import OpenAIBackend
+
+    return TaskContext(client=Client(OpenAIBackend("test-model", base_url=server.url, api_key="sk-test-restyle",
+                                                   max_retries=1, backoff=0.01)))
+
+
+def _reply(title: str, opening: str, closing: str = "", salutation: str = "") -> str:
+    return json.dumps({"title": title, "salutation": salutation, "opening": opening, "sections": [],
+                       "closing": closing}, ensure_ascii=False)
+
+
+def test_endpoint_plain_is_checked_like_the_embedded_model(openai_server) -> None:
+    ctx = _endpoint(openai_server)
+    rewritten = _reply(
+        "在募捐动员大会上的讲话",
+        "7月15日，我们这里遭了特大洪灾，全市29个乡镇都受了灾。全乡3800多干部群众心往一处想、劲往一处使，"
+        "很快就把水、电、路全修好了。\n为了帮灾区的乡亲，短短两周大家就捐了近1000万元。咱们要拿出“一方有难、八方支援”的劲头，伸出手来帮一把。",
+        "谢谢大家！", "父老乡亲们：")
+    openai_server.script(rewritten)
+    good = _run(FLOOD, "plain", ctx)
+    check = good.output["style_check"]
+    assert good.ok and check["passed"] and check["share"] >= 0.4, check
+    assert good.metadata["strategy"] == "one-call" and good.output["facts"]["summary"].startswith("ok")
+    sent = "\n".join(m["content"] for m in openai_server.chat_requests[-1].json["messages"])
+    assert "体裁：讲话" in sent and "场合：募捐动员大会" in sent  # the model is told what the text states
+
+    source = parse_source(FLOOD)
+    openai_server.script(_reply(source.title, source.opening.replace("因此", "所以"), source.closing, source.salutation))
+    copy = _run(FLOOD, "plain", ctx)  # the source back, barely touched
+    assert not copy.ok and copy.output["style_check"]["summary"].startswith("failed: only")
+
+    openai_server.script(_reply("讲话", "要支援灾区。"))  # 6 字 for a 150-字 speech
+    short = _run(FLOOD, "plain", ctx)
+    assert not short.ok and not short.output["length"]["passed"] and not short.output["facts"]["passed"]
+
+
+def test_endpoint_news_must_name_the_source_and_keep_furniture_out(openai_server) -> None:
+    ctx = _endpoint(openai_server)
+    openai_server.script(_reply(
+        "国家主席习近平发表二〇二六年新年贺词",
+        "新年前夕，国家主席习近平通过中央广播电视总台和互联网，发表了二〇二六年新年贺词。\n"
+        "习近平表示，这一年，经济运行总体平稳、稳中有进，国内生产总值预计突破140万亿元。"
+        "习近平指出，2026年是“十五五”规划的开局之年，要坚定信心、迎难而上。"))
+    good = _run(HECI, "news", ctx)
+    frame = good.output["style_check"]["frame"]
+    assert frame["genre"] == "贺词" and frame["missing"] == [] and frame["furniture"] == []
+    assert good.output["style_check"]["passed"], good.output["style_check"]
+
+    openai_server.script(_reply("讲话", "近日，有关会议召开。会议要求，新年前夕，国家主席发表新年贺词。"
+                                "新华社北京12月31日电新年前夕……全文如下：经济运行总体平稳。"))
+    bad = _run(HECI, "news", ctx)
+    summary = bad.output["style_check"]["summary"]
+    assert not bad.ok and "does not name 习近平" in summary and "furniture" in summary
+
+
+def test_minutes_only_for_a_meeting() -> None:
+    with pytest.raises(InputError, match="only for a meeting.*贺词"):
+        _run(HECI, "minutes")
+    assert _run(HECI, "minutes", occasion="全县新年团拜会议").output["style_check"]["frame"]["occasion"] == "全县新年团拜会议"
+    result = _run(FLOOD, "minutes")  # 在募捐动员大会上的讲话: a meeting
+    assert result.output["speech"]["title"] == "募捐动员大会纪要"
+
+
+def test_minutes_of_no_meeting_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    path = tmp_path / "heci.txt"
+    path.write_text(HECI, encoding="utf-8")
+    out = subprocess.run([*CLI, "restyle", str(path), "--style", "minutes"], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1 and "only for a meeting" in out.stderr
+
+
+def test_a_one_line_text_is_the_text_and_furniture_alone_is_one_clear_error() -> None:
+    result = _run("我们要抓好安全生产", "plain")
+    assert "安全生产" in result.text
+    with pytest.raises(InputError, match="only news-site furniture"):
+        _run("新华社北京12月31日电 全文如下：", "news")

@@ -51,3 +51,23 @@ def test_built_in_style_on_the_local_model(
     assert statuses & {"model", "fallback:length", "fallback:drift", "fallback:invented-fact",
                        "fallback:dropped-fact", "fallback:repetition", "fallback:not-chinese",
                        "fallback:empty", "fallback:copied-example", "fallback:lost-enumerator"}
+
+
+@pytest.mark.parametrize("style", ["plain", "news"])
+def test_news_site_block_on_the_local_model(local_client, style: str) -> None:
+    """A 贺词 copied from a news site as one block: every style really applied, furniture out,
+    the news names the text's own speaker and genre; at most two model rewrites."""
+    text = (ROOT / "evals" / "data" / "restyle" / "newyear-heci-block.txt").read_text(encoding="utf-8")
+    ctx = TaskContext(client=local_client, max_tokens_per_call=64)
+    result = run_task("restyle", {"text": text, "style": style, "model_sentences": 2}, ctx)
+    check = result.output["style_check"]
+    assert check["passed"] and check["share"] >= check["min"], check
+    assert result.metadata["model_calls"] <= 2
+    assert result.output["facts"]["added"] == [] and result.ok
+    for furniture in ("全文如下", "12月31日电", "责任编辑", "摄）"):
+        assert furniture not in result.text
+    if style == "news":
+        assert result.output["speech"]["title"] == "国家主席习近平发表二〇二六年新年贺词"
+        assert "习近平表示" in result.text and "会议" not in result.text
+    else:
+        assert result.output["facts"]["recall"] >= 0.95 and "源源一直" not in result.text

@@ -166,3 +166,19 @@ def test_a_title_before_the_name_is_a_person_too() -> None:
     assert persons("书记万分感谢大家。县长要求各乡镇要落实。市长高度重视。局长和同志们一起。") == []
     assert [f.text for f in find_unsupported("副县长李明主持会议。", "李明")] == []
     assert mask_unsupported("副县长李明主持会议。", "") == "副县长XX主持会议。"
+
+
+def test_substance_kinds_are_opt_in():
+    """count, year, meeting, org: asked for by name; the default extraction is unchanged."""
+    from pipeline.text.facts import SUBSTANCE_KINDS, extract_facts, find_unsupported
+
+    text = "今年，我市有十个部门和十二位专家组开展了督查，贯彻《职责报告（2018）》和党的十八届五中全会精神，吉林省、新华市委参加。"
+    assert [f.kind for f in extract_facts(text)] == ["title"]
+    got = {(f.kind, f.text, f.value) for f in extract_facts(text, SUBSTANCE_KINDS)}
+    assert {("count", "十个", "10个"), ("count", "十二位", "12位"), ("year", "2018", "2018年"),
+            ("meeting", "党的十八届五中全会", "十八届五中全会"), ("org", "吉林省", "吉林省"),
+            ("org", "新华市委", "新华市委")} <= got
+    # three structural counts and list words are no figures
+    assert not extract_facts("三个方面，十个坚持，五位一体，落实好县委部署", SUBSTANCE_KINDS)
+    assert not find_unsupported("有十二位专家", ["12位专家"], SUBSTANCE_KINDS)
+    assert [f.text for f in find_unsupported("十八届五中全会以来", ["党的十八届五中全会"], SUBSTANCE_KINDS)] == []

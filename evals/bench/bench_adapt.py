@@ -39,6 +39,7 @@ def main() -> None:
     parser.add_argument("--length", type=int, default=1500)
     parser.add_argument("--threads", type=int, default=None, help="llama.cpp threads (default: all cores)")
     parser.add_argument("--show", action="store_true", help="print the last speech")
+    parser.add_argument("--no-material", action="store_true", help="draft from the examples only (no 素材库)")
     args = parser.parse_args()
 
     from pipeline.model.backends.local import LocalBackend
@@ -55,23 +56,30 @@ def main() -> None:
     for i in range(args.runs):
         client = Client(backend, command="bench")
         start = time.perf_counter()
-        result = run_task("adapt", {**BRIEF, "length": args.length, "seed": i}, TaskContext(client=client))
+        inputs = {**BRIEF, "length": args.length, "seed": i, "material": not args.no_material}
+        result = run_task("adapt", inputs, TaskContext(client=client))
         wall = time.perf_counter() - start
         u = client.usage
         rows.append({
             "run": i + 1, "wall": wall, "model": u.seconds, "outside": wall - u.seconds,
             "calls": u.calls, "prompt": u.prompt_tokens, "completion": u.completion_tokens,
             "zishu": result.output["zishu"], "length_ok": result.checks["length"]["passed"], "ok": result.ok,
+            "fallback": result.metadata.get("fallback_paragraphs", 0),
+            "rejected": sum(result.checks.get("cleaning", {}).get("rejected", {}).values()),
+            "sourced": sum(1 for e in result.metadata.get("sources", []) if e["sources"][0]["origin"] != "brief"),
+            "paragraphs": len(result.metadata.get("sources", [])),
         })
 
     print(f"adapt, {args.length} 字, embedded {backend.model}, {backend.n_threads} thread(s), "
           f"load average {os.getloadavg()[0]:.1f}; model load {load:.2f} s (once per process)")
     print(f"{'run':>3} {'wall s':>7} {'model s':>8} {'outside s':>9} {'outside %':>9} {'calls':>5} "
-          f"{'prompt tok':>10} {'compl tok':>9} {'tok/s':>6} {'字':>5} {'±15%':>5} {'all checks':>10}")
+          f"{'prompt tok':>10} {'compl tok':>9} {'tok/s':>6} {'字':>5} {'±15%':>5} {'all checks':>10} "
+          f"{'from material':>13} {'fallback':>8} {'rejected':>8}")
     for r in rows:
         print(f"{r['run']:>3} {r['wall']:>7.2f} {r['model']:>8.2f} {r['outside']:>9.3f} "
               f"{100 * r['outside'] / r['wall']:>8.2f}% {r['calls']:>5} {r['prompt']:>10} {r['completion']:>9} "
-              f"{r['completion'] / max(r['model'], 1e-9):>6.1f} {r['zishu']:>5} {str(r['length_ok']):>5} {str(r['ok']):>10}")
+              f"{r['completion'] / max(r['model'], 1e-9):>6.1f} {r['zishu']:>5} {str(r['length_ok']):>5} {str(r['ok']):>10} "
+              f"{r['sourced']:>6}/{r['paragraphs']:<6} {r['fallback']:>8} {r['rejected']:>8}")
     walls = [r["wall"] for r in rows]
     shares = [r["outside"] / r["wall"] for r in rows]
     med = statistics.median(walls)

@@ -37,11 +37,27 @@ def has_one_call(task: str) -> bool:
     return get_task(task).has_one_call
 
 
-def one_call(job: Job, ctx: TaskContext) -> OneCall:
-    """The task's single request for this job; InputError when the task has none."""
+def other_route(job: Job) -> str | None:
+    """Why this job does not go as one model call (None: it does). A job whose options choose a
+    method with no model, or several calls (extractive, hybrid, sectioned, plan-draft), must not
+    be turned into one big request: `batch run` does it the way it asks."""
     spec = get_task(job.task)
-    if spec.batch_request is None or not spec.has_one_call:
-        raise InputError(f"task {job.task} has no one-call strategy; run it with `speechsmith batch run`")
+    if not spec.has_one_call:
+        return f"task {job.task} has no one-call strategy"
+    if spec.batch_skip is None:
+        return None
+    try:
+        return spec.batch_skip(spec.parse(job.inputs))
+    except SpeechsmithError:
+        return None  # an unusable input: batch_request reports it as the line's error
+
+
+def one_call(job: Job, ctx: TaskContext) -> OneCall:
+    """The task's single request for this job; InputError when the job has none."""
+    spec = get_task(job.task)
+    why = other_route(job)
+    if why is not None or spec.batch_request is None:
+        raise InputError(f"{why or 'no one-call strategy'}; run it with `speechsmith batch run`")
     return spec.batch_request(spec.parse(job.inputs), ctx)
 
 
@@ -77,10 +93,10 @@ def export_requests(
         if job.error:
             report.errors.append(job.error)
             continue
-        if not has_one_call(job.task):
+        why = other_route(job)
+        if why is not None:
             # Not a bad line: a mixed jobs file is normal, `batch run` does these with the same OUT.jsonl.
-            report.left_out.append(f"line {job.line} ({job.id}): task {job.task} has no one-call strategy; "
-                                   "run it with `speechsmith batch run`")
+            report.left_out.append(f"line {job.line} ({job.id}): {why}; run it with `speechsmith batch run`")
             continue
         try:
             call = one_call(job, ctx)
@@ -210,7 +226,7 @@ class ImportReport:
     missing: list[str] = field(default_factory=list)  # job ids with no result line
     retry: list[str] = field(default_factory=list)  # job ids to send again (failed + missing)
     unknown: list[str] = field(default_factory=list)  # custom_ids that match no job
-    not_batchable: list[str] = field(default_factory=list)  # jobs of tasks with no one-call path
+    not_batchable: list[str] = field(default_factory=list)  # jobs with no one-call path (see other_route)
     problems: list[str] = field(default_factory=list)
 
 
@@ -226,7 +242,7 @@ def import_replies(
             report.already += 1
             continue
         reply = replies.get(job.id)
-        if not job.error and not has_one_call(job.task):
+        if not job.error and other_route(job) is not None:
             # Left out of OUT.jsonl so that `batch run` with the same OUT.jsonl runs just these.
             report.not_batchable.append(job.id)
             continue

@@ -200,6 +200,7 @@ def _child(
         usage = None
         if ctx.client is not None:
             ctx.client.finish()
+            ctx.client.usage_reported = True  # the parent prints the batch's usage line
             usage = ctx.client.usage.to_dict()
         send({"kind": "end", "abandoned": result.abandoned, "stopped_by": result.stopped_by, "usage": usage})
         writer.close()

@@ -46,7 +46,7 @@ class Unreachable(Exception):
 
 @dataclass
 class _JobUsage:
-    calls: int = 0
+    calls: int = 0  # model calls made, answered or failed (a failed one after its retries)
     prompt_tokens: int = 0
     completion_tokens: int = 0
     retries: int = 0
@@ -73,6 +73,14 @@ def _count_usage(response: ChatResponse) -> None:
         usage.retries += response.retries
 
 
+def _count_failure(exc: BaseException) -> None:
+    # A call that failed after its retries was still made: the job's error line says so.
+    usage: _JobUsage | None = getattr(_current, "usage", None)
+    if usage is not None:
+        usage.calls += 1
+        usage.retries += int(getattr(exc, "retries", 0))
+
+
 def meter(client: Any, pacer: Pacer | None) -> None:
     """Route the client's model calls through MeteredBackend (once)."""
     if client is None:
@@ -80,7 +88,7 @@ def meter(client: Any, pacer: Pacer | None) -> None:
     if isinstance(client.backend, MeteredBackend):
         client.backend.pacer = pacer
     else:
-        client.backend = MeteredBackend(client.backend, pacer, on_response=_count_usage)
+        client.backend = MeteredBackend(client.backend, pacer, on_response=_count_usage, on_failure=_count_failure)
 
 
 class Interrupts:

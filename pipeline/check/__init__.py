@@ -12,6 +12,8 @@ take ids or prefixes ("P", "N1", "U103"). The families:
     P placeholders   N numbering   U punctuation   S salutation and closing
     R repetition and long sentences   L length and speaking time
     F facts against a source   T traditional characters
+    G invented content   V speaker's claims   Q language and garbling   D drift
+    (G, V, Q, D, R104/R105, S105, L103 are the substance checks: pipeline/check/substance/)
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from pipeline.check import (  # noqa: F401  (importing registers the rules)
     punctuation,
     repetition,
     salutation,
+    substance,
     traditional,
 )
 from pipeline.check.base import (

@@ -11,6 +11,10 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pipeline.check.substance.context import SubstanceContext
 
 from pipeline.text.hanzi import SPEAKING_RATE
 
@@ -80,6 +84,9 @@ class CheckConfig:
     source: str | None = None  # text the speech must not add figures or names to
     audience: str | None = None  # who is addressed, e.g. 各位代表
     max_findings_per_rule: int = 200  # keep the output readable on broken input
+    # what the text may say (brief, facts, speaker, examples…) for the substance rules; None:
+    # built from source/audience/length above (pipeline.check.substance.context_of)
+    context: SubstanceContext | None = None
 
     def enabled(self, rule_id: str) -> bool:
         def hit(patterns: list[str]) -> bool:

@@ -18,7 +18,7 @@ from pipeline import __version__
 from pipeline.errors import SpeechsmithError
 from pipeline.redact import redact as _redact
 
-_COMMAND_MODULES = ("corpus", "check", "adapt", "summarize", "restyle", "eval", "batch", "log", "config")
+_COMMAND_MODULES = ("corpus", "check", "adapt", "summarize", "restyle", "eval", "batch", "log", "config", "serve")
 
 app = typer.Typer(
     name="speechsmith",

@@ -12,6 +12,7 @@ from pipeline.cli.common import (
     BackendOpt,
     BaseUrlOpt,
     CacheOpt,
+    ContextOpt,
     CorpusOpt,
     DryRunOpt,
     Format,
@@ -22,7 +23,9 @@ from pipeline.cli.common import (
     OutputOpt,
     PromptsOpt,
     StrictOpt,
+    StructuredOpt,
     ThreadsOpt,
+    TimeoutOpt,
     VerboseOpt,
     check_outputs,
     emit,
@@ -89,6 +92,7 @@ def adapt(
     examples: Annotated[str | None, typer.Option("--examples", help="How many corpus examples (2), or which (id1,id2). 0 = none.")] = None,
     strategy: Annotated[str | None, typer.Option("--strategy", help="one-call or plan-draft. Default: one-call for openai, plan-draft for local.")] = None,
     strict_facts: Annotated[bool, typer.Option("--strict-facts", help="Replace figures, dates and names not in the brief with XX.")] = False,
+    material: Annotated[bool, typer.Option("--material/--no-material", help="Draft from the material bank (素材库, see `corpus search`): on-topic sentences for each point; --format md lists them as notes.")] = True,
     seed: Annotated[int, typer.Option("--seed", help="Sampling seed (same seed, same draft on the local model).")] = 0,
     fmt: FormatOpt = None,
     output: OutputOpt = None,
@@ -102,6 +106,9 @@ def adapt(
     cache: CacheOpt = False,
     max_cost: MaxCostOpt = None,
     max_tokens: MaxTokensOpt = None,
+    context: ContextOpt = None,
+    timeout: TimeoutOpt = None,
+    structured: StructuredOpt = None,
     corpus: CorpusOpt = None,
     prompts: PromptsOpt = None,
 ) -> None:
@@ -123,10 +130,12 @@ def adapt(
         occasion=occasion, speaker=speaker, audience=audience, points=point or None, length=length,
         tone=tone, date=date, place=place, facts=fact or None, genre=genre, salutation=salutation,
         brief=str(brief) if brief else None, examples=examples, strategy=strategy,
-        strict_facts=strict_facts, seed=seed,
+        strict_facts=strict_facts, seed=seed, material=material,
     )
     opts = model_options(backend, model, base_url, cache=cache, max_cost=max_cost,
-                         max_tokens=max_tokens, verbose=verbose, threads=threads)
+                         max_tokens=max_tokens, verbose=verbose, context=context,
+                         timeout=timeout, structured=structured,
+                         threads=threads)
     client = open_client(opts, "adapt")
     from pipeline.cli.progress import close, listen, terminal_progress
 

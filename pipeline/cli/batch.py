@@ -13,12 +13,15 @@ from pipeline.cli.common import (
     BackendOpt,
     BaseUrlOpt,
     CacheOpt,
+    ContextOpt,
     CorpusOpt,
     MaxCostOpt,
     MaxTokensOpt,
     ModelOpt,
     PromptsOpt,
+    StructuredOpt,
     ThreadsOpt,
+    TimeoutOpt,
     VerboseOpt,
     check_output,
     info,
@@ -46,7 +49,7 @@ batch_app = typer.Typer(
     rich_markup_mode=None,
 )
 
-ContextOpt = Annotated[
+ExportContextOpt = Annotated[
     int | None,
     typer.Option("--context", min=512, help="The target model's context window in tokens (for prompt packing). Default: known per model."),
 ]
@@ -91,6 +94,9 @@ def run_cmd(
     cache: CacheOpt = False,
     max_cost: MaxCostOpt = None,
     max_tokens: MaxTokensOpt = None,
+    context: ContextOpt = None,
+    timeout: TimeoutOpt = None,
+    structured: StructuredOpt = None,
     corpus: CorpusOpt = None,
     prompts: PromptsOpt = None,
     verbose: VerboseOpt = False,
@@ -129,7 +135,10 @@ def run_cmd(
 
     _check_outputs((output,), (jobs_file,))  # before stdin is read or any job runs
     jobs = read_jobs(jobs_file)
-    options = model_options(backend, model, base_url, cache=cache, max_cost=max_cost, max_tokens=max_tokens, verbose=verbose, threads=threads)
+    options = model_options(
+        backend, model, base_url, cache=cache, max_cost=max_cost, max_tokens=max_tokens, verbose=verbose,
+        context=context, timeout=timeout, structured=structured, threads=threads,
+    )
     # Ctrl-C and SIGTERM are counted, not raised, so that they never land in the middle of
     # writing a result: the runner finishes the jobs in flight on the first, abandons on the second.
     interrupts = Interrupts()
@@ -229,10 +238,9 @@ def _run(
     )
     if client is None:
         return summary, None
-    from pipeline.model.connect import report_usage
-
-    report_usage(client)  # the one usage line with -v (and no second one at exit)
-    return summary, None
+    client.finish()
+    client.usage_reported = True  # the batch prints its own usage line (-v); not a second one at exit
+    return summary, client.usage.to_dict()
 
 
 @batch_app.command("export")
@@ -242,7 +250,7 @@ def export_cmd(
     model: Annotated[
         str | None, typer.Option("--model", "-m", help="Model id written into every request body. Default: the configured model.")
     ] = None,
-    context: ContextOpt = None,
+    context: ExportContextOpt = None,
     prefill: PrefillOpt = None,
     corpus: CorpusOpt = None,
     prompts: PromptsOpt = None,
@@ -306,7 +314,7 @@ def import_cmd(
     model: Annotated[
         str | None, typer.Option("--model", "-m", help="Model id for rebuilt follow-up requests. Default: the one in the results.")
     ] = None,
-    context: ContextOpt = None,
+    context: ExportContextOpt = None,
     prefill: PrefillOpt = None,
     corpus: CorpusOpt = None,
     prompts: PromptsOpt = None,
@@ -359,7 +367,7 @@ def import_cmd(
     )
     if report.not_batchable:
         info(
-            f"batch import: {len(report.not_batchable)} job(s) of tasks without a one-call strategy are not in "
+            f"batch import: {len(report.not_batchable)} job(s) without a one-call route (task or method) are not in "
             f"the results; run them with `speechsmith batch run {jobs_file} -o {output}`"
         )
     if retry_file is not None:

@@ -20,7 +20,11 @@ from pipeline.cli.common import (
 _HELP = """Lint a Chinese speech: placeholders left in (xx, 20xx, 【单位名称】), numbering gaps
 (一是, 二是, 四是), half-width or unbalanced punctuation, salutation and closing, repeated
 sentences, over-long sentences, length and speaking time, figures not in the source, and
-traditional characters in simplified text.
+traditional characters in simplified text; and whether it is usable: content the brief or
+source does not give (invented documents, meetings, figures, names: G), claims the speaker could
+not make (V), another language or garbled words (Q), near-duplicate sentences (R105), an
+example's topic or another occasion (D), a 称呼 unfit for the audience (S105), a broken length
+(L103).
 
 FILE is .txt, .md, .docx or .html, or - for stdin. Each finding shows the rule id, severity,
 paragraph (¶, counting non-empty lines), an excerpt and what to do. Exit code 1 when any
@@ -40,6 +44,8 @@ Examples:
   speechsmith check 讲话.txt --length 3000 --audience 各位代表 --format json
 
   speechsmith check 讲话.md --minutes 15 --source 素材.txt --ignore R103
+
+  speechsmith check 初稿.txt --brief brief.yaml --speaker 县长 --ignore G105,G106
 
   speechsmith check 讲话.txt --fix -o 讲话.fixed.txt
 
@@ -72,6 +78,12 @@ def check(
     source: Annotated[Path | None, typer.Option("--source", help="Source text: figures and names not in it are flagged (F rules).")] = None,
     max_sentence: Annotated[int, typer.Option("--max-sentence", help="Longest sentence in 字 before R103 warns.")] = 120,
     audience: Annotated[str | None, typer.Option("--audience", help="Who is addressed, e.g. 各位代表; the salutation must fit (S102).")] = None,
+    brief: Annotated[Path | None, typer.Option("--brief", help="The brief (YAML/JSON, as adapt's): its facts, points, speaker and occasion bound the G rules.")] = None,
+    facts: Annotated[list[str] | None, typer.Option("--facts", help="Facts the text may state (comma/、-separated or repeated); others are invented (G).")] = None,
+    speaker: Annotated[str | None, typer.Option("--speaker", help="Who speaks, e.g. 县长 (V rules: claims the speaker could not make).")] = None,
+    occasion: Annotated[str | None, typer.Option("--occasion", help="The occasion; a news release or minutes must name it (D102).")] = None,
+    style: Annotated[str | None, typer.Option("--style", help="speech, plain, oral, remarks, news, minutes or summary: the length range of L103.")] = None,
+    example: Annotated[list[str] | None, typer.Option("--example", help="An example text the model was shown (repeatable): its topics are drift (D101).")] = None,
     rules: Annotated[bool, typer.Option("--rules", help="List the rules and exit.")] = False,
 ) -> None:
     from pipeline.errors import InputError
@@ -87,6 +99,8 @@ def check(
     inp = CheckInput(
         select=select, ignore=ignore, length=length, minutes=minutes, tolerance=tolerance,
         source_file=str(source) if source else None, max_sentence=max_sentence, audience=audience,
+        brief=str(brief) if brief else None, facts=facts, speaker=speaker, occasion=occasion, style=style,
+        examples=example,
     )
     check_outputs(output, file, source)
     suffix = Path(file).suffix.lower() if file != "-" else ""

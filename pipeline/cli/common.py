@@ -75,6 +75,34 @@ MaxCostOpt = Annotated[
 MaxTokensOpt = Annotated[
     int | None, typer.Option("--max-tokens", help="Stop before the run's total tokens would pass this.")
 ]
+ContextOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--context", min=512,
+        help="Context window in tokens: the local model's context size, or an endpoint's window "
+        "(beats what the server states and the built-in table). Default: 8192 local; the "
+        "server's, else known per model, else 32768.",
+        show_default=False,
+    ),
+]
+TimeoutOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--timeout", min=1,
+        help="Seconds to wait for an endpoint's reply to one request (default 180). A request that "
+        "times out is not sent again: a slow server may still be generating it.",
+        show_default=False,
+    ),
+]
+StructuredOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--structured",
+        help="How an endpoint is asked for JSON: auto (json_schema, and plainer forms when the server "
+        "refuses it), json_schema, json_object (llama.cpp: with the schema) or prompt. Default: auto.",
+        show_default=False,
+    ),
+]
 CorpusOpt = Annotated[
     Path | None,
     typer.Option("--corpus", help="Corpus folder. Default: $SPEECHSMITH_CORPUS or the shipped corpus/.", show_default=False),
@@ -94,13 +122,21 @@ def model_options(
     max_cost: float | None = None,
     max_tokens: int | None = None,
     verbose: bool = False,
+    context: int | None = None,
+    timeout: float | None = None,
+    structured: str | None = None,
     threads: int | None = None,
 ) -> ModelOptions:
+    from pipeline.model.backends.endpoint import STRUCTURED
+
     if backend is not None and backend not in ("local", "openai"):
         raise typer.BadParameter(f"unknown backend {backend!r}: use local or openai", param_hint="--backend")
+    if structured is not None and structured not in STRUCTURED:
+        raise typer.BadParameter(f"use one of {', '.join(STRUCTURED)}, not {structured!r}", param_hint="--structured")
     return ModelOptions(
         backend=backend, model=model, base_url=base_url, cache=cache,
-        max_cost=max_cost, max_tokens=max_tokens, verbose=verbose, threads=threads,
+        max_cost=max_cost, max_tokens=max_tokens, verbose=verbose,
+        context=context, timeout=timeout, structured=structured, threads=threads,
     )
 
 

@@ -26,6 +26,8 @@ Examples:
   speechsmith corpus show seed-02
 
   speechsmith corpus remove seed-02
+
+  speechsmith corpus search "压实安全生产责任" --function 要求
 """
 
 _FORMAT_HELP = "table (default) or json."
@@ -40,6 +42,7 @@ def register(app: typer.Typer) -> None:
     corpus.command("show")(show)
     corpus.command("stats")(stats)
     corpus.command("remove")(remove)
+    corpus.command("search")(search)
     app.add_typer(corpus, name="corpus")
 
 
@@ -218,6 +221,57 @@ def remove(
     for speech_id in speech_ids:
         path = remove_record(folder, speech_id)
         typer.echo(f"removed {speech_id} ({path})")
+
+
+def search(
+    query: Annotated[str, typer.Argument(metavar="QUERY", help="What to say, e.g. 压实安全生产责任.")],
+    function: Annotated[str | None, typer.Option("--function", help="Only units of this function: 开场, 意义, 回顾, 问题, 要求, 措施, 号召 (结尾).")] = None,
+    origin: Annotated[str, typer.Option("--from", help="all (default), corpus (your speeches) or bank (the 52 government work reports).")] = "all",
+    kind: Annotated[str | None, typer.Option("--kind", help="sentence or paragraph (default: both).")] = None,
+    n: Annotated[int, typer.Option("-n", help="How many units to show.")] = 20,
+    corpus: CorpusOpt = None,
+    fmt: FormatTableOpt = TableFormat.table,
+) -> None:
+    """Look up how edited texts already say a thing (the 素材库): ranked units with source and year.
+
+    The bank holds the 52 government work reports (1954–2025, public domain); your own
+    speeches come in with `corpus add` and are searchable right after.
+
+    Examples:
+
+      speechsmith corpus search "压实安全生产责任"
+
+      speechsmith corpus search "隐患排查整治" --function 措施 --from bank -n 5
+
+      speechsmith corpus search "优化营商环境" --format json
+    """
+    from pipeline.errors import InputError
+    from pipeline.material import open_library
+
+    if origin not in ("all", "corpus", "bank"):
+        raise InputError(f"--from: use all, corpus or bank, not {origin!r}")
+    if kind not in (None, "sentence", "paragraph"):
+        raise InputError(f"--kind: use sentence or paragraph, not {kind!r}")
+    if n < 1:
+        raise InputError("-n: must be at least 1")
+    if not query.strip():
+        raise InputError("QUERY: empty; say what to look up, e.g. 压实安全生产责任")
+    folder = _existing_dir(corpus) if origin != "bank" else None
+    lib = open_library(folder, bank=origin != "corpus", corpus=origin != "bank")
+    hits = lib.search(query, function=function, origin=origin, kind=kind, n=n)
+    if fmt == TableFormat.json:
+        typer.echo(json.dumps([h.to_dict() for h in hits], ensure_ascii=False, indent=2))
+        return
+    if not hits:
+        info(f"nothing found for {query!r} in {lib.size} units")
+        return
+    rows = [("#", "score", "function", "year", "source", "text")]
+    rows += [
+        (str(i), f"{h.score:.1f}", h.unit.function, str(h.unit.year or "-"), _short(h.unit.source, 24),
+         _short(h.unit.text, 90))
+        for i, h in enumerate(hits, 1)
+    ]
+    typer.echo(_table(rows))
 
 
 def _short(text: str, n: int = 60) -> str:

@@ -97,10 +97,21 @@ def _finish(run_dir: Path, outcome_samples, summary, reports: list[Report] | Non
     if code == 2:
         misses = summary.get("misses", [])
         cases = sorted({f"{m['suite']}/{m['case']}" for m in misses})
-        info(
-            f"speechsmith: error: replay miss in {len(cases)} case(s): {', '.join(cases)} "
-            "(a prompt or input changed: re-record with --mode record)"
-        )
+        if cases:
+            info(
+                f"speechsmith: error: replay miss in {len(cases)} case(s): {', '.join(cases)} "
+                "(a prompt or input changed: re-record with --mode record)"
+            )
+        failed = [s for s in outcome_samples if s.status == "error"]
+        if failed:
+            # Say what went wrong, once per distinct error (a dead endpoint fails every case alike).
+            errors = sorted({" ".join(str(s.error or s.error_type or "").split())[:300] for s in failed})
+            where = sorted({f"{s.suite}/{s.case}" for s in failed})
+            info(
+                f"speechsmith: error: {len(where)} case(s) could not run ({', '.join(where[:5])}"
+                f"{', …' if len(where) > 5 else ''}): {errors[0]}"
+                + (f" (and {len(errors) - 1} other error(s), see {run_dir})" if len(errors) > 1 else "")
+            )
     return code
 
 
@@ -135,6 +146,11 @@ def run_cmd(
     corpus: CorpusOpt = None,
     prompts: PromptsOpt = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No table on stdout.")] = False,
+    judge_model: Annotated[
+        str | None, typer.Option("--judge-model", help="An endpoint model (openai backend, --base-url or the "
+                                 "config's) for rubric assertions; without it or a suite's judge: on an "
+                                 "endpoint, rubrics are reported as not judged.")
+    ] = None,
 ) -> None:
     """Run suites: every case through its task, every model call through cassettes.
 
@@ -164,7 +180,7 @@ def run_cmd(
         mode=mode.value, cassettes_dir=cassettes, concurrency=concurrency, corpus_dir=corpus,
         prompts_dir=prompts, cases=list(case or []),
         overrides={"backend": backend, "model": model, "base_url": base_url},
-        on_progress=ProgressBar(), runlog=_runlog(mode.value),
+        on_progress=ProgressBar(), runlog=_runlog(mode.value), judge_model=judge_model,
     )
     run_dir = _run_dir(output, paths)
     outcome = run_suites(loaded, options)

@@ -14,6 +14,7 @@ from pipeline.cli.common import (
     BackendOpt,
     BaseUrlOpt,
     CacheOpt,
+    ContextOpt,
     DryRunOpt,
     Format,
     FormatOpt,
@@ -23,7 +24,9 @@ from pipeline.cli.common import (
     OutputOpt,
     PromptsOpt,
     StrictOpt,
+    StructuredOpt,
     ThreadsOpt,
+    TimeoutOpt,
     VerboseOpt,
     check_outputs,
     emit,
@@ -51,8 +54,14 @@ pipeline: the JSON output reports kept / dropped / added facts; a passage whose 
 invents a fact falls back to the lightly edited source passage. --strict-facts exits 1 when the
 result still states a fact the source does not (e.g. a one-call model's invention).
 
-On the embedded model the speech is rewritten passage by passage (sectioned); on an
-OpenAI-compatible endpoint in one call returning the whole result as JSON (one-call).
+On the embedded model every style is applied sentence by sentence: the style's deterministic
+edits first (plain words for officialese, long sentences split, spoken turns, reported speech),
+then the model rewrites the sentences those left unchanged, under the same fact gates (sectioned);
+on an OpenAI-compatible endpoint in one call returning the whole result as JSON (one-call). Either
+way the share of sentences changed is checked: a result that changed too little to be the style
+is a failed check. Text copied from a news site (dateline, 全文如下, photo credits, editor lines,
+one block without paragraph breaks) is cleaned and split first; news and minutes name the text's
+own speaker, occasion and genre, and minutes are only for meetings.
 
 Examples:
 
@@ -124,6 +133,9 @@ def restyle(
     cache: CacheOpt = False,
     max_cost: MaxCostOpt = None,
     max_tokens: MaxTokensOpt = None,
+    context: ContextOpt = None,
+    timeout: TimeoutOpt = None,
+    structured: StructuredOpt = None,
     prompts: PromptsOpt = None,
 ) -> None:
     from pipeline.errors import CheckFailed
@@ -147,7 +159,9 @@ def restyle(
     chosen = get_style(style, prompts)  # a bad style fails before the model loads
     text = read_text(file)
     opts = model_options(backend, model, base_url, cache=cache, max_cost=max_cost,
-                         max_tokens=max_tokens, verbose=verbose, threads=threads)
+                         max_tokens=max_tokens, verbose=verbose, context=context,
+                         timeout=timeout, structured=structured,
+                         threads=threads)
     client = open_client(opts, "restyle")
     from pipeline.cli.progress import close, listen, terminal_progress
 
@@ -211,12 +225,13 @@ def _summary_line(result) -> str:
     length = out["length"]
     facts = out["facts"]
     target = f", target {length['target']} → ratio {length['ratio']:.2f}" if length.get("target") else ""
-    units = meta.get("units") or []
-    from_model = sum(1 for u in units if u.get("status") == "model")
-    model_part = f"; {from_model}/{len(units)} passage(s) rewritten by the model" if units else ""
+    check = out.get("style_check") or {}
+    style_part = f"; style {check['summary']}" if check else ""
+    calls = meta.get("model_calls") or 0
+    model_part = f"; {meta.get('model_sentences_kept', 0)}/{calls} model rewrite(s) kept" if calls else ""
     caught = f", {len(facts.get('caught', []))} caught and repaired" if facts.get("caught") else ""
     return (
-        f"speechsmith: restyle {out['style']}: {length['zishu']}字{target}; facts kept "
+        f"speechsmith: restyle {out['style']}: {length['zishu']}字{target}{style_part}; facts kept "
         f"{len(facts['kept'])}, dropped {len(facts['dropped'])}, added {len(facts['added'])}{caught}{model_part}"
     )
 

@@ -13,6 +13,7 @@ from pipeline.cli.common import (
     BackendOpt,
     BaseUrlOpt,
     CacheOpt,
+    ContextOpt,
     DryRunOpt,
     Format,
     FormatOpt,
@@ -22,7 +23,9 @@ from pipeline.cli.common import (
     OutputOpt,
     PromptsOpt,
     StrictOpt,
+    StructuredOpt,
     ThreadsOpt,
+    TimeoutOpt,
     VerboseOpt,
     check_outputs,
     emit,
@@ -97,6 +100,9 @@ def summarize(
     cache: CacheOpt = False,
     max_cost: MaxCostOpt = None,
     max_tokens: MaxTokensOpt = None,
+    context: ContextOpt = None,
+    timeout: TimeoutOpt = None,
+    structured: StructuredOpt = None,
     prompts: PromptsOpt = None,
 ) -> None:
     from pipeline.errors import CheckFailed
@@ -114,7 +120,9 @@ def summarize(
         from pipeline.model.connect import open_client
 
         opts = model_options(backend, model, base_url, cache=cache, max_cost=max_cost,
-                             max_tokens=max_tokens, verbose=verbose, threads=threads)
+                             max_tokens=max_tokens, verbose=verbose, context=context,
+                             timeout=timeout, structured=structured,
+                         threads=threads)
         client = open_client(opts, "summarize")
     elif dry_run:
         info("speechsmith: --method extractive calls no model; the dry run is the summary itself")
@@ -144,3 +152,10 @@ def summarize(
         info(f"speechsmith: dropped {len(dropped)} item(s) whose figures or quotes are not in the source")
         if strict:
             raise CheckFailed(f"{len(dropped)} summary item(s) failed the verbatim check")
+    substance = result.checks.get("substance", {})
+    if not substance.get("passed", True):
+        rules = ", ".join(substance.get("rules", []))
+        info(f"speechsmith: summarize: the substance check failed ({rules}; details in --format json)")
+        if strict:
+            raise CheckFailed(f"summarize: substance check failed: {rules}")
+

@@ -231,6 +231,34 @@ def _check_clean(spec: S.CheckClean, sample: SampleResult, data: CaseData) -> As
     return _res(spec, not bad, 1.0 if not bad else 1 / (1 + len(bad)), len(bad), detail=detail)
 
 
+def _substance(spec: S.Substance, sample: SampleResult, data: CaseData) -> AssertionResult:
+    from pipeline.evals.substance import case_context, substance_verdict
+
+    brief: dict[str, Any] = {}
+    file = data.inputs.get("brief")
+    if isinstance(file, str) and data.suite.resolve(file).is_file():
+        from pipeline.tasks.adapt.brief import load_brief_file
+
+        brief = load_brief_file(data.suite.resolve(file))
+    task = data.suite.task_of(data.case)
+    examples = [data.corpus_text(i) for i in example_ids(sample.result)] if task == "adapt" else []
+    context = case_context(task, data.inputs, data.source, brief, [e for e in examples if e])
+    passed, score, count, detail = substance_verdict(
+        select_text(sample.result, spec.field), context, spec.rules, spec.ignore, spec.severity)
+    return _res(spec, passed, score, count, detail=detail)
+
+
+def _task_checks(spec: S.TaskChecks, sample: SampleResult, data: CaseData) -> AssertionResult:
+    """The task's own verdicts (result.checks[name].passed), e.g. adapt's structure after repairs."""
+    checks = (sample.result or {}).get("checks") or {}
+    names = spec.checks or [k for k, v in checks.items() if isinstance(v, dict)]
+    missing = [n for n in names if not isinstance(checks.get(n), dict)]
+    failed = [n for n in names if isinstance(checks.get(n), dict) and not checks[n].get("passed", True)]
+    bad = missing + failed
+    detail = "; ".join([f"failed: {', '.join(failed)}"] * bool(failed) + [f"missing: {', '.join(missing)}"] * bool(missing))
+    return _res(spec, not bad, 1 - len(bad) / max(1, len(names)), len(bad), detail=detail)
+
+
 def _facts_preserved(spec: S.FactsPreserved, sample: SampleResult, data: CaseData) -> AssertionResult:
     from pipeline.text.facts import compare_facts
 
@@ -346,7 +374,10 @@ def _cost(spec: S.Cost, sample: SampleResult, data: CaseData) -> AssertionResult
 
 def _rubric(spec: S.Rubric, sample: SampleResult, data: CaseData) -> AssertionResult:
     if data.judge is None:
-        return _res(spec, False, 0.0, detail="no judge configured")
+        # the embedded model gave every defect a passing score: no judge is no verdict
+        result = _res(spec, False, 0.0, detail="not judged: no judge model (set judge: in the suite or "
+                      "--judge-model to an endpoint)")
+        return result.model_copy(update={"judged": False, "weight": 0.0})
     text = select_text(sample.result, spec.field)[: spec.max_chars]
     label = f"{sample.case}#{sample.sample}/judge:{spec.key}"
     try:
@@ -366,6 +397,8 @@ _DISPATCH: dict[str, Callable[[Any, SampleResult, CaseData], AssertionResult]] =
     "not_regex": _regex,
     "points_covered": _points,
     "check_clean": _check_clean,
+    "substance": _substance,
+    "task_checks": _task_checks,
     "facts_preserved": _facts_preserved,
     "no_invented_facts": _no_invented,
     "rouge": _rouge,

@@ -104,6 +104,7 @@ def terminal(samples: list[SampleResult], summary: dict[str, Any], comparison: C
         f"{t.get('samples', 0)} sample(s) of {t.get('cases', 0)} case(s): {t.get('passed', 0)} passed, "
         f"{t.get('failed', 0)} failed ({t.get('errors', 0)} errors), {t.get('misses', 0)} replay misses, "
         f"{t.get('flaky', 0)} flaky; mean score {t.get('mean_score', 0):.3f}; "
+        f"{t.get('not_judged', 0)} rubric(s) not judged (no judge model); "
         f"cassette hits {t.get('cache_hits', 0)}, retries {t.get('retries', 0)}"
     )
     for name, st in summary.get("suites", {}).items():

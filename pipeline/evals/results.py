@@ -33,6 +33,9 @@ class AssertionResult(BaseModel):
     value: float | None = None  # what was measured (字数, ROUGE, seconds, …)
     threshold: float | None = None
     detail: str = ""
+    # False for a rubric no judge could score (the embedded model cannot judge): shown as "not
+    # judged", weight 0, neither a pass nor a failure of the sample
+    judged: bool = True
 
 
 class SampleResult(BaseModel):
@@ -59,7 +62,10 @@ class SampleResult(BaseModel):
         return (self.suite, self.case, self.sample)
 
     def failed_assertions(self) -> list[AssertionResult]:
-        return [a for a in self.assertions if not a.passed]
+        return [a for a in self.assertions if a.judged and not a.passed]
+
+    def not_judged(self) -> list[AssertionResult]:
+        return [a for a in self.assertions if not a.judged]
 
 
 def finalize(sample: SampleResult) -> SampleResult:
@@ -71,7 +77,7 @@ def finalize(sample: SampleResult) -> SampleResult:
     sample.score = round(sum(a.score * a.weight for a in sample.assertions) / total, 4) if total else (
         1.0 if sample.status == "ok" else 0.0
     )
-    sample.passed = sample.status == "ok" and all(a.passed for a in sample.assertions)
+    sample.passed = sample.status == "ok" and all(a.passed for a in sample.assertions if a.judged)
     return sample
 
 
@@ -149,6 +155,7 @@ def summarize(samples: list[SampleResult], **extra: Any) -> dict[str, Any]:
             "mean_score": round(sum(s.score for s in scored) / len(scored), 4) if scored else 0.0,
             "cache_hits": sum(int(s.cassettes.get("hits", 0)) for s in samples),
             "retries": sum(int(s.cassettes.get("retries", 0)) for s in samples),
+            "not_judged": sum(len(s.not_judged()) for s in samples),
         },
         "suites": suites,
         "cases": [c.model_dump() for c in stats],

@@ -69,6 +69,7 @@ class RunOptions:
     # Where the calls are logged (pipeline.model.runlog.RunLog), one run per case; the CLI passes
     # one for the modes that reach a model, not for replay (it would log cassettes, not calls).
     runlog: Any = None
+    judge_model: str | None = None  # --judge-model: an endpoint model for rubric assertions
 
 
 @dataclass
@@ -164,8 +165,9 @@ class _SuiteRun:
         limit = 1 if inner is None or inner.name == "local" else (spec.limit or 4)
         self.store = CassetteStore(root, options.mode, inner, limit=limit)
         self.judges: _Judges | None = None
-        if any(isinstance(a, Rubric) for c in suite.cases for a in suite.assertions(c)):
-            jspec = suite.judge or spec
+        if any(isinstance(a, Rubric) for c in suite.cases for a in suite.assertions(c)) and can_judge(
+                judge_spec(suite, options), options):
+            jspec = judge_spec(suite, options)
             jlimit = 1 if judge_inner is None or judge_inner.name == "local" else (jspec.limit or 4)
             if judge_inner is not None and inner is not None and judge_inner is inner:
                 jlimit = limit
@@ -220,12 +222,31 @@ class _SuiteRun:
         return sample
 
 
+def judge_spec(suite: Suite, options: RunOptions) -> BackendSpec:
+    """The rubric judge's settings: --judge-model, else the suite's judge:, else its backend."""
+    spec = suite.judge or suite.backend
+    if options.judge_model:
+        spec = spec.model_copy(update={"backend": "openai", "model": options.judge_model})
+    return spec
+
+
+def can_judge(spec: BackendSpec, options: RunOptions) -> bool:
+    """Only an endpoint model judges: the embedded 270M model passed every defect of issue 14,
+    so on it a rubric is reported as not judged rather than scored."""
+    backend = options.judge_model and "openai" or options.overrides.get("backend") or spec.backend
+    if backend is None:
+        from pipeline.config import resolve
+
+        backend = resolve().backend
+    return backend == "openai"
+
+
 def _open_backends(suites: list[Suite], options: RunOptions) -> dict[str, Backend]:
     """One real backend per distinct setting (the local model is loaded once, not per suite)."""
     factory = options.backend_factory or default_backend_factory
     opened: dict[str, Backend] = {}
     for suite in suites:
-        for spec in (suite.backend, suite.judge or suite.backend):
+        for spec in (suite.backend, judge_spec(suite, options)):
             spec = spec.model_copy(update={k: v for k, v in options.overrides.items() if v is not None})
             key = spec.model_dump_json(exclude={"params", "limit"})
             if key not in opened:
@@ -247,7 +268,7 @@ def run_suites(suites: list[Suite], options: RunOptions | None = None) -> RunOut
     jobs: list[tuple[_SuiteRun, Case, int]] = []
     for suite in suites:
         inner = backends.get(_spec_key(suite.backend, options))
-        judge_inner = backends.get(_spec_key(suite.judge or suite.backend, options))
+        judge_inner = backends.get(_spec_key(judge_spec(suite, options), options))
         run = _SuiteRun(suite, options, inner, judge_inner)
         runs[suite.name] = run
         for case in suite.cases:

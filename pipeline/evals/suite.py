@@ -109,6 +109,18 @@ class CheckClean(_Spec):
     relative: bool = False  # only findings beyond the input's own (restyle keeps a source's xx)
 
 
+class Substance(_Spec):
+    type: Literal["substance"]
+    rules: list[str] | None = None  # rule ids or prefixes; default: every substance rule
+    ignore: list[str] = Field(default_factory=list)
+    severity: Literal["error", "warning"] = "error"  # this level and above count
+
+
+class TaskChecks(_Spec):
+    type: Literal["task_checks"]
+    checks: list[str] | None = None  # names in the result's checks; default: every check
+
+
 class FactsPreserved(_Spec):
     type: Literal["facts_preserved"]
     threshold: float = Field(1.0, ge=0, le=1)  # share of the source's facts kept verbatim
@@ -166,7 +178,8 @@ class Rubric(_Spec):
 
 
 AssertionSpec = Annotated[
-    SchemaValid | Length | Contains | Regex | PointsCovered | CheckClean | FactsPreserved
+    SchemaValid | Length | Contains | Regex | PointsCovered | CheckClean | Substance | TaskChecks
+    | FactsPreserved
     | NoInventedFacts | Rouge | CopyRate | NoPromptLeak | Latency | Tokens | Cost | Rubric,
     Field(discriminator="type"),
 ]

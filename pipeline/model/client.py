@@ -244,10 +244,12 @@ class Client:
 
         needed = self._prompt_tokens(request)
         if needed + request.max_tokens > self.context_window:
+            source = getattr(self.backend, "context_source", "")
             message = (
                 f"request needs {needed} prompt + {request.max_tokens} output tokens = "
                 f"{needed + request.max_tokens}, over the {self.context_window}-token context of "
-                f"{self.backend.model}; shorten the input or lower the output length"
+                f"{self.backend.model}{f' ({source})' if source else ''}; shorten the input or lower "
+                "the output length, or pass --context N when the model's real window is larger"
             )
             self._log(status="refused", error=message, tokens_in=needed, **row)
             raise BudgetExceeded(message)

@@ -41,8 +41,11 @@ def open_backend(settings: Settings) -> Backend:
         api_key=settings.api_key,
         timeout=settings.timeout,
         max_retries=settings.max_retries,
-        context_window=settings.context_window(model),
+        context_window=settings.explicit_window(model),
+        fallback_window=settings.context_window(model),
         prefill=settings.prefill,
+        structured=settings.structured,
+        system=settings.system,
     )
 
 
@@ -58,6 +61,8 @@ def open_client(
 
     settings = settings or resolve(options)
     backend = open_backend(settings)
+    if settings.verbose and hasattr(backend, "on_notice"):
+        backend.on_notice = _notice  # type: ignore[attr-defined]
     if wrap is not None:
         backend = wrap(backend)
     client = Client.from_settings(backend, settings, command=command)
@@ -65,6 +70,10 @@ def open_client(
         # A command that fails half-way has still spent something: say what, even then.
         atexit.register(_report_if_not_yet, client)
     return client
+
+
+def _notice(message: str) -> None:
+    print(f"speechsmith: {message}", file=sys.stderr)
 
 
 def _report_if_not_yet(client: Client) -> None:

@@ -98,7 +98,11 @@ def render_speech_result(result: TaskResult, fmt: str) -> str | bytes:
     speech, its metadata and checks."""
     speech = Speech.model_validate(result.output)
     payload = speech_payload(speech, result.metadata, result.checks, result.ok) | {"task": result.task}
-    return render_speech(speech, fmt, payload=payload)
+    out = render_speech(speech, fmt, payload=payload)
+    if fmt == "md" and result.metadata.get("sources") and isinstance(out, str):
+        # Grounded drafting: where each paragraph's sentences came from, as notes below it.
+        out = out.rstrip("\n") + "\n\n" + sources_notes(result.metadata["sources"])
+    return out
 
 
 # ---- docx ---------------------------------------------------------------------------------------
@@ -253,3 +257,25 @@ def docx_bytes(blocks: Sequence[Block], *, title: str = "") -> bytes:
     buf = io.BytesIO()
     build_docx(blocks, title=title).save(buf)
     return buf.getvalue()
+
+
+def sources_notes(sources: list[dict[str, Any]]) -> str:
+    """Markdown notes naming the material every paragraph stands on (adapt's metadata.sources),
+    so a writer sees where a sentence came from."""
+    from pipeline.speech import cn_number
+
+    def part_name(key: str) -> str:
+        if key.startswith("section-"):
+            return f"第{cn_number(int(key.split('-')[1]))}部分"
+        return {"opening": "开场白", "closing": "结束语"}.get(key, key)
+
+    lines = ["---", "", "**素材来源**（每段所依据的素材；“简报”：只依据讲话要求本身）", ""]
+    for entry in sources:
+        cited = []
+        for src in entry.get("sources", []):
+            if src.get("origin") == "brief":
+                cited.append("简报")
+            else:
+                cited.append(f"{src.get('source', '')}：「{src.get('text', '')}」")
+        lines.append(f"- {part_name(entry['part'])}第{entry['paragraph'] + 1}段：" + "；".join(cited))
+    return "\n".join(lines) + "\n"

@@ -110,6 +110,8 @@ class TaskSpec:
     run: Callable[[Any, TaskContext], TaskResult]
     batch_request: Callable[[Any, TaskContext], OneCall] | None = None
     batch_finish: Callable[[Any, str, TaskContext], TaskResult] | None = None
+    # Why a job's options keep it from being one call (extractive, sectioned…), None when they do not.
+    batch_skip: Callable[[Any], str | None] | None = None
 
     @property
     def has_one_call(self) -> bool:

@@ -1,7 +1,9 @@
 """check: lint a speech (no model needed). Used by the CLI, batch lines and eval cases.
 
 input: CheckInput (pipeline.tasks.inputs): the speech as text or file, targets (length,
-minutes, tolerance), a source for the F rules, the audience, select / ignore, max_sentence, fix.
+minutes, tolerance), a source for the F rules, the audience, select / ignore, max_sentence, fix;
+and what the text may say for the substance rules (brief, facts, points, speaker, occasion,
+style, examples: pipeline.check.substance).
 
 output: {"findings": [...], "counts": {...}, "zi": n, "minutes": m, "fixed_text"?: str}
 checks: {"lint": {"passed": no error-level finding, "errors": n, "warnings": n}}
@@ -14,13 +16,14 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.check import CheckConfig, Doc, fix_text, has_errors, lint, validate_codes
+from pipeline.check.substance import STYLE_RANGES, SubstanceContext
 from pipeline.errors import InputError
 from pipeline.render.findings import counts, render_table
 from pipeline.tasks import TaskContext, TaskResult, TaskSpec
 from pipeline.tasks.inputs import CheckInput
 from pipeline.text.textio import read_text
 
-__all__ = ["TASK", "CheckInput", "check_config", "codes", "run", "split_front_matter"]
+__all__ = ["TASK", "CheckInput", "check_config", "codes", "run", "split_front_matter", "substance_context"]
 
 
 def codes(value: Any) -> list[str]:
@@ -56,7 +59,47 @@ def check_config(inp: CheckInput) -> CheckConfig:
         if number <= 0 or (key == "tolerance" and number >= 1):
             raise InputError(f"{key} must be {'between 0 and 1' if key == 'tolerance' else 'positive'}, not {value!r}")
         setattr(cfg, key, number)
+    cfg.context = substance_context(inp, source, cfg.length)
     return cfg
+
+
+def _items(value: Any) -> list[str]:
+    if value is None:
+        return []
+    items = [value] if isinstance(value, str) else list(value)
+    return [p.strip() for item in items for p in re.split(r"[,，、;；\n]", str(item)) if p.strip()]
+
+
+def _texts(value: Any) -> list[str]:
+    items = [value] if isinstance(value, str) else list(value or [])
+    return [read_text(v) if _is_path(v) else v for v in (str(i) for i in items) if v.strip()]
+
+
+def substance_context(inp: CheckInput, source: str | None, length: int | None = None) -> SubstanceContext | None:
+    """The substance rules' context from the input; None when it names none of brief, facts,
+    points, speaker, occasion, style or examples (then source, audience and length make one)."""
+    if not any((inp.brief, inp.facts, inp.points, inp.speaker, inp.occasion, inp.style, inp.examples)):
+        return None
+    brief = inp.brief or {}
+    if isinstance(brief, str):
+        from pipeline.tasks.adapt.brief import load_brief_file
+
+        brief = load_brief_file(brief)
+    if inp.style is not None and inp.style not in STYLE_RANGES:
+        raise InputError(f"style must be one of {', '.join(STYLE_RANGES)}, not {inp.style!r}")
+    length = length or brief.get("length")
+    return SubstanceContext(
+        brief="\n".join(str(brief.get(k) or "") for k in ("tone", "date", "place", "genre")).strip(),
+        facts=_items(inp.facts) + _items(brief.get("facts")),
+        source=source,
+        speaker=inp.speaker or brief.get("speaker") or None,
+        audience=inp.audience or brief.get("audience") or None,
+        occasion=inp.occasion or brief.get("occasion") or None,
+        points=_items(inp.points) + _items(brief.get("points")),
+        examples=_texts(inp.examples),
+        style=inp.style,
+        length=length if isinstance(length, int) and length > 0 else None,
+    )
 
 
 def _is_path(value: str) -> bool:

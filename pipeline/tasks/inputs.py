@@ -78,6 +78,10 @@ class AdaptInput(TaskInput):
         "of ids or a comma-separated string. Default: chosen by the brief.")
     example_tokens: int | None = Field(None, description="Token budget for the examples. Default: by strategy and model.")
     seed: int = Field(0, description="Sampling seed: the same seed gives the same draft on the local model.")
+    material: bool = Field(
+        True, description="Draft from the material bank (素材库: your corpus and the 52 government work reports): "
+        "on-topic sentences retrieved for each point stand before each paragraph (plan-draft) or in the prompt "
+        "(one-call); metadata.sources names them per paragraph.")
 
     @field_validator("points", "facts", mode="before")
     @classmethod
@@ -116,7 +120,9 @@ class RestyleInput(TextInput):
     unit: str | None = Field(None, description="The organising unit, for styles that state one.")
     audience: str | None = Field(None, description="Who the new text addresses; decides the 称呼.")
     strategy: str | None = Field(
-        None, description="sectioned (passage by passage, for the local model) or one-call. Default: by backend.")
+        None, description="sectioned (sentence by sentence, for the local model) or one-call. Default: by backend.")
+    model_sentences: int | None = Field(
+        None, ge=0, description="At most this many sentences rewritten by the model (the rest: the style's edits).")
 
 
 class CheckInput(TextInput):
@@ -134,6 +140,16 @@ class CheckInput(TextInput):
     tolerance: float | None = Field(None, description="Allowed length deviation, between 0 and 1 (default 0.15).")
     max_sentence: int | None = Field(None, description="字 per sentence above which R103 warns (default 120).")
     fix: bool = Field(False, description="Apply the safe fixes; the output's fixed_text holds the result.")
+    # what the text may say, for the substance rules (G V D S105 L103): pipeline.check.substance
+    brief: str | dict[str, Any] | None = Field(
+        None, description="A brief (YAML/JSON file path, or its fields): facts, points, speaker, occasion bound the G rules.")
+    facts: list[str] | str | None = Field(None, description="Facts the text may state; others are invented (G).")
+    points: list[str] | str | None = Field(None, description="What the text is about (the brief's points).")
+    speaker: str | None = Field(None, description="Who speaks, e.g. 县长 (V rules).")
+    occasion: str | None = Field(None, description="The occasion; a news release or minutes must name it (D102).")
+    style: str | None = Field(None, description="speech, plain, oral, remarks, news, minutes or summary (L103's range).")
+    examples: list[str] | str | None = Field(
+        None, description="Example texts (or their paths) the model was shown: their topics are drift (D101).")
 
 
 INPUTS: dict[str, type[TaskInput]] = {

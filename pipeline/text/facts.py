@@ -32,6 +32,13 @@ from pipeline.text.numbers import half_width, normalize_value
 
 KINDS = ("number", "percent", "date", "ordinal", "quote", "title", "person")
 GUARD_KINDS = ("number", "percent", "date", "ordinal", "person")  # what a model must not invent
+# Opt-in kinds for the substance checks (pipeline.check.substance): asked for by name only, so
+# the default extraction that adapt's masking and restyle's scoring rely on is unchanged.
+#   count    Chinese-numeral counts of ten or more: 十二位, 二十个部门, 一百多家
+#   year     a bare year in brackets or inside a title: 《…报告（2018）》
+#   meeting  party congresses, plenums and named meetings: 党的十八届五中全会, 第十次全国代表大会
+#   org      a named province or a place's party/government organ: 吉林省, 新华市委
+SUBSTANCE_KINDS = ("count", "year", "meeting", "org")
 
 
 @dataclass(frozen=True)
@@ -193,6 +200,33 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ),
 ]
 
+_CN_1_9 = "一二三四五六七八九"
+_EXTRA_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
+    ("meeting", re.compile(
+        rf"(?:党的|中共)?(?:[{_CN_1_9}十]{{1,3}}届[{_CN_1_9}十]{{1,2}}中全会"
+        rf"|[{_CN_1_9}十]{{1,3}}届全国人大[{_CN_1_9}十]{{1,2}}次会议"
+        rf"|[二三]?十[{_CN_1_9}]?大(?![学力量型批项类事幅规小多会])"
+        rf"|(?<=党的)[{_CN_1_9}]大(?![学力量型批项类事幅规小多])"
+        rf"|第[{_CN_1_9}十]{{1,3}}次(?:全国|全省|全市|全县|全区)?[\u4e00-\u9fff]{{0,4}}?代表大会)"
+        rf"|全国两会|[\u4e00-\u9fff]{{0,2}}党代会"
+        rf"|(?:中央|全国|省委|市委|县委)[\u4e00-\u9fff]{{0,8}}?(?:工作会议|工作座谈会|全会)"
+    )),
+    ("org", re.compile(
+        r"(?:北京|天津|河北|山西|内蒙古|辽宁|吉林|黑龙江|上海|江苏|浙江|安徽|福建|江西|山东|河南|湖北"
+        r"|湖南|广东|广西|海南|重庆|四川|贵州|云南|西藏|陕西|甘肃|青海|宁夏|新疆|台湾)(?:省|市|自治区)"
+        r"|中央军委|中央[\u4e00-\u9fff]{2,6}?(?:委员会|领导小组)"
+        r"|(?:(?<=[是在由与和、，。：:；（])|(?<![\u4e00-\u9fff]))"
+        r"[^\W\d的了是在和与及要把对为好实落做抓这那一不也就都而之其等各个有以将从到于上下中并或但还又再更很大会年"
+        r"全本该此两省市县区乡镇村委党政我你他们]{2}(?:市|县)(?:委|人民政府|政府)(?!员)"
+    )),
+    ("year", re.compile(r"(?<=[（(])(?:1[89]|20)[0-9]{2}(?=[）)])|(?<=[（(])(?:1[89]|20)[0-9]{2}(?=年?[）)])")),
+    ("count", re.compile(
+        rf"(?<![第{_CN_DIGIT}十百千])(?:[{_CN_1_9}两]?十[{_CN_1_9}]?|[{_CN_1_9}两]百[零{_CN_1_9}十]*)[多余]?"
+        r"(?:位|名|个|家|项|所|支|批|户|座|处|场)(?!一体|方面|坚持|意识|自信|维护|全面)"
+    )),
+]
+_TITLE_YEAR = re.compile(r"(?:1[89]|20)[0-9]{2}(?=年|[）)])")
+
 _QUOTE_RE = re.compile(r"“([^“”\n]{1,80})”|「([^「」\n]{1,80})」|\"([^\"\n]{1,80})\"")
 _TITLE_RE = re.compile(r"《([^《》\n]{1,80})》")
 _PLACEHOLDER_NUM = re.compile(r"[xX×]{2}")
@@ -232,8 +266,40 @@ def extract_facts(text: str, kinds: Iterable[str] | None = None) -> list[Fact]:
             facts.append(Fact("title", m.group(0), normalize_value("title", m.group(1)), m.span()))
     if "person" in wanted:
         facts.extend(_persons(text))
+    if wanted & set(SUBSTANCE_KINDS):
+        facts.extend(_extra_facts(text, wanted, taken))
     facts.sort(key=lambda f: (f.span[0], -f.span[1]))
     return facts
+
+
+def _extra_facts(text: str, wanted: set[str], taken: list[tuple[int, int]]) -> list[Fact]:
+    out: list[Fact] = []
+    for kind, pattern in _EXTRA_PATTERNS:
+        if kind not in wanted:
+            continue
+        for m in pattern.finditer(text):
+            start, end = m.span()
+            if kind in ("count", "year") and _overlaps(taken, start, end):
+                continue  # 三十个 inside 三十个百分点 is the percent's already
+            out.append(Fact(kind, m.group(0), _extra_value(kind, m.group(0)), (start, end)))
+    if "year" in wanted:  # 《…报告（2018）》, 《2019年…规划》: the year of a cited document
+        for m in _TITLE_RE.finditer(text):
+            for y in _TITLE_YEAR.finditer(m.group(1)):
+                start = m.start(1) + y.start()
+                if not _overlaps(taken, start, start + 4) and not any(f.span == (start, start + 4) for f in out):
+                    out.append(Fact("year", y.group(0), _extra_value("year", y.group(0)), (start, start + 4)))
+    return out
+
+
+def _extra_value(kind: str, text: str) -> str:
+    """The comparison key of an opt-in kind: 2018 -> 2018年, 党的十八大 -> 十八大, 十二位 -> 12位."""
+    if kind == "year":
+        return text + "年"
+    if kind == "meeting":
+        return re.sub(r"^(?:党的|中共)", "", text)
+    if kind == "count":
+        return normalize_value("number", text)
+    return text
 
 
 def _overlaps(taken: list[tuple[int, int]], start: int, end: int) -> bool:
@@ -244,8 +310,8 @@ def _overlaps(taken: list[tuple[int, int]], start: int, end: int) -> bool:
 
 def _is_figure(text: str, start: int, end: int, frag: str) -> bool:
     """Keep figures, drop list marks (1. 2、 (3)) and section numbers of headings."""
-    if _PLACEHOLDER_NUM.search(text[end : end + 2]):
-        return False
+    if _PLACEHOLDER_NUM.search(text[end : end + 2]) or text[start - 1 : start] == "¶":
+        return False  # 520xx年 is a placeholder; （¶9） is a summary's paragraph reference
     bare = re.fullmatch(r"[0-9０-９]+", frag)
     if bare:
         after = text[end : end + 1]
@@ -296,13 +362,15 @@ _NOT_NAME_WORDS = {
 
 
 def _index(text: str, kinds: Iterable[str] | None) -> tuple[str, set[tuple[str, str]]]:
+    if kinds is not None and set(kinds) & {"count", "year"}:
+        kinds = [*kinds, "number", "date"]  # 12位 supports 十二位, 2018年 supports （2018）
     facts = extract_facts(text, kinds)
     return half_width(text), {(_group(f.kind), f.value) for f in facts}
 
 
 def _group(kind: str) -> str:
     # a date can be written as a number (2024年) and a quote as a title; compare within groups
-    return {"date": "num", "number": "num", "percent": "num", "ordinal": "num",
+    return {"date": "num", "number": "num", "percent": "num", "ordinal": "num", "count": "num", "year": "num",
             "quote": "phrase", "title": "phrase"}.get(kind, kind)
 
 

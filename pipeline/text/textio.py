@@ -66,6 +66,11 @@ def read_text(source: str | Path, *, max_bytes: int = MAX_BYTES) -> str:
     return read_document(source, max_bytes=max_bytes).text
 
 
+def read_bytes(data: bytes, name: str, *, max_bytes: int = MAX_BYTES) -> Document:
+    """Bytes received some other way (a web upload) into a Document, as a file of that name."""
+    return _from_bytes(data, name, Path(name).suffix.lower(), max_bytes)
+
+
 def decode_bytes(data: bytes, name: str = "<bytes>") -> tuple[str, str]:
     """Decode bytes of unknown encoding; return (text, encoding name)."""
     if data.startswith(codecs.BOM_UTF8):

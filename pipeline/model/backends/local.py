@@ -332,7 +332,7 @@ class LocalBackend:
             from llama_cpp import LlamaGrammar
             from llama_cpp.llama_grammar import JSON_GBNF
 
-            from pipeline.model.backends.openai_backend import clean_schema
+            from pipeline.model.backends.openai_wire import clean_schema
 
             # The converter raises bare Exceptions on keywords it does not know; then try without
             # the decorative ones, and at worst constrain to any JSON (the Client still validates).

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Protocol
 
+from pipeline.errors import SpeechsmithError
 from pipeline.model.types import ChatRequest, ChatResponse
 
 __all__ = ["CallStopped", "MeteredBackend", "Pacer"]
@@ -30,14 +31,17 @@ class Pacer(Protocol):
 
 
 class MeteredBackend:
-    """Wraps a backend: every call goes through `pacer` (when set) and its response to `on_response`."""
+    """Wraps a backend: every call goes through `pacer` (when set), its response to `on_response`,
+    and a call that fails after the backend's own retries to `on_failure` (it was still made)."""
 
     def __init__(
         self, inner: Any, pacer: Pacer | None, on_response: Callable[[ChatResponse], None] | None = None,
+        on_failure: Callable[[BaseException], None] | None = None,
     ) -> None:
         self.inner = inner
         self.pacer = pacer
         self.on_response = on_response
+        self.on_failure = on_failure
         self._downstream: Callable[[int, str, float], None] | None = None
         if hasattr(inner, "on_retry"):
             self._downstream = inner.on_retry
@@ -61,6 +65,17 @@ class MeteredBackend:
             self._downstream(attempt, error, wait)
 
     def complete(self, request: ChatRequest) -> ChatResponse:
+        try:
+            response = self._complete(request)
+        except SpeechsmithError as exc:
+            if self.on_failure is not None:
+                self.on_failure(exc)
+            raise
+        if self.on_response is not None:
+            self.on_response(response)
+        return response
+
+    def _complete(self, request: ChatRequest) -> ChatResponse:
         if self.pacer is None:
             response = self.inner.complete(request)
         else:
@@ -79,6 +94,4 @@ class MeteredBackend:
                 )
             except InterruptedError:
                 raise CallStopped() from None
-        if self.on_response is not None:
-            self.on_response(response)
         return response

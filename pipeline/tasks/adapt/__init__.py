@@ -21,7 +21,9 @@ Two strategies, picked by backend (AdaptInput.strategy overrides):
 Checks on every draft (reported in the JSON output; --strict makes failures exit 1): length
 within ±15% (else a bounded targeted expand or shorten of the weakest part), fact guard
 (figures, dates, percentages, persons not in the brief: flagged; strict_facts masks them as XX),
-repeated sentences removed, placeholder leaks removed, the linter's rules.
+repeated sentences removed, placeholder leaks removed, the linter's rules, and the substance
+gate (checks.substance_check: sentences with an invented meeting, document or figure, a claim
+the speaker could not make or an example's topic are dropped; what cannot be dropped fails).
 """
 
 from __future__ import annotations
@@ -35,10 +37,11 @@ from pipeline.prompts import PromptRef, load_prompt
 from pipeline.speech import Speech
 from pipeline.tasks import OneCall, TaskContext, TaskResult, TaskSpec
 from pipeline.tasks.adapt.brief import Brief, brief_from_inputs
-from pipeline.tasks.adapt.checks import all_passed, finish
+from pipeline.tasks.adapt.checks import all_passed, finish, substance_check
 from pipeline.tasks.adapt.drafting import Drafter, make_cleaner
 from pipeline.tasks.adapt.dry_run import dry_run
 from pipeline.tasks.adapt.examples import choose_examples, tokens_per_zi
+from pipeline.tasks.adapt.grounding import attribute, grounding_for, prompt_material
 from pipeline.tasks.adapt.one_call import conform, draft_schema, one_call_request
 from pipeline.tasks.adapt.options import AdaptOptions
 from pipeline.tasks.adapt.outline import plan
@@ -61,8 +64,9 @@ def run(inp: AdaptInput, ctx: TaskContext) -> TaskResult:
     ratio = tokens_per_zi(selection, ctx)
     outline = plan(brief)
     cleaner = make_cleaner(brief, selection)
+    grounding = grounding_for(brief, outline, opts, ctx)
     if opts.strategy == "one-call":
-        call = one_call_request(brief, selection, ctx, ratio)
+        call = one_call_request(brief, selection, ctx, ratio, prompt_material(grounding, outline))
         draft = ctx.client.structured(call.request, call.schema, prompt=call.prompt, step="adapt")
         speech = conform(draft, brief, outline)
         refs = [call.prompt] if call.prompt else []
@@ -71,15 +75,21 @@ def run(inp: AdaptInput, ctx: TaskContext) -> TaskResult:
                                 repairer=repairer, progress=ctx.progress)
         refs.append(load_prompt("adapt/expand", ctx.prompts_dir).ref)
     else:
-        drafter = Drafter(brief, outline, selection, ctx, cleaner, ratio, opts.seed)
+        drafter = Drafter(brief, outline, selection, ctx, cleaner, ratio, opts.seed, grounding)
         drafter.draft_all()
         speech = outline.speech()
         repairer = Repairer(opts.strategy, drafter, ctx, brief, cleaner)
         speech, checks = finish(speech, brief, outline, strict_facts=opts.strict_facts, cleaner=cleaner,
                                 repairer=repairer, progress=ctx.progress)
-        refs = [drafter.tpl.ref]
+        refs = [drafter.tpl.ref] + ([drafter.section_tpl.ref] if drafter.tpl is not drafter.section_tpl else [])
+    speech, checks = substance_check(speech, brief, [e.text for e in selection.examples], checks)
     meta = _metadata(ctx, opts, selection, refs, start, brief)
+    if grounding is not None:
+        meta["grounded"] = True
+        meta["fallback_paragraphs"] = sum(p.fallbacks for p in outline.parts)
+        meta["sources"] = attribute(speech, grounding)
     return _result(speech, meta, checks)
+
 
 
 def _metadata(
@@ -116,7 +126,16 @@ def batch_request(inp: AdaptInput, ctx: TaskContext) -> OneCall:
     brief = brief_from_inputs(inp.options())
     opts = AdaptOptions.from_input(inp.model_copy(update={"strategy": "one-call"}), ctx.backend_name)
     selection = choose_examples(brief, opts, ctx)
-    return one_call_request(brief, selection, ctx, tokens_per_zi(selection, ctx))
+    outline = plan(brief)
+    material = prompt_material(grounding_for(brief, outline, opts, ctx), outline)
+    return one_call_request(brief, selection, ctx, tokens_per_zi(selection, ctx), material)
+
+
+def batch_skip(inp: AdaptInput) -> str | None:
+    """Why this job is not one model call (None: it is), for the Batch route."""
+    if inp.strategy == "plan-draft":
+        return "strategy plan-draft makes one call per paragraph"
+    return None
 
 
 def batch_finish(inp: AdaptInput, raw: str, ctx: TaskContext) -> TaskResult:
@@ -133,6 +152,7 @@ def batch_finish(inp: AdaptInput, raw: str, ctx: TaskContext) -> TaskResult:
     speech, checks = finish(speech, brief, outline, strict_facts=opts.strict_facts, cleaner=None, repairer=None)
     tpl = load_prompt("adapt", ctx.prompts_dir)
     selection = choose_examples(brief, opts, ctx)
+    speech, checks = substance_check(speech, brief, [e.text for e in selection.examples], checks)
     meta = {
         "task": "adapt", "strategy": "one-call", "prompt": tpl.ref.to_dict(), "prompts": [tpl.ref.to_dict()],
         "examples": selection.ids, "backend": ctx.backend_name, "duration": round(time.perf_counter() - start, 3),
@@ -141,4 +161,6 @@ def batch_finish(inp: AdaptInput, raw: str, ctx: TaskContext) -> TaskResult:
     return _result(speech, meta, checks)
 
 
-TASK = TaskSpec("adapt", AdaptInput, run, batch_request=batch_request, batch_finish=batch_finish)
+TASK = TaskSpec(
+    "adapt", AdaptInput, run, batch_request=batch_request, batch_finish=batch_finish, batch_skip=batch_skip,
+)

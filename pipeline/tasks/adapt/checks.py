@@ -21,7 +21,8 @@ from pipeline.tasks.adapt.repair import (
 from pipeline.tasks.adapt.selection import find_placeholders
 from pipeline.text.hanzi import normalize
 
-__all__ = ["all_passed", "facts_check", "finish", "length_check", "lint_speech", "structure_check"]
+__all__ = ["all_passed", "facts_check", "finish", "length_check", "lint_speech", "structure_check",
+           "substance_check"]
 
 
 def lint_speech(speech: Speech, brief: Brief, *, strict_facts: bool = False) -> dict[str, Any]:
@@ -29,8 +30,12 @@ def lint_speech(speech: Speech, brief: Brief, *, strict_facts: bool = False) -> 
 
     # With --strict-facts the XX marks are the point (a human fills them in), not leaks; other
     # placeholder marks are still caught by the placeholders check.
+    from pipeline.check.substance import RULE_IDS
+
     ignore = ["P101"] if strict_facts else []
-    config = CheckConfig(length=brief.length, tolerance=TOLERANCE, audience=brief.audience or None, ignore=ignore)
+    # the substance rules run with the brief as context in checks["substance"] (substance_check)
+    config = CheckConfig(length=brief.length, tolerance=TOLERANCE, audience=brief.audience or None,
+                         ignore=[*ignore, *RULE_IDS])
     findings = lint(speech.text(), config)
     errors = [f for f in findings if f.severity.value == "error"]
     return {
@@ -137,6 +142,22 @@ def finish(
     if stats is not None:
         checks["cleaning"] = stats.to_dict()
     checks["lint"] = lint_speech(speech, brief, strict_facts=strict_facts)
+    return speech, checks
+
+
+def substance_check(speech: Speech, brief: Brief, examples: list[str],
+                    checks: dict[str, Any]) -> tuple[Speech, dict[str, Any]]:
+    """The substance gate (pipeline.check.substance): drop the sentences holding an invented
+    meeting, document or figure, a claim the speaker could not make, an example's topic…; what
+    dropping cannot repair (称呼, length) fails the check, so the result is not ok. When
+    sentences were dropped, structure and length are judged again on what is left."""
+    from pipeline.check.substance import SubstanceContext, gate_speech
+
+    speech, substance = gate_speech(speech, SubstanceContext.from_brief(brief, examples))
+    checks = {**checks, "substance": substance}
+    if substance["dropped"]:
+        checks["structure"] = structure_check(speech, brief)
+        checks["length"] = length_check(speech, brief, checks["length"].get("repairs", []))
     return speech, checks
 
 

@@ -6,12 +6,14 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from pipeline.events import emit
 from pipeline.model.types import ChatRequest, Message
 from pipeline.prompts import load_prompt
 from pipeline.tasks import TaskContext
 from pipeline.tasks.adapt.brief import Brief, allowed_texts
+from pipeline.tasks.adapt.grounding import Grounding
 from pipeline.tasks.adapt.outline import (
     Cleaner,
     Outline,
@@ -55,10 +57,14 @@ class Drafter:
     cleaner: Cleaner
     ratio: float  # the backend's tokens per 字
     seed: int
+    # Grounded: each part is drafted right after the material retrieved for it, and a sentence
+    # is kept only when it stands on that material or the brief.
+    grounding: Grounding | None = None
     calls: int = 0
 
     def __post_init__(self) -> None:
-        self.tpl = load_prompt("adapt/section", self.ctx.prompts_dir)
+        self.section_tpl = load_prompt("adapt/section", self.ctx.prompts_dir)
+        self.tpl = load_prompt("adapt/grounded", self.ctx.prompts_dir) if self.grounding else self.section_tpl
         self.examples = [{"id": e.id, "title": e.title, "text": e.text} for e in self.selection.examples]
 
     def _continues(self, part: PartPlan) -> bool:
@@ -80,7 +86,8 @@ class Drafter:
 
     def messages(self, part: PartPlan) -> tuple[Message, ...]:
         prior, lead, _ = self._prompt(part)
-        return self.tpl.render(
+        return self.template(part).render(
+            **({"material": self.grounding.material(part.key)} if self.grounded(part) else {}),
             examples=self.examples,
             speaker=self.brief.speaker,
             occasion=self.brief.occasion,
@@ -88,6 +95,13 @@ class Drafter:
             prior=prior,
             lead=lead,
         )
+
+    def grounded(self, part: PartPlan) -> bool:
+        """Whether the part has material to stand on (else it is drafted after the examples)."""
+        return self.grounding is not None and bool(self.grounding.material(part.key))
+
+    def template(self, part: PartPlan) -> Any:
+        return self.tpl if self.grounded(part) else self.section_tpl
 
     def max_tokens(self, part: PartPlan) -> int:
         # Ask for a little more than the part still needs: the cut at the last full sentence and
@@ -109,11 +123,13 @@ class Drafter:
         assert self.ctx.client is not None
         _, lead, continues = self._prompt(part)
         request = self.request(part)
-        response = self.ctx.client.chat(request, prompt=self.tpl.ref, step=f"draft:{part.key}")
+        response = self.ctx.client.chat(request, prompt=self.template(part).ref, step=f"draft:{part.key}")
         self.calls += 1
         part.calls += 1
         if not continues:
             part.used_leads += 1  # used once, kept or not: retrying it invites the same reply
+        grounding = self.grounding
+        self.cleaner.reject = (lambda s: grounding.reject(part.key, s)) if grounding else None
         # A remote model may still write several paragraphs in one reply: each is cleaned.
         lines = (response.text if continues else lead + response.text).split("\n")
         if len(lines) > 1 and not continues and lead and lines[0].strip() == lead.strip():
@@ -143,11 +159,35 @@ class Drafter:
         part.misses = 0
         while part.zishu < part.target * 0.9 and part.calls < max_calls and part.misses < MAX_FAILURES:
             part.misses = 0 if self.paragraph(part) else part.misses + 1
+        if self.grounding is not None and part.zishu < part.target * 0.9:
+            self.fall_back(part)
         over = part.zishu - int(part.target * 1.1)
         if over > 0:
             part.paragraphs, _ = trim_part(part.paragraphs, over)
         # Stuck: the model gave nothing usable several times in a row before the part was done.
-        part.stuck = part.misses >= MAX_FAILURES
+        part.stuck = part.misses >= MAX_FAILURES and (self.grounding is None or part.zishu < part.target * 0.9)
+
+    def fall_back(self, part: PartPlan) -> bool:
+        """When the model gives nothing good, the part takes retrieved sentences (at the
+        speaker's scope), two to a paragraph, cleaned like a draft; True when some were kept."""
+        assert self.grounding is not None
+        self.cleaner.reject = None  # retrieved material is grounded by definition
+        added = False
+        while part.zishu < part.target * 0.9:
+            sentences = self.grounding.fallback(part.key, 2)
+            if not sentences:
+                break
+            para = self.cleaner.clean("".join(sentences))
+            if count_zi(para) < 15:
+                continue
+            if part.paragraphs and count_zi(part.paragraphs[-1]) < SHORT_PARAGRAPH:
+                part.paragraphs[-1] += para
+            else:
+                part.paragraphs.append(para)
+            part.fallbacks += 1
+            added = True
+            self._progress(part, para)
+        return added
 
     def _progress(self, part: PartPlan, text: str = "") -> None:
         parts = self.outline.parts

@@ -12,6 +12,7 @@ from pipeline.tasks import TaskContext, TaskResult
 from pipeline.tasks.adapt.brief import Brief
 from pipeline.tasks.adapt.drafting import Drafter, make_cleaner
 from pipeline.tasks.adapt.examples import count_tokens_fn, tokens_per_zi
+from pipeline.tasks.adapt.grounding import grounding_for, prompt_material
 from pipeline.tasks.adapt.one_call import one_call_request
 from pipeline.tasks.adapt.options import AdaptOptions
 from pipeline.tasks.adapt.outline import plan
@@ -26,14 +27,16 @@ def dry_run(brief: Brief, opts: AdaptOptions, selection: Selection, ctx: TaskCon
     outline = plan(brief)
     requests: list[dict[str, Any]] = []
     refs: list[PromptRef] = []
+    grounding = grounding_for(brief, outline, opts, ctx)
     if opts.strategy == "one-call":
-        call = one_call_request(brief, selection, ctx, tokens_per_zi(selection, ctx))
+        call = one_call_request(brief, selection, ctx, tokens_per_zi(selection, ctx),
+                                prompt_material(grounding, outline))
         requests.append(_request_view("adapt", call.request, count))
         if call.prompt:
             refs.append(call.prompt)
     else:
         drafter = Drafter(brief, outline, selection, ctx, make_cleaner(brief, selection),
-                          tokens_per_zi(selection, ctx), opts.seed)
+                          tokens_per_zi(selection, ctx), opts.seed, grounding)
         refs.append(drafter.tpl.ref)
         for part in outline.parts:
             requests.append(_request_view(f"draft:{part.key}", drafter.request(part), count)
@@ -47,6 +50,7 @@ def dry_run(brief: Brief, opts: AdaptOptions, selection: Selection, ctx: TaskCon
         "outline": {"title": outline.title, "salutation": outline.salutation,
                     "parts": [{"key": p.key, "heading": p.heading, "target_zi": p.target} for p in outline.parts]},
         "requests": requests,
+        "grounded": grounding is not None,
     }
     return TaskResult(task="adapt", output={}, text=render_adapt_dry_run(meta), metadata=meta, ok=True)
 

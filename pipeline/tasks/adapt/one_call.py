@@ -49,7 +49,11 @@ def part_lengths(brief: Brief, outline: Outline) -> dict[str, int]:
     return {"opening": by_key["opening"], "closing": by_key["closing"], "section": by_key.get("section-1", 0)}
 
 
-def one_call_request(brief: Brief, selection: Selection, ctx: TaskContext, ratio: float) -> OneCall:
+def one_call_request(
+    brief: Brief, selection: Selection, ctx: TaskContext, ratio: float, material: list[dict] | None = None,
+) -> OneCall:
+    """`material`: retrieved sentences per part (grounding.prompt_material), shown as phrasing
+    to adapt."""
     tpl = load_prompt("adapt", ctx.prompts_dir)
     outline = plan(brief)
     messages = tpl.render(
@@ -61,6 +65,7 @@ def one_call_request(brief: Brief, selection: Selection, ctx: TaskContext, ratio
         part_lengths=part_lengths(brief, outline),
         facts=allowed_facts_list(brief),
         examples=[{"id": e.id, "title": e.title, "text": e.text} for e in selection.examples],
+        material=material or [],
     )
     # Room for the JSON around the prose, plus 40% over the target so the model never truncates.
     max_tokens = int(brief.length * ratio * 1.4) + 400

@@ -21,6 +21,7 @@ class AdaptOptions:
     examples: int | list[str] | None
     example_tokens: int | None
     seed: int
+    material: bool = True  # ground the draft in the material bank (素材库)
 
     @classmethod
     def from_input(cls, inp: AdaptInput, backend_name: str) -> AdaptOptions:
@@ -33,6 +34,7 @@ class AdaptOptions:
             examples=parse_examples_option(inp.examples),
             example_tokens=inp.example_tokens or None,
             seed=inp.seed,
+            material=inp.material,
         )
 
 

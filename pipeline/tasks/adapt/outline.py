@@ -47,6 +47,7 @@ class PartPlan:
     stalled: bool = False  # the last paragraph should not be continued (it gave nothing, or looped)
     stuck: bool = False  # drafting gave up short of the target: its budget went to other parts
     misses: int = 0  # calls in a row that added nothing usable
+    fallbacks: int = 0  # paragraphs taken from retrieved material (grounded drafting)
 
     @property
     def zishu(self) -> int:
@@ -192,13 +193,19 @@ class CleanStats:
     off_topic: int = 0  # sentences carrying an example's own topic
     fragments: int = 0  # unfinished or too short sentences
     facts_flagged: list[str] = field(default_factory=list)
+    # Grounded drafting: sentences not kept because little of them came from the material or
+    # the brief ("ungrounded"), or they speak for a higher level than the speaker's ("scope").
+    rejected: dict[str, int] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "repeated": self.repeated, "facts": self.facts, "placeholders": self.placeholders,
             "off_topic": self.off_topic, "fragments": self.fragments,
             "facts_flagged": self.facts_flagged[:20],
         }
+        if self.rejected:
+            out["rejected"] = dict(self.rejected)
+        return out
 
 
 _PROMPT_ECHO = re.compile(r"下面是|讲话稿|范文|主题是|小编|以下是")
@@ -237,6 +244,8 @@ class Cleaner:
         self.allowed = " ".join([brief.occasion, *brief.points, *brief.facts])
         self.seen: list[tuple[str, set[str]]] = []
         self.stats = CleanStats()
+        # Set per part by grounded drafting: sentence -> why it is not kept ('' keeps it).
+        self.reject: Callable[[str], str] | None = None
 
     def remember(self, text: str) -> None:
         """Mark text (e.g. a lead or heading) as said, so the model cannot repeat it."""
@@ -297,6 +306,10 @@ class Cleaner:
                 continue
             if self._repeated(sentence):
                 self.stats.repeated += 1
+                continue
+            reason = self.reject(sentence) if self.reject is not None else ""
+            if reason:
+                self.stats.rejected[reason] = self.stats.rejected.get(reason, 0) + 1
                 continue
             kept.append(sentence)
             self.remember(sentence)

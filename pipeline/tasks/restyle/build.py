@@ -20,9 +20,11 @@ from pipeline.tasks.restyle.doc import (
     unused_sentences,
 )
 from pipeline.tasks.restyle.edits import add_openers, audience_salutation, light_edit, turn_round
+from pipeline.tasks.restyle.intake import is_meeting
 from pipeline.tasks.restyle.length import AIM_HIGH
 from pipeline.tasks.restyle.model import rewrite
 from pipeline.tasks.restyle.source import GREETING_RE, H1_RE, MARK_RE, THANKS_RE, find_topic
+from pipeline.tasks.restyle.stylize import Turns, changed, stylize
 from pipeline.text.hanzi import count_zi, split_paragraphs, split_sentences
 
 _CLAIM_WORDS = ("是", "意义", "成绩", "取得", "成效", "标志", "基础", "体现", "说明")
@@ -32,21 +34,86 @@ _CLAIM_WORDS = ("是", "意义", "成绩", "取得", "成效", "标志", "基础
 _DEMAND_RE = re.compile(r"(?<![重主需必])要(?![求素点害])|必须|务必|确保|抓紧|严禁|一定|力争|狠抓")
 
 
+# How the news of each genre reports its speaker: (say, stress, demand, closing call)
+_VERBS = {
+    "贺词": ("表示", "指出", "表示", "说"),
+    "报告": ("指出", "强调", "提出", "强调"),
+    "致辞": ("表示", "指出", "希望", "表示"),
+    "发言": ("表示", "指出", "表示", "表示"),
+    "表态发言": ("表示", "指出", "表示", "表示"),
+}
+_ACTS = {"贺词": "发表新年贺词", "报告": "作报告", "致辞": "致辞", "发言": "发言", "表态发言": "作表态发言"}
+_NAME_AFTER_TITLE = re.compile(r"(?:主席|总书记|总理|委员长|书记|省长|市长|县长|区长|局长|校长|院长|部长|董事长|主任)([\u4e00-\u9fff]{2,3})$")
+
+
+def frame_facts(run: Run) -> dict[str, Any]:
+    """What the frame may say: only what the text or the user states (say less, never invent)."""
+    info = run.info
+    occasion = run.given.get("occasion") or (info.occasion if info else "") or find_topic(run.source.title, run.source_text)
+    speaker = run.given.get("speaker") or (info.speaker if info else "")
+    date = run.given.get("date") or (info.date if info else "")
+    genre = info.genre if info else "讲话"
+    m = _NAME_AFTER_TITLE.search(speaker)
+    meeting = is_meeting(occasion)
+    return {"occasion": occasion, "speaker": speaker, "short": m.group(1) if m else speaker, "date": date,
+            "genre": genre, "meeting": meeting, "lead": info.lead if info else ""}
+
+
 def _frame_vars(run: Run) -> dict[str, Any]:
-    topic = run.given.get("occasion") or find_topic(run.source.title, run.source_text) or "有关会议"
-    speaker = run.given.get("speaker", "")
-    short = re.sub(r"(?:动员|工作|推进|部署)?(?:会议|大会|动员会|座谈会|论坛|会)$", "", topic)
+    f = frame_facts(run)
+    occasion, speaker, short, genre = f["occasion"], f["speaker"], f["short"], f["genre"]
+    topic = occasion
+    # 会议 are 召开, 活动 / 论坛 / 仪式 are 举行
+    event = bool(re.search(r"(?:活动|论坛|仪式|典礼|晚会|比赛|开幕式|闭幕式|启动式|发布会)$", topic))
+    verb = "举行" if event else "召开"
+    held = f["meeting"] or event  # an audit or a New Year is not 召开
+    short_topic = re.sub(r"(?:动员|工作|推进|部署)?(?:会议|大会|动员会|座谈会|论坛|会)$", "", topic)
+    say, stress, demand, call = _VERBS.get(genre, ("指出", "强调", "要求", "号召"))
+    # who the news says said it: the speaker; else the meeting (a 讲话 at a meeting); else the genre
+    subject = short or ("会议" if f["meeting"] and genre in ("讲话", "座谈会讲话") else genre if genre != "座谈会讲话" else "讲话")
+    act = _ACTS.get(genre, "讲话")
+    title = run.source.title if run.source.title != "讲话" else ""
+    if genre == "贺词":
+        headline = f"{speaker}发表{occasion}贺词" if speaker else (title or f"{occasion}贺词")
+    elif genre == "报告" and speaker:
+        named = re.search(r"[\u4e00-\u9fff]{0,6}工作报告", title)
+        headline = f"{speaker}作{named.group(0) if named else '报告'}"
+    elif topic and held:
+        headline = f"{topic}{verb}"
+    elif speaker:
+        headline = f"{speaker}{act if act != '讲话' else '发表讲话'}"
+    else:
+        headline = title or "讲话要点"
+    date = f"{f['date']}，" if f["date"] else ""
+    if f["lead"]:
+        lead = f["lead"]  # the source's own news lead: already third person and factual
+    elif topic and f["meeting"]:
+        lead = f"{date}{topic}{verb}。" + (f"{speaker}出席会议并{act if act != '讲话' else '讲话'}。" if speaker else "")
+    elif topic and speaker:
+        lead = f"{date}{speaker}在{topic}上{act if act != '讲话' else '发表讲话'}。"
+    elif topic and held:
+        lead = f"{date}{topic}{verb}。"
+    elif speaker:
+        lead = f"{date}{speaker}{act if act != '讲话' else '发表讲话'}。"
+    else:
+        lead = ""  # nothing stated: say less rather than 有关会议召开
+    minutes_lead = (f"{date}{topic}{verb}" + (f"，{speaker}出席会议并讲话" if speaker else "") + "。") if topic else ""
     return {
-        # 会议 are 召开, 活动 / 论坛 / 仪式 are 举行
-        "verb": "举行" if re.search(r"(?:活动|论坛|仪式|典礼|晚会|比赛)$", topic) else "召开",
-        "topic_found": topic != "有关会议",
+        "verb": verb,
+        "topic_found": bool(topic),
         "topic": topic,
-        "topic_short": (short + "工作") if short and short != "有关" else "下一步工作",
+        "topic_short": (short_topic + "工作") if short_topic else "下一步工作",
         "speaker": speaker,
-        "subject": speaker or "会议",
-        "date": run.given.get("date", "") or "近日",
+        "subject": subject,
+        "date": f["date"],
         "audience": run.audience,
         "unit": run.given.get("unit", ""),
+        "genre": genre,
+        "meeting": f["meeting"],
+        "headline": headline,
+        "lead": lead,
+        "minutes_lead": minutes_lead,
+        "say": say, "stress": stress, "demand": demand, "call": call, "held": held,
     }
 
 
@@ -78,6 +145,7 @@ def build_kept(run: Run) -> Doc:
         total = sum(count_zi(s.text) for g in groups for p in g for s in p) + fixed
         if total > run.target * AIM_HIGH:
             chosen = select_sentences(groups, max(0, run.target - fixed))
+    turns = Turns(run.style, src.salutation)
     paras_out: list[list[Para]] = []
     total = sum(
         1 for g, paras in enumerate(groups) for p, sents in enumerate(paras)
@@ -92,10 +160,10 @@ def build_kept(run: Run) -> Doc:
                 continue
             passage = "".join(s.text for s in keep)
             emit(run.ctx.progress, "passage", label=f"改写第 {done + 1}/{total} 段", done=done, total=total)
-            text, status = rewrite(run, passage, step=f"restyle.{g}.{p}")
+            text, status = render_sentences(run, [s.text for s in keep], f"restyle.{g}.{p}", turns)
             done += 1
             run.units.append({"part": g, "paragraph": p, "status": status, "zi": count_zi(text)})
-            out.append(Para(sentences(light_edit(text, run.style)), passage, status))
+            out.append(Para(sentences(text), passage, status))
         paras_out.append(out)
     # the paragraph right after the salutation needs no second 同志们
     add_openers(run.style, paras_out[1:-1] if src.sections else paras_out[:1], not src.sections, src.salutation)
@@ -110,15 +178,48 @@ def build_kept(run: Run) -> Doc:
         sections=[(sec.heading, paras_out[i + 1]) for i, sec in enumerate(src.sections)],
         closing=paras_out[-1],
     )
+    doc.subtitle = "\n".join(run.info.header) if run.info else ""
     doc.unused = unused_sentences(groups, chosen)
     return doc
+
+
+def render_sentences(run: Run, sents: list[str], step: str, turns: Turns | None = None,
+                     report: Any = None) -> tuple[str, str]:
+    """Sentences in the style: the deterministic edits first (what is reliable); a sentence they
+    leave unchanged goes to the model, whose rewrite is used only when it passes every fact
+    gate, then edited the same way; spoken turns and reported speech last. Each (source,
+    rendering) pair is recorded for the change share. Status: model when at least one model
+    rewrite was kept."""
+    out: list[str] = []
+    statuses: list[str] = []
+    for i, sent in enumerate(sents):
+        styled = stylize(sent, run.style)
+        if not changed(sent, styled):
+            text, status = rewrite(run, sent, step=f"{step}.{i}")
+            statuses.append(status)
+            if status == "model":
+                styled = stylize(text, run.style)
+        if turns is not None:
+            styled = "".join(turns.apply(p) for p in split_sentences(styled)) if styled else styled
+        if report is not None:
+            styled = report(styled, i)
+        run.pairs.append((sent, styled))
+        if styled:
+            out.append(styled)
+    models = sum(1 for s in statuses if s == "model")
+    run.model_kept += models
+    fallbacks = [s for s in statuses if s.startswith("fallback")]
+    status = "model" if models else (fallbacks[0] if fallbacks else "edited")
+    return "".join(out), status
 
 
 def _body_items(run: Run, budget: int, max_items: int | None = None) -> list[tuple[str, str]]:
     """(heading, passage) items of the source body worth reporting, within `budget` 字."""
     src = run.source
     parts: list[tuple[str, list[str]]] = []
-    opening = [p for p in split_paragraphs(src.opening) if not GREETING_RE.match(p)]
+    # greetings and the closing wishes are no point to report (the frame's closing has the wishes)
+    opening = [p for p in split_paragraphs(src.opening)
+               if not GREETING_RE.match(p) and not is_wishes(p) and not _FORMULA_RE.search(p)]
     if opening and not (max_items and src.sections):  # pledges answer the sections
         parts.append(("", opening))
     parts += [(sec.heading, sec.paragraphs or [sec.heading]) for sec in src.sections]
@@ -147,6 +248,7 @@ def build_restructured(run: Run) -> Doc:
     variables = _frame_vars(run)
     body_final = _final_call(run)
     variables["final"] = light_edit(body_final, style) if body_final else ""
+    variables["wishes"] = _wishes(run) if "wishes" in (frame.closing or "") else ""
     title = _render_frame(frame.title, variables) or run.source.title
     salutation = _render_frame(frame.salutation, variables)
     if run.audience and salutation:
@@ -168,17 +270,26 @@ def build_restructured(run: Run) -> Doc:
     elif not n_enum:
         items = _merge_short(items)
     paras: list[Para] = []
+    reporter = _Reporter(run, variables)
     for i, (heading, passage) in enumerate(items):
         emit(run.ctx.progress, "passage", label=f"改写第 {i + 1}/{len(items)} 段", done=i, total=len(items))
-        text, status = rewrite(run, passage, step=f"restyle.item{i}")
+        first = len(run.pairs)
+        text, status = render_sentences(run, [s.text for s in sentences(passage)], f"restyle.item{i}",
+                                        report=reporter)
         run.units.append({"part": "body", "paragraph": i, "status": status, "zi": count_zi(text)})
-        text = turn_round(light_edit(text, style), frame)
+        text = turn_round(text, frame)
         if frame.enumerators:
             lead = frame.enumerators[i % len(frame.enumerators)]
             pledge = H1_RE.sub("", heading).rstrip("。") + "。" if heading else ""
             text = lead + pledge + text
         elif frame.lead_ins and not frame.headings and not _has_lead_in(text):
-            text = _render_frame(_pick_lead_in(frame.lead_ins, passage, i), variables) + text
+            # the lead-in fits the sentence it introduces: 要求 for a demand, 指出 for a statement
+            first_sent = (split_sentences(text) or [text])[0]
+            text = _render_frame(_pick_lead_in(frame.lead_ins, first_sent, i), variables) + text
+        if first < len(run.pairs):  # what the paragraph's first sentence became, lead-in and all
+            src0, out0 = run.pairs[first]
+            at = text.find(out0)
+            run.pairs[first] = (src0, text[: at + len(out0)] if at >= 0 else out0)
         paras.append(Para(sentences(text), passage, status))
     doc = Doc(title=title, salutation=salutation)
     doc.opening = [Para([Sent(opening, fixed=True)], status="frame")] if opening else []
@@ -233,7 +344,50 @@ def _merge_by_heading(items: list[tuple[str, str]]) -> list[tuple[str, str]]:
     return merged
 
 
+class _Reporter:
+    """Reported speech for news and minutes: the speaker's 我 becomes the speaker, and a later
+    demand in a paragraph is reported once more (…还要求，要…)."""
+
+    _SELF = re.compile(r"^我(?![们国市县区省乡镇局校院党厂司])")
+    _DEMAND_START = re.compile(r"^(?:各级|各地|各部门|各单位|全市|全县|全区|大家|我们)?(?:都|一定)?(?:要|必须|务必|一定要)")
+
+    def __init__(self, run: Run, variables: dict[str, Any]) -> None:
+        self.on = run.style.output in ("news", "minutes")
+        self.subject = variables["subject"]
+        self.named = bool(_NAME_AFTER_TITLE.search(variables["speaker"]))
+        self.demand = variables["demand"] if run.style.output == "news" else "要求"
+        if run.style.output == "minutes":
+            self.subject = "会议"
+
+    def __call__(self, sentence: str, i: int) -> str:
+        if not self.on or not sentence:
+            return sentence
+        if self.named and self._SELF.match(sentence):
+            sentence = self.subject + sentence[1:]
+        if i > 0 and self._DEMAND_START.match(sentence) and not _has_lead_in(sentence):
+            sentence = f"{self.subject}还{self.demand}，" + sentence
+        return sentence
+
+
+# a report's opening formula is procedure, not a point (现在，我代表国务院，向大会报告政府工作，请予审议)
+_FORMULA_RE = re.compile(r"请予审议|向大会报告|请各位(?:代表|委员)审议")
 _WISHES_RE = re.compile(r"^(?:最后，?)?(?:衷心|真诚|诚挚)?(?:祝愿|祝|预祝|恭祝)")
+
+
+def is_wishes(paragraph: str) -> bool:
+    sents = split_sentences(paragraph)
+    return bool(sents) and all(_WISHES_RE.match(s) or THANKS_RE.match(s) for s in sents)
+
+
+def _wishes(run: Run) -> str:
+    """The source's closing wishes as one reported sentence (祝愿A！祝愿B！ → 祝愿A，祝愿B。)."""
+    src = run.source
+    paras = split_paragraphs(src.opening) + [p for s in src.sections for p in s.paragraphs] + split_paragraphs(src.closing)
+    for para in reversed(paras[-2:]):
+        sents = [re.sub(r"^(?:最后，?)?(?:衷心|真诚|诚挚)?", "", s) for s in split_sentences(para) if _WISHES_RE.match(s)]
+        if sents:
+            return "，".join(s.rstrip("！!。") for s in sents) + "。"
+    return ""
 
 
 def _final_call(run: Run) -> str:
@@ -242,7 +396,7 @@ def _final_call(run: Run) -> str:
         return ""
     src = run.source
     body = split_paragraphs(src.opening) + [p for s in src.sections for p in s.paragraphs]
-    for para in reversed(split_paragraphs(src.closing) + body[-1:]):
+    for para in reversed(split_paragraphs(src.closing) + body[-2:]):
         sents = [
             s for s in split_sentences(para)
             if count_zi(s) >= 10 and not THANKS_RE.match(s) and not _WISHES_RE.match(s)

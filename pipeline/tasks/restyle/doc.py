@@ -42,6 +42,7 @@ class Doc:
     opening: list[Para] = field(default_factory=list)
     sections: list[tuple[str, list[Para]]] = field(default_factory=list)
     closing: list[Para] = field(default_factory=list)
+    subtitle: str = ""  # the source's 题注 (——在…上, date, speaker), kept by styles that keep the speech
     # source sentences left out by selection, (part index, text, score): expand re-uses them
     unused: list[tuple[int, str, float]] = field(default_factory=list)
 
@@ -61,6 +62,7 @@ class Doc:
                 for h, ps in self.sections
             ],
             closing=join(self.closing),
+            subtitle=self.subtitle,
         )
 
     def zishu(self) -> int:
@@ -96,11 +98,16 @@ class Run:
     units: list[dict[str, Any]] = field(default_factory=list)
     expand_calls: int = 0
     model_calls: int = 0
+    model_kept: int = 0  # sentences whose model rewrite passed every gate
+    model_cap: int | None = None  # at most this many model rewrites (inputs['model_sentences'])
     trimmed: int = 0
+    info: Any = None  # the Intake: what the text says about itself, furniture kept out
+    pairs: list[tuple[str, str]] = field(default_factory=list)  # (source sentence, its rendering)
 
     @property
     def allowed(self) -> list[str]:
-        return [self.source_text, *self.given.values()]
+        info = [self.info.lead, self.info.speaker, self.info.date, self.info.occasion] if self.info else []
+        return [self.source_text, *self.given.values(), *(x for x in info if x)]
 
 
 def _score(sentence: str, first: bool) -> float:

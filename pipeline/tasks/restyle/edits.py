@@ -12,7 +12,7 @@ from pipeline.tasks.restyle.source import ENUM_RE, H2_RE
 from pipeline.text.facts import extract_facts
 
 
-def _protected_spans(text: str) -> list[tuple[int, int]]:
+def protected_spans(text: str) -> list[tuple[int, int]]:
     spans = [f.span for f in extract_facts(text)]
     spans += [m.span() for m in re.finditer(r"“[^”\n]*”|「[^」\n]*」|《[^》\n]*》", text)]
     return sorted(spans)
@@ -24,6 +24,8 @@ def light_edit(text: str, style: Style) -> str:
         text = _replace_unprotected(text, phrase, "")
     for old, new in style.replacements.items():
         text = _replace_unprotected(text, old, new)
+    for pattern, new in style.compiled_patterns():
+        text = _replace_unprotected(text, pattern, new)
     # removals can leave a dangling clause mark: "…很多，。" / "，，" / a leading "，"
     text = re.sub(r"[，,、；;]+(?=[。！？!?；;])", "", text)
     text = re.sub(r"([，,])[，,]+", r"\1", text)
@@ -31,17 +33,18 @@ def light_edit(text: str, style: Style) -> str:
     return text.strip()
 
 
-def _replace_unprotected(text: str, old: str, new: str) -> str:
-    if not old or old not in text:
+def _replace_unprotected(text: str, old: str | re.Pattern[str], new: str) -> str:
+    if isinstance(old, str) and (not old or old not in text):
         return text
-    spans = _protected_spans(text)
+    pattern = old if isinstance(old, re.Pattern) else re.compile(re.escape(old))
+    spans = protected_spans(text)
     out, pos = [], 0
-    for m in re.finditer(re.escape(old), text):
+    for m in pattern.finditer(text):
         start, end = m.span()
         if any(a < end and start < b for a, b in spans):
             continue
         out.append(text[pos:start])
-        out.append(new)
+        out.append(m.expand(new) if isinstance(old, re.Pattern) else new)
         pos = end
     out.append(text[pos:])
     return "".join(out)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import re
 
+from pipeline.events import emit
 from pipeline.model.types import ChatRequest, Message
 from pipeline.prompts import PromptRef, load_prompt
 from pipeline.styles import Style
@@ -19,10 +20,13 @@ _log = logging.getLogger(__name__)  # logging.DEBUG shows every rewrite and its 
 _TOKENS_PER_ZI = 0.66  # Gemma tokens per 字 (measured); generous caps are derived from it
 
 
-# A rewrite must stay about its passage: share of its bigrams found in the source passage, and
-# share of the passage's bigrams it still covers. Measured on Gemma 3 270M: near-copies with edits
-# score > 0.6 / > 0.5, drifted continuations ("我们这次行动，是为实现…梦想") < 0.3.
-_MIN_SUPPORT, _MIN_COVERAGE = 0.45, 0.35
+# A rewrite must stay about its sentence: share of its bigrams found in the source sentence, and
+# share of the sentence's bigrams it still covers. Measured on Gemma 3 270M: near-copies with edits
+# score > 0.6 / > 0.5, drifted continuations ("我们这次行动，是为实现…梦想") < 0.3; a rewrite of
+# one sentence that covers less than 0.6 of it has lost a clause ("我觉得深化认识是一个很重要的问题，
+# 要搞清楚为什么要创建？" → "我一直都想，要搞清楚为什么要创建。"), so it is not used.
+_MIN_SUPPORT, _MIN_COVERAGE = 0.45, 0.6
+_MIN_LENGTH = 0.7  # of the sentence's 字: shorter has dropped content
 
 
 GUARD = ("number", "percent", "date", "ordinal", "person", "quote", "title")
@@ -33,7 +37,7 @@ _HAN_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
 
 def _lead(style: Style, audience: str) -> str:
     who = f"，讲给{audience}听" if audience else ""
-    return f"下面把讲话稿里的段落逐段改写成“{style.description.split('：')[0]}”的版本{who}。数字、日期、人名和引号里的话一字不改。"
+    return f"下面把讲话稿里的句子逐句改写成“{style.description.split('：')[0]}”的版本{who}。数字、日期、人名和引号里的话一字不改。"
 
 
 def render_section(run: Run, source: str, start: str = "") -> tuple[tuple[Message, ...], PromptRef]:
@@ -78,7 +82,7 @@ def _gate(run: Run, source: str, out: str | None) -> tuple[str | None, str]:
     n_src, n_out = count_zi(source), count_zi(out)
     if count_han(out) < 0.5 * n_out:
         return None, "not-chinese"
-    if n_out < 0.5 * n_src or n_out > 1.4 * n_src + 10:
+    if n_out < _MIN_LENGTH * n_src or n_out > 1.4 * n_src + 10:
         return None, "length"
     if not re.search(r"[。！？!?；;…”’」）)]$", out) and re.search(r"[。！？!?；;…]$", source):
         return None, "truncated"  # cut off at max_tokens: never half a sentence
@@ -128,7 +132,7 @@ def rewrite(run: Run, source: str, step: str) -> tuple[str, str]:
     """(text, status) for one passage: the gated model rewrite, else the source passage."""
     if count_zi(source) < 8:  # 谢谢大家！ and the like: nothing to rewrite
         return source, "source"
-    cap = run.ctx.model_passages
+    cap = run.ctx.model_passages if run.ctx.model_passages is not None else run.model_cap
     if cap is not None and run.model_calls >= int(cap):
         return source, "source"  # the caller bounded the model calls (tests, quick runs)
     # a rewrite longer than 1.4x its passage is not a rewrite; the cap bounds a runaway model
@@ -137,6 +141,7 @@ def rewrite(run: Run, source: str, step: str) -> tuple[str, str]:
     if token_cap and count_zi(source) * _TOKENS_PER_ZI * 1.2 > int(token_cap):
         return source, "source"  # the caller's token cap could not hold a complete rewrite
     run.model_calls += 1
+    emit(run.ctx.progress, "rewrite", label=f"第 {run.model_calls} 段")
     raw = generate(run, source, "", max_zi, step)
     out, status = _gate(run, source, raw)
     _log.debug("passage %s: %s %r -> %r", step, status, source[:60], (raw or "")[:120])

@@ -29,6 +29,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from pipeline.check.substance import gate_summary
 from pipeline.errors import InputError, ValidationFailed
 from pipeline.model.client import parse_json
 from pipeline.render.summary import render_text
@@ -75,6 +76,7 @@ def run(inp: SummarizeInput, ctx: TaskContext) -> TaskResult:
         summary, info, prompts = hybrid(extraction, spec, ctx)
     fallback = extraction.summary if extraction is not None else lambda: extractive.summarize(doc, spec).summary
     summary, checks = verify(summary, doc, spec, fallback=fallback)
+    summary, checks["substance"] = gate_summary(summary, text, title)
     metadata = _metadata(ctx, text, doc, spec, method, reason, requested, prompts, start)
     metadata.update(info)
     metadata["dropped_instructions"] = dropped  # sentences addressed to a model: never sent to one
@@ -95,6 +97,20 @@ def batch_request(inp: SummarizeInput, ctx: TaskContext) -> OneCall:
     return OneCall(request, Summary, tpl.ref)
 
 
+def batch_skip(inp: SummarizeInput) -> str | None:
+    """Why this job is not one model call on an endpoint (None: it is), for the Batch route."""
+    method = inp.method or "auto"
+    if method == "extractive":
+        return "method extractive calls no model"
+    if method == "hybrid":
+        return "method hybrid makes one short call per chosen sentence"
+    if method == "auto":
+        sentences = len(segment(input_text(inp)).sentences)
+        if sentences <= SHORT_SENTENCES:
+            return f"method auto summarizes a text of {sentences} sentence(s) without a model"
+    return None
+
+
 def batch_finish(inp: SummarizeInput, raw: str, ctx: TaskContext) -> TaskResult:
     """Parse and verify a reply to batch_request's request."""
     text = input_text(inp)
@@ -105,6 +121,7 @@ def batch_finish(inp: SummarizeInput, raw: str, ctx: TaskContext) -> TaskResult:
     except ValueError as exc:
         raise ValidationFailed(f"batch reply is not a valid Summary: {exc}", raw=raw) from None
     summary, checks = verify(summary, doc, spec, fallback=lambda: extractive.summarize(doc, spec).summary)
+    summary, checks["substance"] = gate_summary(summary, text, inp.title or "")
     tpl = load("summarize", ctx)
     metadata = _metadata(ctx, text, doc, spec, "llm", "batch", "llm", [tpl.ref.to_dict()], time.perf_counter())
     metadata["mode"] = "one-call"
@@ -174,4 +191,6 @@ def _result(summary: Summary, metadata: dict[str, Any], checks: dict[str, Any], 
 
 
 
-TASK = TaskSpec("summarize", SummarizeInput, run, batch_request=batch_request, batch_finish=batch_finish)
+TASK = TaskSpec(
+    "summarize", SummarizeInput, run, batch_request=batch_request, batch_finish=batch_finish, batch_skip=batch_skip,
+)

@@ -29,7 +29,10 @@ def hybrid(
     base = extraction.summary
     log: list[dict[str, Any]] = []
 
+    calls = 1 + len(base.key_points)
+
     def condense(source_text: str, current: str, limit: int, step: str) -> str:
+        emit(ctx.progress, "condense", label=f"压缩第 {len(log) + 1}/{calls} 句", done=len(log), total=calls)
         messages = tpl.render(sentence=current)
         # A shortening needs no more tokens than the original (~0.7 token per 字 for Gemma).
         budget = min(CONDENSE_TOKENS, int(len(current) * 0.8) + 8)

@@ -1,0 +1,151 @@
+"""Grounded drafting (pipeline.tasks.adapt.grounding): material per part, scope, the keep
+rule, fallbacks, sources per paragraph, the one-call prompt's material, the md notes."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from pipeline.material import open_library
+from pipeline.render.speech import sources_notes
+from pipeline.speech import Section, Speech
+from pipeline.tasks import TaskContext, run_task
+from pipeline.tasks.adapt.brief import make_brief
+from pipeline.tasks.adapt.grounding import Grounding, adapt_scope, attribute, prompt_material
+from pipeline.tasks.adapt.outline import plan
+from pipeline.text.hanzi import split_sentences
+
+CORPUS = Path(__file__).resolve().parents[1] / "corpus"
+SAFETY = {
+    "occasion": "全县安全生产工作会议", "speaker": "县长", "audience": "各乡镇、县直各部门负责同志",
+    "points": ["压实安全生产责任", "深入开展隐患排查整治"], "length": 1500,
+}
+NATIONAL = re.compile(r"国务院|全国|我国|各省|全党")
+
+
+@pytest.fixture(scope="module")
+def safety() -> Grounding:
+    brief = make_brief(dict(SAFETY))
+    return Grounding(brief, plan(brief), open_library(CORPUS))
+
+
+def test_adapt_scope_says_a_national_sentence_at_the_speakers_level():
+    assert adapt_scope("各地区各部门要压实安全生产责任，全国上下形成合力。", "县") == "各乡镇、各部门要压实安全生产责任，全县上下形成合力。"
+    assert adapt_scope("我国安全生产形势总体稳定。", "市") == "我市安全生产形势总体稳定。"
+    assert adapt_scope("国务院将出台安全生产督查办法。", "县") == ""
+    # Carrying out the higher level's decisions is what a county says too.
+    kept = adapt_scope("认真贯彻落实党中央、国务院决策部署，压实各方责任。", "县")
+    assert kept.startswith("认真贯彻落实党中央、国务院决策部署")
+
+
+def test_national_words_the_brief_uses_are_kept():
+    brief = make_brief({"occasion": "创建全国文明城市动员大会", "speaker": "市委书记", "audience": "全市各级领导干部",
+                        "points": ["提高思想认识", "压实创建责任"]})
+    grounding = Grounding(brief, plan(brief), open_library(CORPUS))
+    assert grounding.reject("section-2", "要把创建全国文明城市作为全市的头等大事，层层压实创建责任。") != "scope"
+    assert grounding.reject("section-2", "国务院要求各地压实创建责任。") == "scope"
+    assert adapt_scope("全国文明城市创建要全国上下一起努力。", "市", ["全国文明"]) == "全国文明城市创建要全市上下一起努力。"
+
+
+def test_material_for_a_point_is_on_it_and_fit_to_say(safety):
+    for key in ("section-1", "section-2"):
+        texts = safety.material(key)
+        assert len(texts) >= 5, key
+        assert all("安全" in t or "隐患" in t for t in texts), texts
+        assert not any(NATIONAL.search(t) for t in texts)
+        assert not any(re.search(r"\d", t) for t in texts)
+    assert all(u.year is None or u.year >= 2003 for u in safety.parts["section-1"].units)
+
+
+def test_a_part_without_material_on_its_topic_gets_none():
+    brief = make_brief({"occasion": "秋季开学典礼", "speaker": "校长", "audience": "全体师生", "points": ["勤学善思", "强健体魄"]})
+    grounding = Grounding(brief, plan(brief), open_library(CORPUS))
+    # 勤学善思 is not in the reports: nothing is better than 义务教育学杂费.
+    assert grounding.material("section-1") == []
+    assert grounding.reject("section-1", "同学们要勤于学习、善于思考，做学习的主人。") == ""
+
+
+def test_reject_keeps_grounded_sentences_only(safety):
+    assert safety.reject("section-1", "各乡镇、各部门要严格落实安全生产责任，坚决遏制重特大事故发生。") == ""
+    assert safety.reject("section-1", "国务院要求全国各地开展安全生产大检查。") == "scope"
+    assert safety.reject("section-1", "职工安全生产是我党执政的根本，文明城市创建是民族复兴的基石。") == "ungrounded"
+
+
+def test_fallback_hands_out_each_retrieved_sentence_once(safety):
+    first = safety.fallback("section-2", 2)
+    second = safety.fallback("section-2", 2)
+    assert len(first) == 2 and len(second) == 2 and not set(first) & set(second)
+
+
+def test_every_paragraph_gets_its_sources(safety):
+    m1, m2 = safety.material("section-1"), safety.material("section-2")
+    speech = Speech(
+        title="在全县安全生产工作会议上的讲话", salutation="同志们：",
+        opening="今天，我们在这里召开全县安全生产工作会议。",
+        sections=[Section(heading="一、压实安全生产责任", paragraphs=[m1[0] + m1[1]]),
+                  Section(heading="二、深入开展隐患排查整治", paragraphs=[m2[0]])],
+        closing="同志们，让我们共同努力。\n谢谢大家！",
+    )
+    sources = attribute(speech, safety)
+    assert [s["part"] for s in sources] == ["opening", "section-1", "section-2", "closing", "closing"]
+    by_part = {s["part"]: s for s in sources}
+    ids = {src["id"] for src in by_part["section-1"]["sources"]}
+    assert ids == {u.id for u in safety.parts["section-1"].units[:2]}
+    assert all(src["year"] and "政府工作报告" in src["source"] for src in by_part["section-1"]["sources"])
+    assert by_part["opening"]["sources"][0]["origin"] == "brief"
+    notes = sources_notes(sources)
+    assert "**素材来源**" in notes and "第一部分第1段：" in notes and "开场白第1段：简报" in notes
+
+
+def test_one_call_prompt_carries_material_within_budget(safety):
+    from pipeline.tasks.adapt.one_call import one_call_request
+    from pipeline.tasks.adapt.selection import Selection
+
+    brief = make_brief(dict(SAFETY))
+    outline = plan(brief)
+    material = prompt_material(safety, outline)
+    assert sum(len(m["lines"]) for m in material) <= 5 * len(outline.parts)
+    assert sum(len("".join(m["lines"])) for m in material) <= 1500
+    call = one_call_request(brief, Selection(examples=[], ranked=[], budget=0), TaskContext(), 0.66, material)
+    user = next(m.content for m in call.request.messages if m.role == "user")
+    assert "可化用的表述" in user and material[0]["lines"][0] in user
+
+
+def test_useless_drafts_fall_back_to_retrieved_material():
+    """The model gives nothing usable: each section takes its retrieved sentences instead, at the
+    speaker's scope, and names them as its sources."""
+    from pipeline.model.backends.fake import FakeBackend
+    from pipeline.model.client import Client
+
+    result = run_task("adapt", {**SAFETY, "length": 600, "strategy": "plan-draft"},
+                      TaskContext(client=Client(FakeBackend(lambda request: "好。")), corpus_dir=CORPUS))
+    meta = result.metadata
+    assert meta["grounded"] and meta["fallback_paragraphs"] >= 2
+    sections = result.output["sections"]
+    assert all(s["paragraphs"] for s in sections)
+    first = "".join(sections[0]["paragraphs"])
+    assert "安全生产责任" in first and not NATIONAL.search(first)
+    cited = [e for e in meta["sources"] if e["part"] == "section-1"]
+    assert cited and all(src["origin"] == "bank" for e in cited for src in e["sources"])
+
+
+@pytest.mark.model
+def test_grounded_draft_on_the_embedded_model(local_client):
+    """A short grounded draft: every paragraph names its sources, no sentence speaks for the
+    country, and the sections say their points."""
+    inputs = {**SAFETY, "length": 300, "examples": 1}
+    result = run_task("adapt", inputs, TaskContext(client=local_client, corpus_dir=CORPUS))
+    meta = result.metadata
+    assert meta["grounded"] is True
+    speech = Speech.model_validate(result.output)
+    paragraphs = len([p for p in speech.opening.split("\n") if p.strip()])
+    paragraphs += sum(len(s.paragraphs) for s in speech.sections)
+    paragraphs += len([p for p in speech.closing.split("\n") if p.strip()])
+    assert len(meta["sources"]) == paragraphs
+    assert all(entry["sources"] for entry in meta["sources"])
+    body = "".join(p for s in speech.sections for p in s.paragraphs)
+    assert not any(NATIONAL.search(s) for s in split_sentences(body))
+    assert "安全" in "".join(speech.sections[0].paragraphs)
+    assert "隐患" in "".join(speech.sections[1].paragraphs) or "排查" in "".join(speech.sections[1].paragraphs)
