@@ -81,12 +81,12 @@ def test_html_page_with_200_is_one_clear_error_not_retried(openai_server: OpenAI
 
 def test_slow_reply_times_out_and_is_not_sent_again(openai_server: OpenAIServer) -> None:
     # The server may still be generating the first copy: a second would double its work.
-    openai_server.script(Reply.slow(1.0), Reply.ok("不该到这里"))
+    openai_server.script(Reply.slow(20.0), Reply.ok("不该到这里"))
     start = time.perf_counter()
     client = Client(_backend(openai_server, timeout=0.3))
     with pytest.raises(BackendError) as info:
         client.chat(_req())
-    assert time.perf_counter() - start < 0.9  # did not wait for the slow reply
+    assert time.perf_counter() - start < 15.0  # did not wait for the slow reply (loose: busy machines)
     assert len(openai_server.chat_requests) == 1 and client.usage.retries == 0
     assert "no reply within 0.3 s" in str(info.value) and "--timeout" in str(info.value)
 
