@@ -58,9 +58,12 @@ def _fresh_endpoint_facts() -> Iterator[None]:
 @pytest.fixture(scope="session")
 def local_backend():
     """The embedded local model (LocalBackend), loaded once for the session."""
+    from pipeline.model.backends.cpu import usable_cores
     from pipeline.model.backends.local import LocalBackend
 
-    backend = LocalBackend()
+    # Every core, as before the thread count followed the load: greedy output can differ with
+    # the thread count (float sums in another order), and the tests must not depend on the load.
+    backend = LocalBackend(n_threads=len(usable_cores()))
     _ = backend.llm  # load now, so the first test using it does not pay for loading
     return backend
 

@@ -63,10 +63,12 @@ def test_threads_flag_env_and_verbose_line(tmp_path: Path) -> None:
 
 
 @pytest.mark.model
-def test_threads_change_between_calls_without_a_reload(local_backend) -> None:
+def test_threads_change_between_calls_without_a_reload() -> None:
+    from pipeline.model.backends.local import LocalBackend
     from pipeline.model.types import ChatRequest, Message
 
-    backend = local_backend
+    # Its own model (another context size): the session's shared model keeps its state.
+    backend = LocalBackend(n_ctx=1024)
     request = ChatRequest([Message("user", "同志们：今天召开")], max_tokens=4, temperature=0.0)
     backend.complete(request)
     llm = backend.llm

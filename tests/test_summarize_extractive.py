@@ -11,6 +11,7 @@ import numpy as np
 from pipeline.summary import length_spec
 from pipeline.tasks.summarize import extractive
 from pipeline.tasks.summarize.chunk import segment
+from pipeline.tasks.summarize.similarity import centrality
 
 REPORTS = Path(__file__).parent / "fixtures" / "reports"
 
@@ -40,8 +41,8 @@ def test_a_huge_text_is_ranked_in_blocks_cut_at_paragraph_ends() -> None:
 def test_sparse_and_dense_similarities_agree() -> None:
     doc = segment(_reports())
     feats = [extractive.bigram_features(s.text) for s in doc.sentences[:extractive.RANK_BLOCK]]
-    dense = extractive.centrality(feats)
-    sparse = extractive.centrality(feats, sparse=True)
+    dense = centrality(feats)
+    sparse = centrality(feats, sparse=True)
     assert np.abs(dense - sparse).max() < 1e-5
     assert list(np.argsort(-dense)[:20]) == list(np.argsort(-sparse)[:20])
 

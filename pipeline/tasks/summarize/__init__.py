@@ -13,6 +13,7 @@ Methods (SummarizeInput.method):
 
     chunk.py       paragraphs, sentences and headings of the text; chunks that fit a context
     extractive.py  sentence ranking, tasks and figures without a model
+    similarity.py  sentence centrality (TextRank + centroid) for the ranking, dense or sparse
     mapreduce.py   the llm method: one call, or map-reduce
     hybrid.py      the hybrid method: the model shortens, the pipeline judges each shortening
     verify.py      the summary against the source: verbatim figures and quotes, ¶ sources
