@@ -15,6 +15,13 @@ _SENTENCE_RE = re.compile(
 _HAN_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
 
+def han_bigrams(text: str) -> set[str]:
+    """The pairs of adjacent Han characters of `text` once everything else is removed: the unit
+    the topic and overlap measures compare (punctuation, figures and Latin do not count)."""
+    han = "".join(_HAN_RE.findall(text))
+    return {han[i : i + 2] for i in range(len(han) - 1)}
+
+
 def count_zi(text: str) -> int:
     """字数 as office software counts it: every character that is not white space."""
     # str.split() splits on exactly the characters str.isspace() accepts, at C speed.

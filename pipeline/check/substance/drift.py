@@ -23,6 +23,7 @@ from pipeline.check.base import (
     sentences,
 )
 from pipeline.check.substance.context import SubstanceContext, context_of
+from pipeline.text.hanzi import han_bigrams
 
 D101 = rule("D101", "example-drift", Severity.error,
             "a sentence on an example's topic (灾区, 园林, 审计…) that the brief is not about")
@@ -106,11 +107,6 @@ def occasion_of(ctx: SubstanceContext) -> str | None:
     return None
 
 
-def _bigrams(text: str) -> set[str]:
-    han = "".join(re.findall(r"[\u4e00-\u9fff]+", text))
-    return {han[i : i + 2] for i in range(len(han) - 1)}
-
-
 _GENERIC = re.compile(r"^(?:有关|相关|此次|本次|该)?(?:会议|活动)(?:召开|举行)?")
 
 
@@ -123,12 +119,12 @@ def _occasion(doc: Doc, ctx: SubstanceContext) -> Iterator[Finding]:
     occasion = occasion_of(ctx)
     if not occasion:
         return
-    want = _bigrams(occasion) - {"会议", "召开", "举行"}
+    want = han_bigrams(occasion) - {"会议", "召开", "举行"}
     if not want:
         return
     # the headline or the lead under it: 「县长致辞」 over 「……在市审计组经济责任审计见面会上致辞」 names it
     named = headline.text + (doc.paragraphs[1].text if len(doc.paragraphs) > 1 else "")
-    share = len(want & _bigrams(named)) / len(want)
+    share = len(want & han_bigrams(named)) / len(want)
     if share < 0.5:
         yield finding(doc, "D102", f"the headline does not name the occasion “{occasion}”: it reports "
                       "another event", headline.start, headline.end)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from pipeline.text.hanzi import count_zi, split_paragraphs, split_sentences
+from pipeline.text.hanzi import count_zi, han_bigrams, split_paragraphs, split_sentences
 
 # 新华社北京12月31日电 / 人民网北京3月5日电（记者 王某）/ 本报讯
 _DATELINE_RE = re.compile(
@@ -237,11 +237,6 @@ def split_block(block: str, low: int = 80, high: int = 260) -> list[str]:
     return [p for p in head if p] + ["".join(p) for p in paras if p] + ["".join(tail)] * bool(tail)
 
 
-def _bigrams(text: str) -> set[str]:
-    han = re.sub(r"[^\u4e00-\u9fff]", "", text)
-    return {han[i : i + 2] for i in range(len(han) - 1)}
-
-
 def _cohesion(a: str, b: str) -> float:
-    x, y = _bigrams(a), _bigrams(b)
+    x, y = han_bigrams(a), han_bigrams(b)
     return len(x & y) / max(1, min(len(x), len(y)))

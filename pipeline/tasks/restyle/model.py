@@ -14,7 +14,7 @@ from pipeline.tasks.restyle.doc import Doc, Run
 from pipeline.tasks.restyle.edits import light_edit
 from pipeline.tasks.restyle.source import ENUM_RE, H2_RE
 from pipeline.text.facts import compare_facts, find_unsupported
-from pipeline.text.hanzi import count_han, count_zi, normalize, split_sentences
+from pipeline.text.hanzi import count_han, count_zi, han_bigrams, normalize, split_sentences
 
 _log = logging.getLogger(__name__)  # logging.DEBUG shows every rewrite and its gate verdict
 _TOKENS_PER_ZI = 0.66  # Gemma tokens per 字 (measured); generous caps are derived from it
@@ -32,7 +32,6 @@ _MIN_LENGTH = 0.7  # of the sentence's 字: shorter has dropped content
 GUARD = ("number", "percent", "date", "ordinal", "person", "quote", "title")
 
 
-_HAN_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
 
 
 def _lead(style: Style, audience: str) -> str:
@@ -106,15 +105,10 @@ def _gate(run: Run, source: str, out: str | None) -> tuple[str | None, str]:
     return out, "model"
 
 
-def _bigrams(text: str) -> set[str]:
-    han = "".join(_HAN_RE.findall(text))
-    return {han[i : i + 2] for i in range(len(han) - 1)}
-
-
 def _support(text: str, reference: str) -> float:
     """Share of text's Chinese bigrams that occur in reference (1.0 for text without any)."""
-    grams = _bigrams(text)
-    return 1.0 if not grams else len(grams & _bigrams(reference)) / len(grams)
+    grams = han_bigrams(text)
+    return 1.0 if not grams else len(grams & han_bigrams(reference)) / len(grams)
 
 
 def _loops(text: str) -> bool:
