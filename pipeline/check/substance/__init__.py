@@ -34,7 +34,7 @@ __all__ = [
 ]
 
 RULE_IDS = ("G101", "G102", "G103", "G104", "G105", "G106", "V101", "V102", "Q101", "Q102", "Q103",
-            "Q104", "R104", "R105", "D101", "D102", "D103", "S105", "L103")
+            "Q104", "Q105", "R104", "R105", "D101", "D102", "D103", "S105", "L103")
 
 
 def substance_findings(text: str, context: SubstanceContext, ignore: list[str] | None = None) -> list[Finding]:

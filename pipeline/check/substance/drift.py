@@ -45,10 +45,14 @@ TOPICS: dict[str, tuple[str, ...]] = {
     "investment": ("招商", "营商环境", "投资", "企业家"),
 }
 D103 = rule("D103", "off-topic-national", Severity.warning,
-            "a local speech turning to 国家主权, 人权, 外交, 国防… that the brief never mentions")
+            "a speech turning to 国家主权, 人权, 外交, 国防… that the brief never mentions (an error "
+            "when the speaker is local)")
 # themes of state that a county meeting's draft drifts into (构建亲清政商关系……建设国家主权和
 # 国家利益的保障); a brief or source that names one allows it
 _NATIONAL = re.compile(r"国家主权|国家利益|领土完整|人权|外交|国防|核心利益|国家安全|霸权|主权")
+# who may speak of the state's own themes: 国务院, 外交部, 国家主席… A 副市长 at a 招商推介会 may not.
+_STATE_SPEAKER = re.compile(r"国务院|中央|国家|全国|外交|国防|总理|大使")
+_LOCAL = re.compile(r"[省市县区乡镇村]|校|学院|大学|公司|集团|企业|局|厅|委|办|院|所|站|中心")
 _OCCASION = re.compile(r"在(.{4,40}?)(?:上|时)的[\u4e00-\u9fff]{0,6}?(?:讲话|致辞|发言|报告|贺词)")
 # a published 题注 under the title: ——2019年3月5日在第十三届全国人民代表大会第二次会议上
 _SUBTITLE_OCCASION = re.compile(r"^[—－-]{1,2}.{0,20}?在(.{4,40}?)上\s*$", re.M)
@@ -70,14 +74,23 @@ def check_drift(doc: Doc, config: CheckConfig) -> Iterator[Finding]:
             yield from _drift(doc, foreign)
     if config.enabled("D103") and ctx.grounded and ctx.brief_text:
         given = "\n".join(ctx.allowed_texts)
+        local = is_local(ctx)
         for para in doc.paragraphs:
             for start, end, sent in sentences(para):
                 m = _NATIONAL.search(sent)
                 if m and m.group(0) not in given:
                     yield finding(doc, "D103", f"“{m.group(0)}”: a theme of state the brief does not raise; "
-                                  "is the sentence about this meeting?", start, end)
+                                  "is the sentence about this meeting?", start, end,
+                                  severity=Severity.error if local else Severity.warning)
     if config.enabled("D102") and ctx.style in _NEWS_STYLES and doc.paragraphs:
         yield from _occasion(doc, ctx)
+
+
+def is_local(ctx: SubstanceContext) -> bool:
+    """Does a local speaker speak (县长, 校长, 副市长 at a 招商推介会)? Then a sentence on 国家主权 is
+    not theirs to say: an error, not a hint. Unknown speakers stay a warning."""
+    who = " ".join(t for t in (ctx.speaker, ctx.occasion) if t)
+    return bool(who) and not _STATE_SPEAKER.search(ctx.speaker or "") and bool(_LOCAL.search(who))
 
 
 def _drift(doc: Doc, foreign: set[str]) -> Iterator[Finding]:
@@ -130,4 +143,4 @@ def _occasion(doc: Doc, ctx: SubstanceContext) -> Iterator[Finding]:
                       "another event", headline.start, headline.end)
 
 
-__all__ = ["D101", "D102", "D103", "TOPICS", "check_drift", "occasion_of", "topics_of"]
+__all__ = ["D101", "D102", "D103", "TOPICS", "check_drift", "is_local", "occasion_of", "topics_of"]
