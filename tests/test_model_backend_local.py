@@ -149,14 +149,14 @@ def test_min_tokens_holds_back_the_line_break(local_backend: LocalBackend) -> No
 
 
 def test_line_break_tokens_are_cached_per_model_file(local_backend: LocalBackend) -> None:
-    from pipeline.model.backends.local import _line_enders, _scan_line_enders
+    from pipeline.model.backends.llama_vocab import line_enders, scan_line_enders
     from pipeline.paths import cache_dir
 
-    scanned = _scan_line_enders(local_backend.llm)
+    scanned = scan_line_enders(local_backend.llm)
     assert len(scanned) >= 2 and local_backend.count_tokens("\n") == 1
-    first = _line_enders(local_backend.llm, local_backend.path)
+    first = line_enders(local_backend.llm, local_backend.path)
     files = list((cache_dir() / "vocab").glob("*-line-enders.npy"))
     assert len(files) == 1 and list(first) == list(scanned)
     files[0].write_bytes(b"not numpy")  # a damaged cache is scanned again and rewritten
-    assert list(_line_enders(local_backend.llm, local_backend.path)) == list(scanned)
+    assert list(line_enders(local_backend.llm, local_backend.path)) == list(scanned)
     assert files[0].read_bytes().startswith(b"\x93NUMPY")

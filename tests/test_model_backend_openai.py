@@ -263,17 +263,17 @@ def test_retry_after_forms() -> None:
     import email.utils
     from types import SimpleNamespace
 
-    from pipeline.model.backends.openai_wire import retry_after as _retry_after
+    from pipeline.model.backends.openai_wire import retry_after
 
     def exc(headers: dict[str, str]) -> SimpleNamespace:
         return SimpleNamespace(response=SimpleNamespace(headers=headers))
 
-    assert _retry_after(exc({"retry-after": "3"})) == 3.0
-    assert _retry_after(exc({"retry-after-ms": "250", "retry-after": "3"})) == 0.25
+    assert retry_after(exc({"retry-after": "3"})) == 3.0
+    assert retry_after(exc({"retry-after-ms": "250", "retry-after": "3"})) == 0.25
     future = email.utils.formatdate(time.time() + 30, usegmt=True)
-    assert 25 <= _retry_after(exc({"retry-after": future})) <= 31
-    assert _retry_after(exc({"retry-after": "soon"})) is None and _retry_after(exc({})) is None
-    assert _retry_after(None) is None
+    assert 25 <= retry_after(exc({"retry-after": future})) <= 31
+    assert retry_after(exc({"retry-after": "soon"})) is None and retry_after(exc({})) is None
+    assert retry_after(None) is None
 
 
 def test_reasoning_block_is_not_part_of_the_answer(openai_server: OpenAIServer) -> None:

@@ -6,6 +6,7 @@
     fake.py            scripted replies for tests
     metered.py         paces another backend's calls under a batch run's rate limits
     export.py          counts tokens but never calls (building OpenAI Batch request files)
+    llama_vocab.py     token ids the embedded model's sampling controls need (numerals, line ends)
     cpu.py             how many threads the embedded model gets: the cores free now
 """
 

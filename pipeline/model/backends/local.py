@@ -51,6 +51,7 @@ from typing import Any
 from pipeline.errors import BackendError, InputError
 from pipeline.events import ProgressFn, emit
 from pipeline.model.backends.cpu import CpuWatch, ThreadChoice
+from pipeline.model.backends.llama_vocab import line_enders, numerals
 from pipeline.model.types import ChatRequest, ChatResponse, Usage
 
 DEFAULT_CONTEXT = 8192
@@ -127,7 +128,7 @@ class _Loaded:
     llm: Any  # llama_cpp.Llama
     lock: threading.Lock  # llama.cpp contexts are not thread-safe
     threads: int  # what llama.cpp uses now (llama_set_n_threads changes it between calls)
-    line_enders: Any = None  # token ids that end a line or the text (see _line_enders)
+    line_enders: Any = None  # token ids that end a line or the text (see llama_vocab.line_enders)
     numerals: frozenset[int] | None = None  # token ids of numbers (see _numerals)
 
 
@@ -401,9 +402,9 @@ class LocalBackend:
         llm = self._loaded.llm
         with self._loaded.lock:
             if self._loaded.numerals is None:
-                self._loaded.numerals = _numerals(llm)
+                self._loaded.numerals = numerals(llm)
             if request.min_tokens > 0 and self._loaded.line_enders is None:
-                self._loaded.line_enders = _line_enders(llm, self.path)
+                self._loaded.line_enders = line_enders(llm, self.path)
         # The text being continued (a final assistant message): a loop back into it is a loop.
         last = request.messages[-1] if request.messages else None
         watched = self.count_tokens(last.content) + 1 if last is not None and last.role == "assistant" else 0
@@ -414,69 +415,6 @@ class LocalBackend:
 
             processors = LogitsProcessorList([_MinTokens(len(tokens), request.min_tokens, self._loaded.line_enders)])
         return loop, processors
-
-
-_CN_DIGITS = "一二三四五六七八九"
-
-
-def _numerals(llm: Any) -> frozenset[int]:
-    """Token ids that are a number by themselves: 一…九十九, 第一…第九十九, 0…99."""
-    words = {str(n) for n in range(100)}
-    for n in range(1, 100):
-        tens, ones = divmod(n, 10)
-        cn = ("" if tens < 2 else _CN_DIGITS[tens - 1]) + ("十" if tens else "") + (_CN_DIGITS[ones - 1] if ones else "")
-        words.update({cn, f"第{cn}"})
-    ids = set()
-    for word in words:
-        tokens = llm.tokenize(word.encode("utf-8"), add_bos=False, special=False)
-        if len(tokens) == 1:
-            ids.add(tokens[0])
-    return frozenset(ids)
-
-
-def _line_enders(llm: Any, model_path: Path) -> Any:
-    """Every token whose text holds a line break, and the end-of-generation tokens (Gemma: 32
-    + 2 of 262k). Scanning the vocabulary takes ~0.7 s, so the ids are kept in the user cache
-    dir, keyed by the model file (path, size, mtime); without a writable cache, scanned again."""
-    import hashlib
-
-    import numpy as np
-
-    from pipeline.paths import cache_dir
-
-    stat = model_path.stat()
-    key = hashlib.sha256(f"{model_path.resolve()}:{stat.st_size}:{stat.st_mtime_ns}".encode()).hexdigest()[:24]
-    cached = cache_dir() / "vocab" / f"{key}-line-enders.npy"
-    try:
-        return np.load(cached)
-    except (OSError, ValueError):
-        pass
-    ids = _scan_line_enders(llm)
-    try:
-        cached.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cached.with_name(f"{cached.name}.{os.getpid()}.tmp")
-        with tmp.open("wb") as fh:
-            np.save(fh, ids)
-        os.replace(tmp, cached)
-    except OSError:
-        pass
-    return ids
-
-
-def _scan_line_enders(llm: Any) -> Any:
-    import ctypes
-
-    import llama_cpp
-    import numpy as np
-
-    vocab = llama_cpp.llama_model_get_vocab(llm.model)
-    buf = ctypes.create_string_buffer(256)
-    ids = []
-    for token in range(llama_cpp.llama_vocab_n_tokens(vocab)):
-        size = llama_cpp.llama_token_to_piece(vocab, token, buf, len(buf), 0, True)
-        if b"\n" in buf.raw[:max(size, 0)] or llama_cpp.llama_vocab_is_eog(vocab, token):
-            ids.append(token)
-    return np.array(ids, dtype=np.int64)
 
 
 def _criteria(criteria: list[Any]) -> Any:
