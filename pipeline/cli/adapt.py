@@ -2,38 +2,28 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from pipeline.cli.common import (
-    BackendOpt,
-    BaseUrlOpt,
-    CacheOpt,
-    ContextOpt,
     CorpusOpt,
     DryRunOpt,
     Format,
     FormatOpt,
-    MaxCostOpt,
-    MaxTokensOpt,
-    ModelOpt,
     OutputOpt,
     PromptsOpt,
     StrictOpt,
-    StructuredOpt,
-    ThreadsOpt,
-    TimeoutOpt,
-    VerboseOpt,
     check_outputs,
     emit,
-    emit_dry_run,
+    emit_dry_run_result,
     info,
-    model_options,
     pick_format,
+    run_model_task,
+    with_model_options,
 )
+from pipeline.config import ModelOptions
 
 HELP = """Write a speech (讲话稿) for a new occasion from a brief: title, a 称呼 that fits the
 audience, opening, one numbered section per --point, closing, about --length 字, in the style of
@@ -76,6 +66,7 @@ def register(app: typer.Typer) -> None:
     app.command("adapt", help=HELP)(adapt)
 
 
+@with_model_options()
 def adapt(
     occasion: Annotated[str | None, typer.Option("--occasion", help="场合, e.g. 全县安全生产工作会议.")] = None,
     speaker: Annotated[str | None, typer.Option("--speaker", help="讲话人, e.g. 县长.")] = None,
@@ -96,26 +87,15 @@ def adapt(
     seed: Annotated[int, typer.Option("--seed", help="Sampling seed (same seed, same draft on the local model).")] = 0,
     fmt: FormatOpt = None,
     output: OutputOpt = None,
-    backend: BackendOpt = None,
-    model: ModelOpt = None,
-    base_url: BaseUrlOpt = None,
     dry_run: DryRunOpt = False,
     strict: StrictOpt = False,
-    verbose: VerboseOpt = False,
-    threads: ThreadsOpt = None,
-    cache: CacheOpt = False,
-    max_cost: MaxCostOpt = None,
-    max_tokens: MaxTokensOpt = None,
-    context: ContextOpt = None,
-    timeout: TimeoutOpt = None,
-    structured: StructuredOpt = None,
     corpus: CorpusOpt = None,
     prompts: PromptsOpt = None,
+    *,
+    model_opts: ModelOptions,
 ) -> None:
     from pipeline.errors import CheckFailed
-    from pipeline.model.connect import open_client, report_usage
     from pipeline.render.speech import render_speech_result
-    from pipeline.tasks import TaskContext
     from pipeline.tasks.adapt import AdaptInput, run
 
     if strategy is not None and strategy not in ("one-call", "plan-draft"):
@@ -132,26 +112,11 @@ def adapt(
         brief=str(brief) if brief else None, examples=examples, strategy=strategy,
         strict_facts=strict_facts, seed=seed, material=material,
     )
-    opts = model_options(backend, model, base_url, cache=cache, max_cost=max_cost,
-                         max_tokens=max_tokens, verbose=verbose, context=context,
-                         timeout=timeout, structured=structured,
-                         threads=threads)
-    client = open_client(opts, "adapt")
-    from pipeline.cli.progress import close, listen, terminal_progress
-
-    progress = None if dry_run else terminal_progress(json_to_stdout=out_format is Format.json and output is None)
-    listen(client, progress)
-    ctx = TaskContext(client=client, corpus_dir=corpus, prompts_dir=prompts, dry_run=dry_run, progress=progress)
-    try:
-        result = run(inp, ctx)
-    finally:
-        close(progress)
-    report_usage(client)
+    result = run_model_task(run, inp, model_opts, "adapt", dry_run=dry_run,
+                            json_to_stdout=out_format is Format.json and output is None,
+                            corpus_dir=corpus, prompts_dir=prompts)
     if dry_run:
-        if out_format is Format.json:
-            emit_dry_run(json.dumps(result.metadata, ensure_ascii=False, indent=2), output)
-        else:
-            emit_dry_run(result.text, output)
+        emit_dry_run_result(result, out_format, output)
         return
     emit(render_speech_result(result, out_format.value), output)
     failed = [name for name, c in result.checks.items() if isinstance(c, dict) and not c.get("passed", True)]
@@ -159,7 +124,7 @@ def adapt(
         info(f"speechsmith: adapt: check(s) failed: {', '.join(failed)} (details in --format json)")
         if strict:
             raise CheckFailed(f"adapt: check(s) failed: {', '.join(failed)}")
-    elif verbose:
+    elif model_opts.verbose:
         speech = result.output
         info(f"speechsmith: adapt: {speech.get('zishu')} 字, about {speech.get('minutes')} min; "
              f"examples {', '.join(result.metadata.get('examples', [])) or 'none'}")

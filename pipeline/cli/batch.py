@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -10,24 +12,15 @@ import typer
 
 from pipeline.atomic import same_file
 from pipeline.cli.common import (
-    BackendOpt,
-    BaseUrlOpt,
-    CacheOpt,
-    ContextOpt,
     CorpusOpt,
-    MaxCostOpt,
-    MaxTokensOpt,
-    ModelOpt,
     PromptsOpt,
-    StructuredOpt,
-    ThreadsOpt,
-    TimeoutOpt,
-    VerboseOpt,
     check_output,
     info,
-    model_options,
+    with_model_options,
+    with_options,
     write_atomic,
 )
+from pipeline.config import ModelOptions
 
 batch_app = typer.Typer(
     name="batch",
@@ -61,12 +54,14 @@ PrefillOpt = Annotated[
         "(continue_final_message; vLLM). Default: the configured prefill (fold).",
     ),
 ]
+OfflineContext = Callable[[str | None], tuple[Any, str, str]]  # model -> (TaskContext, model, prefill)
 JobsArg = Annotated[
     Path, typer.Argument(help="One JSON job per line ('-' reads them from stdin).", metavar="JOBS.jsonl", show_default=False)
 ]
 
 
 @batch_app.command("run")
+@with_model_options()
 def run_cmd(
     jobs_file: JobsArg,
     output: Annotated[Path, typer.Option("--output", "-o", help="OUT.jsonl: results are appended here, one line per job.")],
@@ -88,19 +83,10 @@ def run_cmd(
     ] = False,
     strict: Annotated[bool, typer.Option("--strict", help="Exit 1 when any job ends invalid or error.")] = False,
     no_progress: Annotated[bool, typer.Option("--no-progress", help="No progress line on stderr.")] = False,
-    backend: BackendOpt = None,
-    model: ModelOpt = None,
-    base_url: BaseUrlOpt = None,
-    cache: CacheOpt = False,
-    max_cost: MaxCostOpt = None,
-    max_tokens: MaxTokensOpt = None,
-    context: ContextOpt = None,
-    timeout: TimeoutOpt = None,
-    structured: StructuredOpt = None,
     corpus: CorpusOpt = None,
     prompts: PromptsOpt = None,
-    verbose: VerboseOpt = False,
-    threads: ThreadsOpt = None,
+    *,
+    model_opts: ModelOptions,
 ) -> None:
     """Run every job of JOBS.jsonl not yet in OUT.jsonl; a rerun continues where the last stopped.
 
@@ -135,10 +121,6 @@ def run_cmd(
 
     _check_outputs((output,), (jobs_file,))  # before stdin is read or any job runs
     jobs = read_jobs(jobs_file)
-    options = model_options(
-        backend, model, base_url, cache=cache, max_cost=max_cost, max_tokens=max_tokens, verbose=verbose,
-        context=context, timeout=timeout, structured=structured, threads=threads,
-    )
     # Ctrl-C and SIGTERM are counted, not raised, so that they never land in the middle of
     # writing a result: the runner finishes the jobs in flight on the first, abandons on the second.
     interrupts = Interrupts()
@@ -148,13 +130,13 @@ def run_cmd(
         if writer.torn_bytes:
             info(f"batch: dropped a torn last line ({writer.torn_bytes} bytes) from {output}")
         pending = [j for j in jobs if not writer.is_done(j.id)]
-        settings = resolve(options) if any(j.ok and j.task != "check" for j in pending) else None
+        settings = resolve(model_opts) if any(j.ok and j.task != "check" for j in pending) else None
         progress = Progress(len(jobs), already=len(jobs) - len(pending), enabled=not no_progress)
         for sig in previous:
             signal.signal(sig, interrupts.bump)
         try:
             summary, usage = _run(
-                jobs, writer, settings, options, corpus, prompts, progress, interrupts,
+                jobs, writer, settings, model_opts, corpus, prompts, progress, interrupts,
                 concurrency=concurrency, processes=processes, rpm=rpm, tpm=tpm,
             )
         finally:
@@ -243,17 +225,24 @@ def _run(
     return summary, client.usage.to_dict()
 
 
+# export and import build requests without calling a model; the command gets `offline(model)`
+_with_offline_context = with_options(
+    (("context", ExportContextOpt, None), ("prefill", PrefillOpt, None), ("corpus", CorpusOpt, None),
+     ("prompts", PromptsOpt, None)),
+    lambda **given: functools.partial(_offline_ctx, **given), "offline",
+)
+
+
 @batch_app.command("export")
+@_with_offline_context
 def export_cmd(
     jobs_file: JobsArg,
     output: Annotated[Path, typer.Option("--output", "-o", help="requests.jsonl to upload (OpenAI Batch API) or give to vllm run-batch.")],
     model: Annotated[
         str | None, typer.Option("--model", "-m", help="Model id written into every request body. Default: the configured model.")
     ] = None,
-    context: ExportContextOpt = None,
-    prefill: PrefillOpt = None,
-    corpus: CorpusOpt = None,
-    prompts: PromptsOpt = None,
+    *,
+    offline: OfflineContext,
 ) -> None:
     """Write one OpenAI Batch API request line per job (custom_id = job id), calling no model.
 
@@ -276,7 +265,7 @@ def export_cmd(
 
     _check_outputs((output,), (jobs_file,))
     jobs = read_jobs(jobs_file)
-    ctx, model, prefill = _offline_ctx(model, context, prefill, corpus, prompts)
+    ctx, model, prefill = offline(model)
     lines, report = export_requests(jobs, ctx, model, prefill=prefill)
     source = "stdin" if str(jobs_file) == "-" else str(jobs_file)
     for problem in report.errors:
@@ -295,6 +284,7 @@ def export_cmd(
 
 
 @batch_app.command("import")
+@_with_offline_context
 def import_cmd(
     results_files: Annotated[
         list[Path],
@@ -314,10 +304,8 @@ def import_cmd(
     model: Annotated[
         str | None, typer.Option("--model", "-m", help="Model id for rebuilt follow-up requests. Default: the one in the results.")
     ] = None,
-    context: ExportContextOpt = None,
-    prefill: PrefillOpt = None,
-    corpus: CorpusOpt = None,
-    prompts: PromptsOpt = None,
+    *,
+    offline: OfflineContext,
 ) -> None:
     """Validate downloaded batch results and append them to OUT.jsonl in the `batch run` format.
 
@@ -355,7 +343,7 @@ def import_cmd(
             info(f"batch import: {results_file} {problem}")
         merge_replies(replies, found)
     model = model or next((r.model for r in replies.values() if r.model), None)
-    ctx, model, prefill = _offline_ctx(model, context, prefill, corpus, prompts)
+    ctx, model, prefill = offline(model)
     with ResultWriter(output, replace=set(replies)) as writer:
         report = import_replies(jobs, replies, writer, ctx)
     c = report.counts
@@ -394,7 +382,7 @@ def _check_outputs(outputs: tuple[Path | None, ...], inputs: tuple[Path | None, 
 
 
 def _offline_ctx(
-    model: str | None, context: int | None, prefill: str | None, corpus: Path | None, prompts: Path | None
+    model: str | None, *, context: int | None, prefill: str | None, corpus: Path | None, prompts: Path | None
 ) -> tuple[Any, str, str]:
     """A TaskContext whose client builds requests for `model` but never calls it."""
     from pipeline.config import ModelOptions, resolve

@@ -7,15 +7,22 @@ Conventions: --format (text, md, json; docx where a speech is written), -o/--out
 
 from __future__ import annotations
 
+import functools
+import inspect
+import json
 import sys
+from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from pipeline.atomic import check_output, check_writable, write_atomic
 from pipeline.config import ModelOptions
+
+if TYPE_CHECKING:
+    from pipeline.tasks import TaskResult
 
 __all__ = ["check_output", "check_writable", "write_atomic"]  # re-exported for the commands
 
@@ -138,6 +145,82 @@ def model_options(
         max_cost=max_cost, max_tokens=max_tokens, verbose=verbose,
         context=context, timeout=timeout, structured=structured, threads=threads,
     )
+
+
+# The model layer's options, in the order --help lists them: (name, annotation, default).
+_ENDPOINT_OPTIONS = (("backend", BackendOpt, None), ("model", ModelOpt, None), ("base_url", BaseUrlOpt, None))
+_MODEL_OPTIONS = (
+    *_ENDPOINT_OPTIONS,
+    ("verbose", VerboseOpt, False), ("threads", ThreadsOpt, None), ("cache", CacheOpt, False),
+    ("max_cost", MaxCostOpt, None), ("max_tokens", MaxTokensOpt, None), ("context", ContextOpt, None),
+    ("timeout", TimeoutOpt, None), ("structured", StructuredOpt, None),
+)
+
+
+def with_options(
+    options: tuple[tuple[str, Any, Any], ...], build: Callable[..., Any], into: str,
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Options several commands share, defined once: `options` ((name, Annotated type, default)
+    each) are added to the command's own, and the command receives `build(**their values)` as
+    its keyword argument `into`. (typer reads a command's options from its signature, so the
+    wrapper's signature is the command's own parameters followed by these.)"""
+    extra = [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation)
+             for name, annotation, default in options]
+
+    def wrap(command: Callable[..., Any]) -> Callable[..., Any]:
+        signature = inspect.signature(command, eval_str=True)
+        own = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in signature.parameters.values()
+               if p.name != into]
+
+        @functools.wraps(command)
+        def run(**kwargs: Any) -> Any:
+            given = {name: kwargs.pop(name) for name, _, _ in options}
+            return command(**kwargs, **{into: build(**given)})
+
+        parameters = [*own, *extra]
+        run.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]
+        run.__annotations__ = {p.name: p.annotation for p in parameters}
+        return run
+
+    return wrap
+
+
+def with_model_options(*, full: bool = True) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """The model options (--backend, --model, --base-url, and with `full` also --verbose,
+    --threads, --cache, --max-cost, --max-tokens, --context, --timeout, --structured), handed to
+    the command as one ModelOptions, `model_opts`."""
+    return with_options(_MODEL_OPTIONS if full else _ENDPOINT_OPTIONS, model_options, "model_opts")
+
+
+def run_model_task(
+    run: Callable[[Any, Any], TaskResult], inp: Any, opts: ModelOptions | None, name: str, *,
+    dry_run: bool, json_to_stdout: bool, **context: Any,
+) -> TaskResult:
+    """Open the model client (none when `opts` is None), show progress on a terminal, run the
+    task, then report the usage: the part every task command shares."""
+    from pipeline.cli.progress import close, listen, terminal_progress
+    from pipeline.model.connect import open_client, report_usage
+    from pipeline.tasks import TaskContext
+
+    client = open_client(opts, name) if opts is not None else None
+    progress = None if client is None or dry_run else terminal_progress(json_to_stdout=json_to_stdout)
+    listen(client, progress)
+    try:
+        result = run(inp, TaskContext(client=client, dry_run=dry_run, progress=progress, **context))
+    finally:
+        close(progress)
+    if client is not None:
+        report_usage(client)
+    return result
+
+
+def emit_dry_run_result(result: TaskResult, out_format: Format, output: Path | None,
+                        data: dict[str, Any] | None = None) -> None:
+    """A dry run's prompts as text, or its metadata (or `data`) as JSON; -o is never written."""
+    if out_format is Format.json:
+        emit_dry_run(json.dumps(result.metadata if data is None else data, ensure_ascii=False, indent=2), output)
+    else:
+        emit_dry_run(result.text, output)
 
 
 def check_outputs(output: Path | None, *inputs: str | Path | None) -> None:

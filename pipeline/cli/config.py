@@ -7,7 +7,8 @@ from typing import Annotated
 
 import typer
 
-from pipeline.cli.common import BackendOpt, BaseUrlOpt, ModelOpt, TableFormat
+from pipeline.cli.common import TableFormat, with_model_options
+from pipeline.config import ModelOptions
 
 config_app = typer.Typer(
     name="config",
@@ -26,21 +27,20 @@ config_app = typer.Typer(
 
 
 @config_app.command("show")
+@with_model_options(full=False)
 def show_cmd(
-    backend: BackendOpt = None,
-    model: ModelOpt = None,
-    base_url: BaseUrlOpt = None,
     fmt: Annotated[TableFormat, typer.Option("--format", "-f", help="table or json.")] = TableFormat.table,
+    *,
+    model_opts: ModelOptions,
 ) -> None:
     """Print every setting with its value and source (flag, env VAR, config, default, auto).
 
     Flags given here are applied as a command would apply them, so you can check what
     `--backend openai --model deepseek-chat` resolves to.
     """
-    from pipeline.cli.common import model_options
     from pipeline.config import resolve
 
-    shown = resolve(model_options(backend, model, base_url)).show()
+    shown = resolve(model_opts).show()
     if fmt is TableFormat.json:
         typer.echo(json.dumps(shown, ensure_ascii=False, indent=2))
         return

@@ -8,7 +8,8 @@ from typing import Annotated, Any
 
 import typer
 
-from pipeline.cli.common import BackendOpt, BaseUrlOpt, CorpusOpt, ModelOpt, PromptsOpt, info
+from pipeline.cli.common import CorpusOpt, PromptsOpt, info, with_model_options
+from pipeline.config import ModelOptions
 
 EXIT_HELP = "Exit codes: 0 all well, 1 failed assertions, 3 regression against the baseline, 2 replay miss, a case that errored, or bad suite."
 
@@ -116,6 +117,7 @@ def _finish(run_dir: Path, outcome_samples, summary, reports: list[Report] | Non
 
 
 @eval_app.command("run")
+@with_model_options(full=False)
 def run_cmd(
     suites: Annotated[
         list[Path] | None, typer.Argument(help="Suite files or folders (default: evals/suites/).", show_default=False)
@@ -140,9 +142,6 @@ def run_cmd(
     cassettes: Annotated[
         Path | None, typer.Option("--cassettes", help="Cassette root (default: evals/cassettes/ beside the suites folder).")
     ] = None,
-    backend: BackendOpt = None,
-    model: ModelOpt = None,
-    base_url: BaseUrlOpt = None,
     corpus: CorpusOpt = None,
     prompts: PromptsOpt = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No table on stdout.")] = False,
@@ -151,6 +150,8 @@ def run_cmd(
                                  "config's) for rubric assertions; without it or a suite's judge: on an "
                                  "endpoint, rubrics are reported as not judged.")
     ] = None,
+    *,
+    model_opts: ModelOptions,
 ) -> None:
     """Run suites: every case through its task, every model call through cassettes.
 
@@ -174,12 +175,10 @@ def run_cmd(
 
     paths = suites or [Path("evals/suites")]
     loaded = load_suites(paths)
-    if backend is not None and backend not in ("local", "openai"):
-        raise typer.BadParameter(f"unknown backend {backend!r}: use local or openai", param_hint="--backend")
     options = RunOptions(
         mode=mode.value, cassettes_dir=cassettes, concurrency=concurrency, corpus_dir=corpus,
         prompts_dir=prompts, cases=list(case or []),
-        overrides={"backend": backend, "model": model, "base_url": base_url},
+        overrides={"backend": model_opts.backend, "model": model_opts.model, "base_url": model_opts.base_url},
         on_progress=ProgressBar(), runlog=_runlog(mode.value), judge_model=judge_model,
     )
     run_dir = _run_dir(output, paths)

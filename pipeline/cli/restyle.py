@@ -11,30 +11,21 @@ from typing import Annotated
 import typer
 
 from pipeline.cli.common import (
-    BackendOpt,
-    BaseUrlOpt,
-    CacheOpt,
-    ContextOpt,
     DryRunOpt,
     Format,
     FormatOpt,
-    MaxCostOpt,
-    MaxTokensOpt,
-    ModelOpt,
     OutputOpt,
     PromptsOpt,
     StrictOpt,
-    StructuredOpt,
-    ThreadsOpt,
-    TimeoutOpt,
-    VerboseOpt,
     check_outputs,
     emit,
-    emit_dry_run,
+    emit_dry_run_result,
     info,
-    model_options,
     pick_format,
+    run_model_task,
+    with_model_options,
 )
+from pipeline.config import ModelOptions
 
 
 class Strategy(StrEnum):
@@ -82,6 +73,7 @@ def register(app: typer.Typer) -> None:
     app.command("restyle", help=HELP, no_args_is_help=True)(restyle)
 
 
+@with_model_options()
 def restyle(
     file: Annotated[
         str | None,
@@ -123,20 +115,11 @@ def restyle(
     ] = None,
     fmt: FormatOpt = None,
     output: OutputOpt = None,
-    backend: BackendOpt = None,
-    model: ModelOpt = None,
-    base_url: BaseUrlOpt = None,
     dry_run: DryRunOpt = False,
     strict: StrictOpt = False,
-    verbose: VerboseOpt = False,
-    threads: ThreadsOpt = None,
-    cache: CacheOpt = False,
-    max_cost: MaxCostOpt = None,
-    max_tokens: MaxTokensOpt = None,
-    context: ContextOpt = None,
-    timeout: TimeoutOpt = None,
-    structured: StructuredOpt = None,
     prompts: PromptsOpt = None,
+    *,
+    model_opts: ModelOptions,
 ) -> None:
     from pipeline.errors import CheckFailed
 
@@ -150,38 +133,20 @@ def restyle(
     out_format = pick_format(fmt, output, (Format.text, Format.md, Format.json, Format.docx))
     check_outputs(output, file)
 
-    from pipeline.model.connect import open_client, report_usage
     from pipeline.styles import get_style
-    from pipeline.tasks import TaskContext
     from pipeline.tasks.restyle import TASK as RESTYLE
     from pipeline.text.textio import read_text
 
     chosen = get_style(style, prompts)  # a bad style fails before the model loads
     text = read_text(file)
-    opts = model_options(backend, model, base_url, cache=cache, max_cost=max_cost,
-                         max_tokens=max_tokens, verbose=verbose, context=context,
-                         timeout=timeout, structured=structured,
-                         threads=threads)
-    client = open_client(opts, "restyle")
-    from pipeline.cli.progress import close, listen, terminal_progress
-
-    progress = None if dry_run else terminal_progress(json_to_stdout=out_format is Format.json and output is None)
-    listen(client, progress)
-    ctx = TaskContext(client=client, prompts_dir=prompts, dry_run=dry_run, progress=progress)
     inp = RESTYLE.input(
         text=text, style=chosen.path or chosen.name, length=length, audience=audience,
         speaker=speaker, date=date, occasion=occasion, strategy=strategy.value if strategy else None,
     )
-    try:
-        result = RESTYLE.run(inp, ctx)
-    finally:
-        close(progress)
-    report_usage(client)
+    result = run_model_task(RESTYLE.run, inp, model_opts, "restyle", dry_run=dry_run,
+                            json_to_stdout=out_format is Format.json and output is None, prompts_dir=prompts)
     if dry_run:
-        if out_format is Format.json:
-            emit_dry_run(json.dumps({"messages": result.output.get("messages"), **result.metadata}, ensure_ascii=False, indent=2), output)
-        else:
-            emit_dry_run(result.text, output)
+        emit_dry_run_result(result, out_format, output, {"messages": result.output.get("messages"), **result.metadata})
         return
     rendered = render(result, out_format)
     if diff:

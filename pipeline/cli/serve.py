@@ -7,15 +7,8 @@ from typing import Annotated
 
 import typer
 
-from pipeline.cli.common import (
-    BackendOpt,
-    BaseUrlOpt,
-    CorpusOpt,
-    ModelOpt,
-    PromptsOpt,
-    info,
-    model_options,
-)
+from pipeline.cli.common import CorpusOpt, PromptsOpt, info, with_model_options
+from pipeline.config import ModelOptions
 
 HELP = """Start the web page (写讲话、摘要、改写、检查、范文与素材) for writers who work in a browser.
 
@@ -42,17 +35,17 @@ def register(app: typer.Typer) -> None:
     app.command("serve", help=HELP)(serve)
 
 
+@with_model_options(full=False)
 def serve(
     host: Annotated[str, typer.Option("--host", help="Address to listen on (127.0.0.1: this machine only).")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8000,
     token: Annotated[str | None, typer.Option("--token", help="Access token every request must carry (required off the loopback).")] = None,
     data_dir: Annotated[Path | None, typer.Option("--data-dir", help="Where job results are kept (default: the user data dir).")] = None,
     no_preload: Annotated[bool, typer.Option("--no-preload", help="Load the embedded model on the first job, not at start.")] = False,
-    backend: BackendOpt = None,
-    model: ModelOpt = None,
-    base_url: BaseUrlOpt = None,
     corpus: CorpusOpt = None,
     prompts: PromptsOpt = None,
+    *,
+    model_opts: ModelOptions,
 ) -> None:
     import uvicorn
 
@@ -65,7 +58,7 @@ def serve(
     token = token or serve_token()
     config = ServeConfig(
         host=host, port=port, token=token, corpus_dir=corpus, prompts_dir=prompts, data_dir=data_dir,
-        model_options=model_options(backend, model, base_url), preload=not no_preload,
+        model_options=model_opts, preload=not no_preload,
     )
     app = create_app(config)  # refuses a reachable host without a token, before listening
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -10,30 +9,21 @@ from typing import Annotated
 import typer
 
 from pipeline.cli.common import (
-    BackendOpt,
-    BaseUrlOpt,
-    CacheOpt,
-    ContextOpt,
     DryRunOpt,
     Format,
     FormatOpt,
-    MaxCostOpt,
-    MaxTokensOpt,
-    ModelOpt,
     OutputOpt,
     PromptsOpt,
     StrictOpt,
-    StructuredOpt,
-    ThreadsOpt,
-    TimeoutOpt,
-    VerboseOpt,
     check_outputs,
     emit,
-    emit_dry_run,
+    emit_dry_run_result,
     info,
-    model_options,
     pick_format,
+    run_model_task,
+    with_model_options,
 )
+from pipeline.config import ModelOptions
 
 
 class Length(StrEnum):
@@ -79,6 +69,7 @@ def register(app: typer.Typer) -> None:
     app.command("summarize", help=HELP, no_args_is_help=True)(summarize)
 
 
+@with_model_options()
 def summarize(
     file: Annotated[str, typer.Argument(help="Text, Markdown, .docx or .html file; '-' reads stdin.", show_default=False)],
     length: Annotated[Length, typer.Option("--length", "-l", help="short (3 points), medium (6) or long (10).")] = Length.medium,
@@ -90,24 +81,14 @@ def summarize(
     ] = None,
     fmt: FormatOpt = None,
     output: OutputOpt = None,
-    backend: BackendOpt = None,
-    model: ModelOpt = None,
-    base_url: BaseUrlOpt = None,
     dry_run: DryRunOpt = False,
     strict: StrictOpt = False,
-    verbose: VerboseOpt = False,
-    threads: ThreadsOpt = None,
-    cache: CacheOpt = False,
-    max_cost: MaxCostOpt = None,
-    max_tokens: MaxTokensOpt = None,
-    context: ContextOpt = None,
-    timeout: TimeoutOpt = None,
-    structured: StructuredOpt = None,
     prompts: PromptsOpt = None,
+    *,
+    model_opts: ModelOptions,
 ) -> None:
     from pipeline.errors import CheckFailed
     from pipeline.render.summary import render_summary_result
-    from pipeline.tasks import TaskContext
     from pipeline.tasks.summarize import SummarizeInput, run
     from pipeline.text.textio import read_text
 
@@ -115,36 +96,14 @@ def summarize(
     check_outputs(output, file)
     text = read_text(file)
     heading = title if title is not None else ("" if file == "-" else Path(file).stem)
-    client = None
-    if method is not Method.extractive:
-        from pipeline.model.connect import open_client
-
-        opts = model_options(backend, model, base_url, cache=cache, max_cost=max_cost,
-                             max_tokens=max_tokens, verbose=verbose, context=context,
-                             timeout=timeout, structured=structured,
-                         threads=threads)
-        client = open_client(opts, "summarize")
-    elif dry_run:
+    extractive = method is Method.extractive
+    if extractive and dry_run:
         info("speechsmith: --method extractive calls no model; the dry run is the summary itself")
-    from pipeline.cli.progress import close, listen, terminal_progress
-
-    progress = None if client is None or dry_run else terminal_progress(
-        json_to_stdout=out_format is Format.json and output is None)
-    listen(client, progress)
-    ctx = TaskContext(client=client, prompts_dir=prompts, dry_run=dry_run, progress=progress)
-    try:
-        result = run(SummarizeInput(text=text, length=length.value, method=method.value, title=title or ""), ctx)
-    finally:
-        close(progress)
-    if client is not None:
-        from pipeline.model.connect import report_usage
-
-        report_usage(client)
-    if dry_run and client is not None:
-        if out_format is Format.json:
-            emit_dry_run(json.dumps(result.metadata, ensure_ascii=False, indent=2), output)
-        else:
-            emit_dry_run(result.text, output)
+    inp = SummarizeInput(text=text, length=length.value, method=method.value, title=title or "")
+    result = run_model_task(run, inp, None if extractive else model_opts, "summarize", dry_run=dry_run,
+                            json_to_stdout=out_format is Format.json and output is None, prompts_dir=prompts)
+    if dry_run and not extractive:
+        emit_dry_run_result(result, out_format, output)
         return
     emit(render_summary_result(result, out_format.value, heading), output)
     dropped = result.checks.get("verbatim", {}).get("dropped", [])
