@@ -157,6 +157,12 @@ class Doc:
                 return p.number
         return 0
 
+    def sentences(self) -> Iterator[tuple[Paragraph, int, int, str]]:
+        """Every sentence of the text: (its paragraph, start, end, sentence), offsets into the text."""
+        for para in self.paragraphs:
+            for start, end, sent in sentences(para):
+                yield para, start, end, sent
+
     def body_text(self, para: Paragraph) -> str:
         """Paragraph text without a Markdown heading mark."""
         return _MD_HEADING.sub("", para.text)

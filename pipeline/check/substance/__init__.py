@@ -52,15 +52,14 @@ def blocking(findings: list[Finding]) -> list[Finding]:
 def drop_sentences(text: str, findings: list[Finding]) -> str:
     """text without the sentences that hold a finding's span (the repair for an invented
     meeting, a drifting or a foreign-language sentence). Whole-text findings are left alone."""
-    from pipeline.check.base import Doc, sentences
+    from pipeline.check.base import Doc
 
     doc = Doc(text)
     spans = [f.span for f in findings if f.span and f.paragraph]
     cut: list[tuple[int, int]] = []
-    for para in doc.paragraphs:
-        for start, end, _ in sentences(para):
-            if any(start <= a < end or (a <= start < b) for a, b in spans):
-                cut.append((start, end))
+    for _, start, end, _ in doc.sentences():
+        if any(start <= a < end or (a <= start < b) for a, b in spans):
+            cut.append((start, end))
     out, pos = [], 0
     for start, end in cut:
         out.append(text[pos:start])

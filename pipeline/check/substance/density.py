@@ -22,16 +22,7 @@ from collections import Counter
 from collections.abc import Iterator
 from operator import add
 
-from pipeline.check.base import (
-    CheckConfig,
-    Doc,
-    Finding,
-    Severity,
-    checker,
-    finding,
-    rule,
-    sentences,
-)
+from pipeline.check.base import CheckConfig, Doc, Finding, Severity, checker, finding, rule
 
 R104 = rule("R104", "word-density", Severity.warning,
             "one content word far more often than real speeches use any (over 45 per 1,000 字)")
@@ -94,11 +85,10 @@ def _bigrams(key: str) -> frozenset[str]:
 
 def _near_duplicates(doc: Doc) -> Iterator[Finding]:
     sents: list[tuple[int, int, str, tuple[str, ...]]] = []
-    for para in doc.paragraphs:
-        for start, end, sent in sentences(para):
-            key = "".join(_HAN_RUN.findall(sent))
-            if len(key) >= MIN_ZI:
-                sents.append((start, end, key, tuple(_DIGITS.findall(sent))))
+    for _, start, end, sent in doc.sentences():
+        key = "".join(_HAN_RUN.findall(sent))
+        if len(key) >= MIN_ZI:
+            sents.append((start, end, key, tuple(_DIGITS.findall(sent))))
     # candidates share two 4-字 pieces; the Jaccard test runs on those only (fast on reports)
     grams: dict[int, frozenset[str]] = {}
     last_seen: dict[str, list[int]] = {}

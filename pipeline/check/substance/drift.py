@@ -12,16 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from pipeline.check.base import (
-    CheckConfig,
-    Doc,
-    Finding,
-    Severity,
-    checker,
-    finding,
-    rule,
-    sentences,
-)
+from pipeline.check.base import CheckConfig, Doc, Finding, Severity, checker, finding, rule
 from pipeline.check.substance.context import SubstanceContext, context_of
 from pipeline.text.hanzi import han_bigrams
 
@@ -75,13 +66,12 @@ def check_drift(doc: Doc, config: CheckConfig) -> Iterator[Finding]:
     if config.enabled("D103") and ctx.grounded and ctx.brief_text:
         given = "\n".join(ctx.allowed_texts)
         local = is_local(ctx)
-        for para in doc.paragraphs:
-            for start, end, sent in sentences(para):
-                m = _NATIONAL.search(sent)
-                if m and m.group(0) not in given:
-                    yield finding(doc, "D103", f"“{m.group(0)}”: a theme of state the brief does not raise; "
-                                  "is the sentence about this meeting?", start, end,
-                                  severity=Severity.error if local else Severity.warning)
+        for _, start, end, sent in doc.sentences():
+            m = _NATIONAL.search(sent)
+            if m and m.group(0) not in given:
+                yield finding(doc, "D103", f"“{m.group(0)}”: a theme of state the brief does not raise; "
+                              "is the sentence about this meeting?", start, end,
+                              severity=Severity.error if local else Severity.warning)
     if config.enabled("D102") and ctx.style in _NEWS_STYLES and doc.paragraphs:
         yield from _occasion(doc, ctx)
 
@@ -94,14 +84,13 @@ def is_local(ctx: SubstanceContext) -> bool:
 
 
 def _drift(doc: Doc, foreign: set[str]) -> Iterator[Finding]:
-    for para in doc.paragraphs:
-        for start, end, sent in sentences(para):
-            for name in sorted(foreign):
-                word = next((w for w in TOPICS[name] if w in sent), None)
-                if word:
-                    yield finding(doc, "D101", f"“{word}” is about {name}, an example's topic, not the "
-                                  "brief's: remove the sentence", start, end)
-                    break
+    for _, start, end, sent in doc.sentences():
+        for name in sorted(foreign):
+            word = next((w for w in TOPICS[name] if w in sent), None)
+            if word:
+                yield finding(doc, "D101", f"“{word}” is about {name}, an example's topic, not the "
+                              "brief's: remove the sentence", start, end)
+                break
 
 
 def occasion_of(ctx: SubstanceContext) -> str | None:

@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from pipeline.check.base import Doc, Finding, Severity, sentences
+from pipeline.check.base import Doc, Finding, Severity
 from pipeline.check.substance.context import SubstanceContext
 from pipeline.speech import Speech
 from pipeline.summary import Summary
@@ -67,10 +67,9 @@ def review_text(text: str, context: SubstanceContext, *, ignore: list[str] | Non
     bad: set[str] = set()
     spans = [f.span for f in findings if f.severity == Severity.error and f.rule in repairable and f.span]
     if spans:
-        for para in doc.paragraphs:
-            for start, end, sent in sentences(para):
-                if any(start <= a < end for a, _ in spans):
-                    bad.add(sent)
+        for _, start, end, sent in doc.sentences():
+            if any(start <= a < end for a, _ in spans):
+                bad.add(sent)
     return Review(findings, bad, sorted(dropped or []))
 
 

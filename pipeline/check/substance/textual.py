@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from pipeline.check.base import CheckConfig, Doc, Finding, Paragraph, Severity, checker, finding, rule, sentences
+from pipeline.check.base import CheckConfig, Doc, Finding, Severity, checker, finding, rule
 
 Q101 = rule("Q101", "non-chinese", Severity.error,
             "a sentence or clause in Latin script (three or more words) inside the Chinese text")
@@ -65,6 +65,8 @@ def _hanzi_share(text: str) -> float:
 @checker(Q101, Q102, Q103, Q104, Q105)
 def check_textual(doc: Doc, config: CheckConfig) -> Iterator[Finding]:
     chinese = _hanzi_share(doc.text) > 0.3
+    if config.enabled("Q105"):
+        yield from _contradictions(doc)
     for para in doc.paragraphs:
         text = para.text
         if chinese and config.enabled("Q101"):
@@ -74,8 +76,6 @@ def check_textual(doc: Doc, config: CheckConfig) -> Iterator[Finding]:
                               "the model switched language; rewrite it in Chinese", a, a + len(m.group(0)))
         if config.enabled("Q102"):
             yield from _garbled(doc, para.start, text)
-        if config.enabled("Q105"):
-            yield from _contradictions(doc, para)
         if _HEADING_LIKE.match(text) or len(text) <= _SHORT or text.endswith(tuple(_ENDS)):
             continue
         following = doc.paragraphs[para.number] if para.number < len(doc.paragraphs) else None
@@ -94,8 +94,8 @@ def check_textual(doc: Doc, config: CheckConfig) -> Iterator[Finding]:
                           "really continue it?", para.end - 1, para.end)
 
 
-def _contradictions(doc: Doc, para: Paragraph) -> Iterator[Finding]:
-    for start, end, sent in sentences(para):
+def _contradictions(doc: Doc) -> Iterator[Finding]:
+    for _, start, end, sent in doc.sentences():
         m = _LOWERS.search(sent)
         if m and _AIM.search(sent) and not _HEDGE.search(sent):
             yield finding(doc, "Q105", f"“{m.group(0)}” works against the sentence's own aim: the model "

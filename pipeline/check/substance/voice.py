@@ -12,16 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from pipeline.check.base import (
-    CheckConfig,
-    Doc,
-    Finding,
-    Severity,
-    checker,
-    finding,
-    rule,
-    sentences,
-)
+from pipeline.check.base import CheckConfig, Doc, Finding, Severity, checker, finding, rule
 from pipeline.check.substance.context import context_of
 
 V101 = rule("V101", "speaker-claim", Severity.error,
@@ -56,20 +47,19 @@ def check_voice(doc: Doc, config: CheckConfig) -> Iterator[Finding]:
     speaker = ctx.speaker or ""
     central = bool(_CENTRAL_SPEAKER.search(speaker))
     level = speaker_level(speaker)
-    for para in doc.paragraphs:
-        if "我" not in para.text:
+    if "我" not in doc.text:
+        return
+    for _, start, end, sent in doc.sentences():
+        if not _I.search(sent):
             continue
-        for start, end, sent in sentences(para):
-            if not _I.search(sent):
-                continue
-            if config.enabled("V101") and speaker and not central:
-                m = _CENTRAL_MEETING.search(sent)
-                if m and _I.search(sent[: m.start()] + sent[m.end():]):
-                    yield finding(doc, "V101", f"the speaker claims “{m.group(0)}” in the first person; "
-                                  f"{speaker or 'a local speaker'} could not: remove the sentence",
-                                  start, end)
-            if config.enabled("V102"):
-                yield from _represents(doc, start, sent, level, central, speaker)
+        if config.enabled("V101") and speaker and not central:
+            m = _CENTRAL_MEETING.search(sent)
+            if m and _I.search(sent[: m.start()] + sent[m.end():]):
+                yield finding(doc, "V101", f"the speaker claims “{m.group(0)}” in the first person; "
+                              f"{speaker or 'a local speaker'} could not: remove the sentence",
+                              start, end)
+        if config.enabled("V102"):
+            yield from _represents(doc, start, sent, level, central, speaker)
 
 
 def _represents(doc: Doc, start: int, sent: str, level: str | None, central: bool,
