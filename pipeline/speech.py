@@ -197,10 +197,11 @@ def parse_speech_text(text: str, title: str = "") -> Speech:
             if _CLOSING_RE.match(opening[j]):
                 closing, opening = opening[j:], opening[:j]
                 break
-    return Speech(
-        title=title or "讲话",
-        salutation=salutation,
-        opening="\n".join(opening),
-        sections=sections,
-        closing="\n".join(closing),
-    )
+    return assemble(title, salutation, opening, sections, closing)
+
+
+def assemble(title: str, salutation: str, opening: list[str], sections: list[Section],
+             closing: list[str]) -> Speech:
+    """A Speech from the lines a parser sorted into its parts ("讲话" when no title was found)."""
+    return Speech(title=title or "讲话", salutation=salutation, opening="\n".join(opening),
+                  sections=sections, closing="\n".join(closing))

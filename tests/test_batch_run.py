@@ -27,15 +27,9 @@ from pipeline.model.backends.openai_backend import OpenAIBackend
 from pipeline.model.client import Client
 from pipeline.tasks import TaskContext
 from tests.openai_server import OpenAIServer, Reply
+from tests.test_batch_inputs import GOOD  # a valid summary reply to SPEECH
 
 ROOT = Path(__file__).resolve().parent.parent
-GOOD = json.dumps({
-    "gist": "会议部署了全县安全生产工作。",
-    "gist_source": [2],
-    "key_points": [{"text": "压实安全生产责任，深入开展隐患排查整治。", "source": [3]}],
-    "tasks": [{"what": "深入开展隐患排查整治", "who": "各乡镇", "source": [3]}],
-    "figures": [],
-}, ensure_ascii=False)
 
 
 def _text(i: int, marker: str = "") -> str:

@@ -34,6 +34,19 @@ PROMPT = (
 )
 
 
+def _timed(real, inner: list[float]):
+    """`real`, with the seconds each call spends inside it appended to `inner`."""
+
+    def timed(*args, **kwargs):
+        start = time.perf_counter()
+        try:
+            return real(*args, **kwargs)
+        finally:
+            inner.append(time.perf_counter() - start)
+
+    return timed
+
+
 def _median_ms(samples: list[float]) -> float:
     return statistics.median(samples) * 1000
 
@@ -56,14 +69,7 @@ def bench_local(runs: int, max_tokens: int) -> dict[str, float]:
     # Time spent inside llama.cpp during our calls: the rest is what the pipeline adds, measured
     # directly (immune to the machine-load noise that dominates end-to-end comparisons).
     inner: list[float] = []
-    real_create = llm.create_completion
-
-    def timed_create(*args, **kwargs):
-        start = time.perf_counter()
-        try:
-            return real_create(*args, **kwargs)
-        finally:
-            inner.append(time.perf_counter() - start)
+    timed_create = _timed(llm.create_completion, inner)
 
     ours: list[float] = []
     bare: list[float] = []
@@ -123,16 +129,7 @@ def bench_remote(calls: int) -> dict[str, float]:
         # Time inside the SDK call during our calls: the rest is exactly what the pipeline adds.
         inner: list[float] = []
         completions = client.backend._client.chat.completions
-        real_create = completions.create
-
-        def timed_create(*args, **kwargs):
-            start = time.perf_counter()
-            try:
-                return real_create(*args, **kwargs)
-            finally:
-                inner.append(time.perf_counter() - start)
-
-        completions.create = timed_create
+        completions.create = _timed(completions.create, inner)
         for _ in range(20):  # warm-up: connections, tiktoken, imports
             client.chat(request)
             bare_client.chat.completions.create(model="test-model", messages=messages, max_tokens=64, temperature=0.7, top_p=0.95)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from pipeline.errors import InputError
-from pipeline.speech import Section, Speech
+from pipeline.speech import Section, Speech, assemble
 from pipeline.text.hanzi import split_paragraphs
 
 H1_RE = re.compile(r"^\s*(?:[一二三四五六七八九十]+[、.．]|第[一二三四五六七八九十]+部分[，、：:\s])")
@@ -66,13 +66,7 @@ def parse_source(text: str, title: str = "") -> Speech:
             opening.append(line)
     if sections and len(sections) == 1 and not sections[0].paragraphs:
         opening.append(sections.pop().heading)
-    return Speech(
-        title=title or "讲话",
-        salutation=salutation,
-        opening="\n".join(opening),
-        sections=sections,
-        closing="\n".join(closing),
-    )
+    return assemble(title, salutation, opening, sections, closing)
 
 
 def _join_broken_lines(lines: list[str]) -> list[str]:
