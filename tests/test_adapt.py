@@ -18,9 +18,9 @@ from pipeline.tasks import adapt as adapt_task
 from pipeline.tasks.adapt.drafting import DRAFT_MIN_TOKENS, DRAFT_STOPS, unsupported_fn
 from pipeline.tasks.adapt.options import default_strategy
 from pipeline.tasks.adapt.repair import MAX_REPAIR_ROUNDS
-from pipeline.tasks.adapt.selection import find_placeholders
 from pipeline.tasks.inputs import AdaptInput
 from pipeline.text.hanzi import count_zi
+from pipeline.text.placeholders import ALL, has_placeholder
 
 BRIEF = {
     "occasion": "全县安全生产工作会议",
@@ -237,7 +237,7 @@ def test_one_call_validates_the_outline_and_reasks() -> None:
     assert result.metadata["strategy"] == "one-call" and result.metadata["usage"]["reasks"] == 1
     user = backend.requests[0].messages[1].content
     assert "二、深入开展隐患排查整治" in user and "范文1：" in user
-    assert not find_placeholders(user)
+    assert not has_placeholder(user, ALL)
 
 
 def test_one_call_gives_up_with_a_clear_error() -> None:

@@ -13,8 +13,8 @@ import pytest
 from pipeline.speech import Speech
 from pipeline.tasks import TaskContext, run_task
 from pipeline.tasks.adapt.brief import allowed_texts, classify_audience, make_brief
-from pipeline.tasks.adapt.selection import find_placeholders
 from pipeline.text.facts import find_unsupported
+from pipeline.text.placeholders import ALL, placeholder_tokens
 
 pytestmark = pytest.mark.model
 
@@ -66,7 +66,7 @@ def test_five_briefs_on_the_embedded_model(name: str, local_client) -> None:
     assert speech.salutation == EXPECTED_SALUTATION[name]
     assert classify_audience(speech.salutation) == brief.audience_kind or brief.audience_kind in ("staff", "leaders_cadres")
     # no placeholders, no invented figures
-    assert find_placeholders(speech.text()) == [], speech.text()
+    assert placeholder_tokens(speech.text(), ALL) == [], speech.text()
     assert find_unsupported(speech.text(), "\n".join(allowed_texts(brief))) == [], speech.text()
     # length within ±15%
     assert abs(speech.zishu / 260 - 1) <= 0.15, (speech.zishu, result.checks["length"], speech.text())

@@ -9,15 +9,15 @@ import pytest
 from pipeline.corpus.classify import classify
 from pipeline.corpus.clean import clean_page, close_cjk_gaps, is_reader_boilerplate, strip_footer
 from pipeline.corpus.ingest import parse_document
-from pipeline.corpus.placeholders import (
+from pipeline.corpus.repair import repair_text, should_join
+from pipeline.corpus.split import parse_number, split_collection
+from pipeline.corpus.structure import find_structure, heading_level, is_salutation, split_front
+from pipeline.text.placeholders import (
     find_placeholders,
     has_placeholder,
     mask_placeholders,
     placeholder_tokens,
 )
-from pipeline.corpus.repair import repair_text, should_join
-from pipeline.corpus.split import parse_number, split_collection
-from pipeline.corpus.structure import find_structure, heading_level, is_salutation, split_front
 from pipeline.text.textio import read_text
 
 SEEDS = Path(__file__).parent / "fixtures" / "seeds"

@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from pipeline.corpus.placeholders import mask_placeholders
 from pipeline.corpus.structure import Front
+from pipeline.text.placeholders import mask_placeholders
 
 # (genre, [(cue, weight)]). The highest total wins; ties go to the earlier genre.
 _GENRE_CUES: tuple[tuple[str, tuple[tuple[str, int], ...]], ...] = (

@@ -13,13 +13,13 @@ from pipeline.corpus import classify as classify_mod
 from pipeline.corpus.clean import clean_page, strip_markdown
 from pipeline.corpus.dedup import DedupIndex
 from pipeline.corpus.models import LABEL_FIELDS, SpeechRecord
-from pipeline.corpus.placeholders import placeholder_tokens
 from pipeline.corpus.repair import repair_text
 from pipeline.corpus.split import split_collection
 from pipeline.corpus.store import load_corpus, save_record
 from pipeline.corpus.structure import find_structure, split_front
 from pipeline.errors import InputError, SpeechsmithError
 from pipeline.text.hanzi import count_han, count_zi
+from pipeline.text.placeholders import placeholder_tokens
 from pipeline.text.textio import read_document
 
 _MIN_ZI = 30  # shorter than this is not a speech (a stray heading, a footer line)

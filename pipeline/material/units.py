@@ -131,7 +131,7 @@ _YEAR = re.compile(r"(19|20)\d\d")
 def units_from_record(record: Any, *, topics: bool = True) -> list[Unit]:
     """Units of a corpus speech; a unit holding a placeholder (xx, □, aa …) is left out, so a
     blank is never offered as a real name."""
-    from pipeline.corpus.placeholders import has_placeholder
+    from pipeline.text.placeholders import has_placeholder
 
     text = record.text
     extra = [p for p in (getattr(record, "placeholders", []) or []) if p and p.strip()]

@@ -19,9 +19,10 @@ from typing import Any
 
 from pipeline.speech import Section, Speech, numbered_heading
 from pipeline.tasks.adapt.brief import Brief
-from pipeline.tasks.adapt.selection import bigrams, find_placeholders
+from pipeline.tasks.adapt.selection import bigrams
 from pipeline.text.hanzi import count_zi, normalize, split_sentences
 from pipeline.text.numbering import LEADING_NUMBER
+from pipeline.text.placeholders import ALL, has_placeholder
 
 TOKENS_PER_ZI = 0.66  # Gemma 3 on official Chinese prose (measured); refined per backend
 SENTENCE_END = "。！？；…!?"
@@ -292,7 +293,7 @@ class Cleaner:
             if count_zi(_ENUM_START.sub("", sentence)) < 8 or _PROMPT_ECHO.search(sentence):
                 self.stats.fragments += 1
                 continue
-            if find_placeholders(sentence):
+            if has_placeholder(sentence, ALL):
                 self.stats.placeholders += 1
                 continue
             flagged = self.unsupported(sentence)

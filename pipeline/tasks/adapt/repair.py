@@ -16,8 +16,8 @@ from pipeline.tasks.adapt.brief import Brief, allowed_facts_list
 from pipeline.tasks.adapt.drafting import Drafter
 from pipeline.tasks.adapt.options import TOLERANCE
 from pipeline.tasks.adapt.outline import Cleaner, Outline, renumber, trim_part
-from pipeline.tasks.adapt.selection import find_placeholders
 from pipeline.text.hanzi import count_zi, normalize, split_paragraphs, split_sentences
+from pipeline.text.placeholders import ALL, find_placeholders
 
 __all__ = [
     "MAX_REPAIR_ROUNDS",
@@ -41,14 +41,14 @@ def remove_leaks(speech: Speech) -> tuple[Speech, list[str]]:
     def fix(para: str) -> str:
         kept = []
         for sentence in split_sentences(para):
-            marks = find_placeholders(sentence)
+            marks = [p.token for p in find_placeholders(sentence, ALL)]
             if marks:
                 leaks.extend(marks)
             else:
                 kept.append(sentence)
         return "".join(kept)
 
-    title_leaks = find_placeholders(speech.title + speech.salutation)
+    title_leaks = [p.token for p in find_placeholders(speech.title + speech.salutation, ALL)]
     speech = map_paragraphs(speech, fix)
     return speech, title_leaks + leaks
 

@@ -9,8 +9,8 @@ Character bigrams rather than jieba words: the corpus is small, bigrams need no 
 compounds well enough for ranking a few dozen speeches.
 
 Placeholders of the corpus (aa市, 20xx年, xx同志, --) must never reach a model, or the model
-copies them: `mask_placeholders` rewrites the common ones into neutral words and drops sentences
-that still hold one. `find_placeholders` checks outputs for the same marks.
+copies them: `neutralize_placeholders` rewrites the common ones into neutral words and drops sentences
+that still hold one (what a placeholder is: pipeline.text.placeholders, the one detector).
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from typing import Any, Protocol
 from pipeline.errors import InputError
 from pipeline.speech import Speech, parse_speech_text
 from pipeline.tasks.adapt.brief import Brief, classify_audience, classify_occasion
+from pipeline.text import placeholders
 from pipeline.text.hanzi import count_zi, split_paragraphs, split_sentences
 from pipeline.text.injection import drop_instructions
 
@@ -45,30 +46,9 @@ _NEUTRAL: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"[xX×]{2,}(?=同志)"), "有关"),
     (re.compile(r"[xX×]{2,}(?=[市县区局])"), "本"),
 )
-_MARK = re.compile(
-    r"(?<![A-Za-z])[xX×]{2,}(?![A-Za-z])"
-    r"|(?<![A-Za-z0-9])[xX×](?=[年月日号时万亿元个名人家项%％])"
-    r"|(?<![A-Za-z0-9])(?:aa+|AA+)(?![A-Za-z]|级|A)"
-    r"|[□■○△◇]"
-    r"|某某"
-    r"|_{2,}|＿{2,}"
-    r"|(?<![-A-Za-z0-9_])-{2,}(?![->A-Za-z0-9_])|－{2,}"
-    r"|【[^】\n]{0,16}】"
-)
 
 
-def find_placeholders(text: str, *, allow_xx: bool = False) -> list[str]:
-    """Placeholder marks left in text (xx, 20xx, aa, □, 某某, --, 【…】).
-
-    `allow_xx`: XX written on purpose by the fact guard (--strict-facts) is not a leak.
-    """
-    found = [m.group(0) for m in _MARK.finditer(text)]
-    if allow_xx:
-        found = [f for f in found if f != "XX"]
-    return found
-
-
-def mask_placeholders(text: str, extra: Sequence[str] = ()) -> str:
+def neutralize_placeholders(text: str, extra: Sequence[str] = ()) -> str:
     """Text safe to show a model: neutral words for common marks; sentences with others dropped.
 
     `extra`: placeholder strings the corpus recorded for this speech (e.g. 一一).
@@ -82,7 +62,7 @@ def mask_placeholders(text: str, extra: Sequence[str] = ()) -> str:
     for para in split_paragraphs(text):
         kept = [
             s for s in split_sentences(para)
-            if not _MARK.search(s) and not (extra_re and extra_re.search(s))
+            if not placeholders.has_placeholder(s, placeholders.ALL) and not (extra_re and extra_re.search(s))
         ]
         if kept:
             out.append("".join(kept))
@@ -244,8 +224,8 @@ def example_speech(record: Any) -> Speech:
     """The record's structure with its placeholders masked and any sentence addressed to a
     model (pipeline.text.injection) taken out: a corpus file is a source like any other."""
     extra = list(getattr(record, "placeholders", None) or [])
-    text, _ = drop_instructions(mask_placeholders(record.text, extra))
-    title = mask_placeholders(_meta(record, "title"), extra) or "讲话"
+    text, _ = drop_instructions(neutralize_placeholders(record.text, extra))
+    title = neutralize_placeholders(_meta(record, "title"), extra) or "讲话"
     speech = parse_speech_text(text, title=title)
     return speech.model_copy(update={"title": title})
 
