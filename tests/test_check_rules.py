@@ -373,7 +373,7 @@ def test_select_and_ignore_like_ruff():
 
 def test_every_rule_is_documented():
     for rule in RULES.values():
-        assert re.fullmatch(r"[PNUSRLFTGVQD]1\d\d", rule.id) and rule.summary and rule.name
+        assert re.fullmatch(r"[PNUSRLFTGVQD]1\d\d|A[12]\d\d", rule.id) and rule.summary and rule.name
 
 
 def test_fix_text_on_whole_seed_seven():

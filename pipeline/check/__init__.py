@@ -15,7 +15,9 @@ take ids or prefixes ("P", "N1", "U103"). The families:
     G invented content   V speaker's claims   Q language and garbling   D drift
     (G, V, Q, D, R104/R105, S105, L103 are the substance checks: pipeline/check/substance/)
 
-The tasks' output gates (adapt's structure, length, facts and lint records) are in gates.py.
+    A output gates: what a task checks on its own result (adapt's structure, length, facts and
+      placeholders, summarize's verbatim check): the same Finding, reported under the task's
+      `checks` (pipeline/check/gates.py); `lint` does not run them.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from pipeline.check import (  # noqa: F401  (importing registers the rules)
 )
 from pipeline.check.base import (
     CHECKERS,
+    GATE_RULES,
     RULES,
     SEVERITY_ORDER,
     CheckConfig,
@@ -52,9 +55,10 @@ __all__ = [
 def validate_codes(codes: list[str]) -> list[str]:
     """Rule ids/prefixes that match no rule (for a clear error on --select typos)."""
     bad = []
+    linted = [r for r in RULES if r not in GATE_RULES]
     for code in codes:
         c = code.strip().upper()
-        if c and c != "ALL" and not any(r.startswith(c) for r in RULES):
+        if c and c != "ALL" and not any(r.startswith(c) for r in linted):
             bad.append(code)
     return bad
 

@@ -210,22 +210,43 @@ RULES: dict[str, RuleInfo] = {}
 CHECKERS: list[tuple[tuple[str, ...], Checker]] = []
 
 
+GATE_RULES: set[str] = set()  # ids a task's output gate reports; `lint` does not run them
+
+
 def checker(*rules: RuleInfo) -> Callable[[Checker], Checker]:
     """Register a checker function for the rules it reports."""
 
     def wrap(fn: Checker) -> Checker:
-        for info in rules:
-            if info.id in RULES:
-                raise ValueError(f"rule id {info.id} registered twice")
-            RULES[info.id] = info
+        _register(rules)
         CHECKERS.append((tuple(r.id for r in rules), fn))
         return fn
 
     return wrap
 
 
+def gate_rules(*rules: RuleInfo) -> None:
+    """Register the rules of an output gate (pipeline.check.gates): ids and severities like the
+    linter's, reported by a task on its own result rather than by `lint`."""
+    _register(rules)
+    GATE_RULES.update(r.id for r in rules)
+
+
+def _register(rules: Iterable[RuleInfo]) -> None:
+    for info in rules:
+        if info.id in RULES:
+            raise ValueError(f"rule id {info.id} registered twice")
+        RULES[info.id] = info
+
+
 def rule(rule_id: str, name: str, severity: Severity, summary: str, fixable: bool = False) -> RuleInfo:
     return RuleInfo(rule_id, name, severity, summary, fixable)
+
+
+def gate_finding(rule_id: str, message: str, excerpt_text: str = "", *,
+                 severity: Severity | None = None) -> Finding:
+    """A Finding about a task's whole result (paragraph 0, no span), as an output gate reports it."""
+    return Finding(rule=rule_id, severity=severity or RULES[rule_id].severity, paragraph=0,
+                   excerpt=excerpt_text, message=message)
 
 
 def finding(

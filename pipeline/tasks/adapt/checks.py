@@ -5,7 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from pipeline.check import CheckConfig
-from pipeline.check.gates import facts_gate, length_gate, lint_gate, structure_gate
+from pipeline.check.gates import (
+    facts_gate,
+    length_gate,
+    lint_gate,
+    placeholder_gate,
+    repetition_gate,
+    structure_gate,
+)
 from pipeline.events import ProgressFn, emit
 from pipeline.speech import Speech, map_paragraphs
 from pipeline.tasks.adapt.brief import Brief, allowed_facts_list, allowed_texts
@@ -19,7 +26,6 @@ from pipeline.tasks.adapt.repair import (
     renumber_speech,
     tidy,
 )
-from pipeline.text.placeholders import ALL, find_placeholders
 
 __all__ = ["all_passed", "facts_check", "finish", "length_check", "lint_speech", "structure_check",
            "substance_check"]
@@ -34,20 +40,22 @@ def lint_speech(speech: Speech, brief: Brief, *, strict_facts: bool = False) -> 
     # the substance rules run with the brief as context in checks["substance"] (substance_check)
     config = CheckConfig(length=brief.length, tolerance=TOLERANCE, audience=brief.audience or None,
                          ignore=[*ignore, *RULE_IDS])
-    return lint_gate(speech, config)
+    return lint_gate(speech, config).record()
 
 
 def structure_check(speech: Speech, brief: Brief) -> dict[str, Any]:
-    return structure_gate(speech, brief.points, brief.audience_kind, salutation_given=brief.salutation is not None)
+    return structure_gate(speech, brief.points, brief.audience_kind,
+                          salutation_given=brief.salutation is not None).record()
 
 
 def length_check(speech: Speech, brief: Brief, repairs: list[str]) -> dict[str, Any]:
-    return length_gate(speech, brief.length, TOLERANCE, repairs)
+    return length_gate(speech, brief.length, TOLERANCE, repairs).record()
 
 
 def facts_check(speech: Speech, brief: Brief, strict_facts: bool, cleaned: int) -> tuple[Speech, dict[str, Any]]:
-    return facts_gate(speech, "\n".join(allowed_texts(brief)), allowed_facts_list(brief),
-                      mask=strict_facts, cleaned=cleaned)
+    speech, gate = facts_gate(speech, "\n".join(allowed_texts(brief)), allowed_facts_list(brief),
+                              mask=strict_facts, cleaned=cleaned)
+    return speech, gate.record()
 
 
 def finish(
@@ -74,20 +82,13 @@ def finish(
     stats = cleaner.stats if cleaner is not None else None
     speech, facts = facts_check(speech, brief, strict_facts, stats.facts if stats else 0)
     checks: dict[str, Any] = {
-        "structure": structure_gate(speech, brief.points, brief.audience_kind,
-                                    salutation_given=brief.salutation is not None),
-        "length": length_gate(speech, brief.length, TOLERANCE, repairs),
+        "structure": structure_check(speech, brief),
+        "length": length_check(speech, brief, repairs),
         "facts": facts,
-        "repetition": {
-            "passed": True,
-            "removed": repeats + more_repeats + (stats.repeated if stats else 0),
-        },
-        "placeholders": {
-            # with --strict-facts the fact guard writes XX on purpose: a person fills it in
-            "passed": not [p for p in find_placeholders(speech.text(), ALL) if not (strict_facts and p.token == "XX")],
-            "removed": leaks + more_leaks,
-            "removed_while_drafting": stats.placeholders if stats else 0,
-        },
+        "repetition": repetition_gate(repeats + more_repeats + (stats.repeated if stats else 0)).record(),
+        # with --strict-facts the fact guard writes XX on purpose: a person fills it in
+        "placeholders": placeholder_gate(speech, allow_xx=strict_facts, removed=leaks + more_leaks,
+                                         removed_while_drafting=stats.placeholders if stats else 0).record(),
     }
     if stats is not None:
         checks["cleaning"] = stats.to_dict()

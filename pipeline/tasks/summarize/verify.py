@@ -8,6 +8,8 @@ import unicodedata
 from collections.abc import Callable
 from typing import Any
 
+from pipeline.check.base import gate_finding
+from pipeline.check.gates import GateCheck
 from pipeline.summary import Figure, KeyPoint, LengthSpec, Summary, TaskItem
 from pipeline.tasks.summarize.chunk import Document
 from pipeline.tasks.summarize.extractive import bigram_features
@@ -133,17 +135,25 @@ def verify(
         gist=gist, gist_source=gist_source,
         key_points=points[: spec.points], tasks=tasks[: spec.tasks], figures=figures[: spec.figures],
     )
-    checks = {
-        "verbatim": {
-            "passed": True,  # what remains is verified; what failed was dropped (listed here)
-            "rule": "every figure, date and quoted phrase appears verbatim (NFKC) in the source",
-            "figures_checked": len(summary.figures),
-            "dropped": dropped,
-            "who_not_in_source": cleared,
-        },
-        "sources": {"passed": True, "paragraphs": n, "repaired": repaired},
-    }
-    return verified, checks
+    # what remains is verified; what failed was dropped: warnings and notes, never an error
+    verbatim = GateCheck(
+        [gate_finding("A202" if d.get("reason") else "A201", _dropped_message(d), d["text"][:60])
+         for d in dropped]
+        + [gate_finding("A203", f"“{c['who']}” is not named in the source: cleared", c["text"]) for c in cleared],
+        {"rule": "every figure, date and quoted phrase appears verbatim (NFKC) in the source",
+         "figures_checked": len(summary.figures), "dropped": dropped, "who_not_in_source": cleared},
+    )
+    sources = GateCheck(
+        [gate_finding("A204", f"{r['item']} cited ¶{r['from']}, now ¶{r['to']}", r["text"]) for r in repaired],
+        {"paragraphs": n, "repaired": repaired},
+    )
+    return verified, {"verbatim": verbatim.record(), "sources": sources.record()}
+
+
+def _dropped_message(item: dict[str, Any]) -> str:
+    if item.get("reason"):
+        return f"{item['item']} dropped: {item['reason']}"
+    return f"{item['item']} dropped: not in the source: {'、'.join(item['not_in_source'])}"
 
 
 def locate(text: str, doc: Document) -> list[int]:
