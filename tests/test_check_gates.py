@@ -4,17 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pipeline.check import RULES, validate_codes
+from pipeline.check import RULES, gates, validate_codes
 from pipeline.check.base import GATE_RULES, CheckConfig, Severity
-from pipeline.check.gates import (
-    GateCheck,
-    facts_gate,
-    length_gate,
-    lint_gate,
-    placeholder_gate,
-    repetition_gate,
-    structure_gate,
-)
 from pipeline.render.findings import rules_table
 from pipeline.speech import parse_speech_text
 from pipeline.summary import LENGTHS, Summary
@@ -29,7 +20,7 @@ SPEECH = parse_speech_text(
 )
 
 
-def rules_of(check: GateCheck) -> list[str]:
+def rules_of(check: gates.GateCheck) -> list[str]:
     return [f.rule for f in check.findings]
 
 
@@ -43,7 +34,7 @@ def test_every_gate_rule_is_registered_and_in_the_readme() -> None:
 
 
 def test_structure_gate_findings_decide_passed_and_keep_the_record() -> None:
-    check = structure_gate(SPEECH, ["压实安全生产责任", "深入开展隐患排查整治", "强化监管执法"], "cadres",
+    check = gates.structure_gate(SPEECH, ["压实安全生产责任", "深入开展隐患排查整治", "强化监管执法"], "cadres",
                            salutation_given=False)
     assert rules_of(check) == ["A101", "A102"]
     assert check.findings[0].excerpt == "强化监管执法" and check.findings[0].severity == Severity.error
@@ -51,30 +42,30 @@ def test_structure_gate_findings_decide_passed_and_keep_the_record() -> None:
     assert record["passed"] is False and record["missing_points"] == ["强化监管执法"]
     assert record["empty_sections"] == ["二、深入开展隐患排查整治"] and record["salutation_fits_audience"]
     assert [f["rule"] for f in record["findings"]] == ["A101", "A102"]
-    assert structure_gate(SPEECH, ["压实安全生产责任"], "students", salutation_given=False).record()["passed"] is False
+    assert gates.structure_gate(SPEECH, ["压实安全生产责任"], "students", salutation_given=False).record()["passed"] is False
 
 
 def test_facts_gate_error_or_info_when_masked() -> None:
-    _, flagged = facts_gate(SPEECH, "2025年", ["2025年"], mask=False, cleaned=0)
+    _, flagged = gates.facts_gate(SPEECH, "2025年", ["2025年"], mask=False, cleaned=0)
     assert rules_of(flagged) == ["A106"] and "1200处" in flagged.findings[0].excerpt and not flagged.passed
-    masked_speech, masked = facts_gate(SPEECH, "2025年", ["2025年"], mask=True, cleaned=0)
+    masked_speech, masked = gates.facts_gate(SPEECH, "2025年", ["2025年"], mask=True, cleaned=0)
     assert masked.passed and masked.findings[0].severity == Severity.info
     assert "XX处" in masked_speech.text() and masked.record()["replaced_with_xx"] == 1
 
 
 def test_placeholder_length_repetition_and_lint_gates() -> None:
     leaky = parse_speech_text("讲话\n同志们：\n请到__处报名，xx同志负责。\n谢谢大家！")
-    check = placeholder_gate(leaky, allow_xx=False, removed=["aa"], removed_while_drafting=1)
+    check = gates.placeholder_gate(leaky, allow_xx=False, removed=["aa"], removed_while_drafting=1)
     assert [f.excerpt for f in check.findings] == ["__", "xx"] and not check.passed
     assert check.record()["removed"] == ["aa"] and check.record()["removed_while_drafting"] == 1
     strict = parse_speech_text("讲话\n同志们：\n投资XX万元。\n谢谢大家！")
-    assert placeholder_gate(strict, allow_xx=True, removed=[], removed_while_drafting=0).passed
-    assert not placeholder_gate(strict, allow_xx=False, removed=[], removed_while_drafting=0).passed
-    assert length_gate(SPEECH, SPEECH.zishu, 0.15, []).passed
-    too_long = length_gate(SPEECH, SPEECH.zishu // 2, 0.15, ["trim"])
+    assert gates.placeholder_gate(strict, allow_xx=True, removed=[], removed_while_drafting=0).passed
+    assert not gates.placeholder_gate(strict, allow_xx=False, removed=[], removed_while_drafting=0).passed
+    assert gates.length_gate(SPEECH, SPEECH.zishu, 0.15, []).passed
+    too_long = gates.length_gate(SPEECH, SPEECH.zishu // 2, 0.15, ["trim"])
     assert rules_of(too_long) == ["A105"] and too_long.record()["repairs"] == ["trim"]
-    assert repetition_gate(2).passed and rules_of(repetition_gate(2)) == ["A108"] and not repetition_gate(0).findings
-    lint = lint_gate(leaky, CheckConfig()).record()
+    assert gates.repetition_gate(2).passed and rules_of(gates.repetition_gate(2)) == ["A108"] and not gates.repetition_gate(0).findings
+    lint = gates.lint_gate(leaky, CheckConfig()).record()
     assert lint["passed"] is False and lint["errors"] >= 2
     assert {f["rule"] for f in lint["findings"]} >= {"P101"}
 

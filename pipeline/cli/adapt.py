@@ -7,23 +7,7 @@ from typing import Annotated
 
 import typer
 
-from pipeline.cli.common import (
-    CorpusOpt,
-    DryRunOpt,
-    Format,
-    FormatOpt,
-    OutputOpt,
-    PromptsOpt,
-    StrictOpt,
-    check_outputs,
-    emit,
-    emit_dry_run_result,
-    info,
-    pick_format,
-    run_model_task,
-    with_model_options,
-)
-from pipeline.config import ModelOptions
+from pipeline.cli.common import CorpusOpt, Format, TaskCommand, info, task_command
 
 HELP = """Write a speech (讲话稿) for a new occasion from a brief: title, a 称呼 that fits the
 audience, opening, one numbered section per --point, closing, about --length 字, in the style of
@@ -66,7 +50,7 @@ def register(app: typer.Typer) -> None:
     app.command("adapt", help=HELP)(adapt)
 
 
-@with_model_options()
+@task_command()
 def adapt(
     occasion: Annotated[str | None, typer.Option("--occasion", help="场合, e.g. 全县安全生产工作会议.")] = None,
     speaker: Annotated[str | None, typer.Option("--speaker", help="讲话人, e.g. 县长.")] = None,
@@ -85,14 +69,9 @@ def adapt(
     strict_facts: Annotated[bool, typer.Option("--strict-facts", help="Replace figures, dates and names not in the brief with XX.")] = False,
     material: Annotated[bool, typer.Option("--material/--no-material", help="Draft from the material bank (素材库, see `corpus search`): on-topic sentences for each point; --format md lists them as notes.")] = True,
     seed: Annotated[int, typer.Option("--seed", help="Sampling seed (same seed, same draft on the local model).")] = 0,
-    fmt: FormatOpt = None,
-    output: OutputOpt = None,
-    dry_run: DryRunOpt = False,
-    strict: StrictOpt = False,
     corpus: CorpusOpt = None,
-    prompts: PromptsOpt = None,
     *,
-    model_opts: ModelOptions,
+    cmd: TaskCommand,
 ) -> None:
     from pipeline.errors import CheckFailed
     from pipeline.render.speech import render_speech_result
@@ -102,29 +81,26 @@ def adapt(
         raise typer.BadParameter(f"unknown strategy {strategy!r}: use one-call or plan-draft", param_hint="--strategy")
     if occasion is None and brief is None:
         raise typer.BadParameter("give --occasion and --point (or a --brief file)", param_hint="--occasion")
-    out_format = pick_format(fmt, output, (Format.text, Format.md, Format.json, Format.docx))
-    check_outputs(output, brief)
-    if dry_run and out_format is Format.docx:
-        out_format = Format.text  # a dry run shows prompts, there is no speech to lay out
+    out_format = cmd.choose_format((Format.text, Format.md, Format.json, Format.docx), brief)
+    if cmd.dry_run and out_format is Format.docx:
+        out_format = cmd.out_format = Format.text  # a dry run shows prompts, there is no speech to lay out
     inp = AdaptInput(
         occasion=occasion, speaker=speaker, audience=audience, points=point or None, length=length,
         tone=tone, date=date, place=place, facts=fact or None, genre=genre, salutation=salutation,
         brief=str(brief) if brief else None, examples=examples, strategy=strategy,
         strict_facts=strict_facts, seed=seed, material=material,
     )
-    result = run_model_task(run, inp, model_opts, "adapt", dry_run=dry_run,
-                            json_to_stdout=out_format is Format.json and output is None,
-                            corpus_dir=corpus, prompts_dir=prompts)
-    if dry_run:
-        emit_dry_run_result(result, out_format, output)
+    result = cmd.run(run, inp, "adapt", corpus_dir=corpus)
+    if cmd.dry_run:
+        cmd.emit_dry_run(result)
         return
-    emit(render_speech_result(result, out_format.value), output)
+    cmd.emit(render_speech_result(result, out_format.value))
     failed = [name for name, c in result.checks.items() if isinstance(c, dict) and not c.get("passed", True)]
     if failed:
         info(f"speechsmith: adapt: check(s) failed: {', '.join(failed)} (details in --format json)")
-        if strict:
+        if cmd.strict:
             raise CheckFailed(f"adapt: check(s) failed: {', '.join(failed)}")
-    elif model_opts.verbose:
+    elif cmd.model.verbose:
         speech = result.output
         info(f"speechsmith: adapt: {speech.get('zishu')} 字, about {speech.get('minutes')} min; "
              f"examples {', '.join(result.metadata.get('examples', [])) or 'none'}")

@@ -12,6 +12,7 @@ import inspect
 import json
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -185,6 +186,10 @@ def with_options(
     return wrap
 
 
+_TASK_OPTIONS = (("fmt", FormatOpt, None), ("output", OutputOpt, None), ("dry_run", DryRunOpt, False),
+                 ("strict", StrictOpt, False), ("prompts", PromptsOpt, None))
+
+
 def with_model_options(*, full: bool = True) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """The model options (--backend, --model, --base-url, and with `full` also --verbose,
     --threads, --cache, --max-cost, --max-tokens, --context, --timeout, --structured), handed to
@@ -192,35 +197,67 @@ def with_model_options(*, full: bool = True) -> Callable[[Callable[..., Any]], C
     return with_options(_MODEL_OPTIONS if full else _ENDPOINT_OPTIONS, model_options, "model_opts")
 
 
-def run_model_task(
-    run: Callable[[Any, Any], TaskResult], inp: Any, opts: ModelOptions | None, name: str, *,
-    dry_run: bool, json_to_stdout: bool, **context: Any,
-) -> TaskResult:
-    """Open the model client (none when `opts` is None), show progress on a terminal, run the
-    task, then report the usage: the part every task command shares."""
-    from pipeline.cli.progress import close, listen, terminal_progress
-    from pipeline.model.connect import open_client, report_usage
-    from pipeline.tasks import TaskContext
+@dataclass
+class TaskCommand:
+    """What the task commands (adapt, restyle, summarize) share: the options --format, -o,
+    --dry-run, --strict, --prompts and the model's, and the steps every one of them takes."""
 
-    client = open_client(opts, name) if opts is not None else None
-    progress = None if client is None or dry_run else terminal_progress(json_to_stdout=json_to_stdout)
-    listen(client, progress)
-    try:
-        result = run(inp, TaskContext(client=client, dry_run=dry_run, progress=progress, **context))
-    finally:
-        close(progress)
-    if client is not None:
-        report_usage(client)
-    return result
+    fmt: Format | None
+    output: Path | None
+    dry_run: bool
+    strict: bool
+    prompts: Path | None
+    model: ModelOptions
+    out_format: Format = Format.text
+
+    def choose_format(self, allowed: tuple[Format, ...], *inputs: str | Path | None) -> Format:
+        """The output format (see pick_format); before any work, refuses an -o that would
+        overwrite an input or cannot be written."""
+        self.out_format = pick_format(self.fmt, self.output, allowed)
+        check_outputs(self.output, *inputs)
+        return self.out_format
+
+    def run(self, run: Callable[[Any, Any], TaskResult], inp: Any, name: str, *, model: bool = True,
+            **context: Any) -> TaskResult:
+        """Open the model client (none without `model`), show progress on a terminal, run the
+        task, then report the usage."""
+        from pipeline.cli.progress import close, listen, terminal_progress
+        from pipeline.model.connect import open_client, report_usage
+        from pipeline.tasks import TaskContext
+
+        client = open_client(self.model, name) if model else None
+        progress = None if client is None or self.dry_run else terminal_progress(
+            json_to_stdout=self.out_format is Format.json and self.output is None)
+        listen(client, progress)
+        try:
+            result = run(inp, TaskContext(client=client, dry_run=self.dry_run, progress=progress,
+                                          prompts_dir=self.prompts, **context))
+        finally:
+            close(progress)
+        if client is not None:
+            report_usage(client)
+        return result
+
+    def emit(self, data: str | bytes) -> None:
+        emit(data, self.output)
+
+    def emit_dry_run(self, result: TaskResult, data: dict[str, Any] | None = None) -> None:
+        """A dry run's prompts as text, or its metadata (or `data`) as JSON; -o is never written."""
+        if self.out_format is Format.json:
+            emit_dry_run(json.dumps(result.metadata if data is None else data, ensure_ascii=False, indent=2),
+                         self.output)
+        else:
+            emit_dry_run(result.text, self.output)
 
 
-def emit_dry_run_result(result: TaskResult, out_format: Format, output: Path | None,
-                        data: dict[str, Any] | None = None) -> None:
-    """A dry run's prompts as text, or its metadata (or `data`) as JSON; -o is never written."""
-    if out_format is Format.json:
-        emit_dry_run(json.dumps(result.metadata if data is None else data, ensure_ascii=False, indent=2), output)
-    else:
-        emit_dry_run(result.text, output)
+def task_command() -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """The shared options of a task command, handed to it as one TaskCommand, `cmd`."""
+
+    def build(*, fmt: Format | None, output: Path | None, dry_run: bool, strict: bool, prompts: Path | None,
+              **model: Any) -> TaskCommand:
+        return TaskCommand(fmt, output, dry_run, strict, prompts, model_options(**model))
+
+    return with_options(_TASK_OPTIONS + _MODEL_OPTIONS, build, "cmd")
 
 
 def check_outputs(output: Path | None, *inputs: str | Path | None) -> None:

@@ -10,22 +10,7 @@ from typing import Annotated
 
 import typer
 
-from pipeline.cli.common import (
-    DryRunOpt,
-    Format,
-    FormatOpt,
-    OutputOpt,
-    PromptsOpt,
-    StrictOpt,
-    check_outputs,
-    emit,
-    emit_dry_run_result,
-    info,
-    pick_format,
-    run_model_task,
-    with_model_options,
-)
-from pipeline.config import ModelOptions
+from pipeline.cli.common import Format, TaskCommand, info, task_command
 
 
 class Strategy(StrEnum):
@@ -73,7 +58,7 @@ def register(app: typer.Typer) -> None:
     app.command("restyle", help=HELP, no_args_is_help=True)(restyle)
 
 
-@with_model_options()
+@task_command()
 def restyle(
     file: Annotated[
         str | None,
@@ -113,40 +98,33 @@ def restyle(
         Strategy | None,
         typer.Option("--strategy", help="sectioned (default on the local model) or one-call (default on endpoints).", show_default=False),
     ] = None,
-    fmt: FormatOpt = None,
-    output: OutputOpt = None,
-    dry_run: DryRunOpt = False,
-    strict: StrictOpt = False,
-    prompts: PromptsOpt = None,
     *,
-    model_opts: ModelOptions,
+    cmd: TaskCommand,
 ) -> None:
     from pipeline.errors import CheckFailed
 
     if list_styles:
-        emit(_styles_listing(prompts, fmt), output)
+        cmd.emit(_styles_listing(cmd.prompts, cmd.fmt))
         return
     if file is None:
         raise typer.BadParameter("give a speech file, or '-' for stdin", param_hint="FILE")
     if length is not None and not 50 <= length <= 100_000:
         raise typer.BadParameter(f"{length} is out of range (50–100000 字)", param_hint="--length")
-    out_format = pick_format(fmt, output, (Format.text, Format.md, Format.json, Format.docx))
-    check_outputs(output, file)
+    out_format = cmd.choose_format((Format.text, Format.md, Format.json, Format.docx), file)
 
     from pipeline.styles import get_style
     from pipeline.tasks.restyle import TASK as RESTYLE
     from pipeline.text.textio import read_text
 
-    chosen = get_style(style, prompts)  # a bad style fails before the model loads
+    chosen = get_style(style, cmd.prompts)  # a bad style fails before the model loads
     text = read_text(file)
     inp = RESTYLE.input(
         text=text, style=chosen.path or chosen.name, length=length, audience=audience,
         speaker=speaker, date=date, occasion=occasion, strategy=strategy.value if strategy else None,
     )
-    result = run_model_task(RESTYLE.run, inp, model_opts, "restyle", dry_run=dry_run,
-                            json_to_stdout=out_format is Format.json and output is None, prompts_dir=prompts)
-    if dry_run:
-        emit_dry_run_result(result, out_format, output, {"messages": result.output.get("messages"), **result.metadata})
+    result = cmd.run(RESTYLE.run, inp, "restyle")
+    if cmd.dry_run:
+        cmd.emit_dry_run(result, {"messages": result.output.get("messages"), **result.metadata})
         return
     rendered = render(result, out_format)
     if diff:
@@ -155,16 +133,16 @@ def restyle(
         color = sys.stdout.isatty()
         sys.stdout.write(paragraph_diff(text, result.text, color=color))
         sys.stdout.flush()
-        if output is not None:
-            emit(rendered, output)
+        if cmd.output is not None:
+            cmd.emit(rendered)
     else:
-        emit(rendered, output)
+        cmd.emit(rendered)
     info(_summary_line(result))
     facts = result.output["facts"]
     if strict_facts and facts["added"]:
         shown = "、".join(f["text"] for f in facts["added"][:5])
         raise CheckFailed(f"the result states {len(facts['added'])} fact(s) not in the source: {shown}")
-    if strict and not result.ok:
+    if cmd.strict and not result.ok:
         failed = [name for name, check in result.checks.items() if not check.get("passed", True)]
         raise CheckFailed(f"check(s) failed: {', '.join(failed)}")
 

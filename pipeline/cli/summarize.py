@@ -8,22 +8,7 @@ from typing import Annotated
 
 import typer
 
-from pipeline.cli.common import (
-    DryRunOpt,
-    Format,
-    FormatOpt,
-    OutputOpt,
-    PromptsOpt,
-    StrictOpt,
-    check_outputs,
-    emit,
-    emit_dry_run_result,
-    info,
-    pick_format,
-    run_model_task,
-    with_model_options,
-)
-from pipeline.config import ModelOptions
+from pipeline.cli.common import Format, TaskCommand, info, task_command
 
 
 class Length(StrEnum):
@@ -69,7 +54,7 @@ def register(app: typer.Typer) -> None:
     app.command("summarize", help=HELP, no_args_is_help=True)(summarize)
 
 
-@with_model_options()
+@task_command()
 def summarize(
     file: Annotated[str, typer.Argument(help="Text, Markdown, .docx or .html file; '-' reads stdin.", show_default=False)],
     length: Annotated[Length, typer.Option("--length", "-l", help="short (3 points), medium (6) or long (10).")] = Length.medium,
@@ -79,42 +64,35 @@ def summarize(
         typer.Option("--title", help="The text's title: shown to the model and used as the Markdown heading "
                      "(default heading: the file name)."),
     ] = None,
-    fmt: FormatOpt = None,
-    output: OutputOpt = None,
-    dry_run: DryRunOpt = False,
-    strict: StrictOpt = False,
-    prompts: PromptsOpt = None,
     *,
-    model_opts: ModelOptions,
+    cmd: TaskCommand,
 ) -> None:
     from pipeline.errors import CheckFailed
     from pipeline.render.summary import render_summary_result
     from pipeline.tasks.summarize import SummarizeInput, run
     from pipeline.text.textio import read_text
 
-    out_format = pick_format(fmt, output, (Format.text, Format.md, Format.json))
-    check_outputs(output, file)
+    out_format = cmd.choose_format((Format.text, Format.md, Format.json), file)
     text = read_text(file)
     heading = title if title is not None else ("" if file == "-" else Path(file).stem)
     extractive = method is Method.extractive
-    if extractive and dry_run:
+    if extractive and cmd.dry_run:
         info("speechsmith: --method extractive calls no model; the dry run is the summary itself")
     inp = SummarizeInput(text=text, length=length.value, method=method.value, title=title or "")
-    result = run_model_task(run, inp, None if extractive else model_opts, "summarize", dry_run=dry_run,
-                            json_to_stdout=out_format is Format.json and output is None, prompts_dir=prompts)
-    if dry_run and not extractive:
-        emit_dry_run_result(result, out_format, output)
+    result = cmd.run(run, inp, "summarize", model=not extractive)
+    if cmd.dry_run and not extractive:
+        cmd.emit_dry_run(result)
         return
-    emit(render_summary_result(result, out_format.value, heading), output)
+    cmd.emit(render_summary_result(result, out_format.value, heading))
     dropped = result.checks.get("verbatim", {}).get("dropped", [])
     if dropped:
         info(f"speechsmith: dropped {len(dropped)} item(s) whose figures or quotes are not in the source")
-        if strict:
+        if cmd.strict:
             raise CheckFailed(f"{len(dropped)} summary item(s) failed the verbatim check")
     substance = result.checks.get("substance", {})
     if not substance.get("passed", True):
         rules = ", ".join(substance.get("rules", []))
         info(f"speechsmith: summarize: the substance check failed ({rules}; details in --format json)")
-        if strict:
+        if cmd.strict:
             raise CheckFailed(f"summarize: substance check failed: {rules}")
 
