@@ -53,7 +53,8 @@ def test_placeholders_in_seed_speeches():
     assert ("篇一", "--") in found and ("篇一", "---") in found  # 我叫--，是实验中学---届
     assert ("篇二", "□") in found and ("篇二", "aa") in found and ("篇二", "xx") in found
     assert ("篇四", "xx") in found  # xx同志
-    assert ("篇六", "xx") in found  # 20xx年
+    assert ("篇六", "20xx") in found  # 20xx年, the whole blank
+    assert ("篇四", "一一") in found  # 一一的园林绿化事业: the one the linter missed before
     assert not rules(SEEDS["篇三"], "P") and not rules(SEEDS["篇五"], "P")
     f = next(f for f in rules(SEEDS["篇四"], "P"))
     assert f.severity.value == "error" and f.paragraph == 2 and "xx同志" in f.excerpt

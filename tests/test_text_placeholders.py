@@ -124,16 +124,22 @@ def test_adapt_drops_the_same_example_sentences_as_before() -> None:
             assert old == new, (record.id, sentence)
 
 
-def test_the_linter_flags_the_same_marks_as_before() -> None:
+def test_the_linter_flags_the_same_marks_as_before_and_the_missed_ones() -> None:
+    gained = []
     for name, text in TEXTS.items():
         new = {f.span for f in lint(text, CheckConfig(select=["P101"]))}
         old = set()
         for m in OLD_P101.finditer(text):
             line_start = text.rfind("\n", 0, m.start()) + 1
-            line = text[line_start: text.find("\n", m.end()) if "\n" in text[m.end():] else len(text)].strip()
+            line_end = text.find("\n", m.end())
+            line = text[line_start: line_end if line_end >= 0 else len(text)].strip()
             leading = not text[line_start: m.start()].strip()
             if re.fullmatch(r"[-*_=\s|:]{3,}", line) or (leading and (m.group(0).startswith("-")
                                                                        or re.match(r"^[□■○△◇]\s", line))):
                 continue
             old.add(m.span())
-        assert new == old, (name, sorted(new ^ old))
+        # every old mark is still flagged, as a whole: 20xx and 520xx rather than their xx
+        assert all(any(a <= s and e <= b for a, b in new) for s, e in old), (name, sorted(old - new))
+        gained += [(name, text[a:b]) for a, b in new if not any(a <= s and e <= b for s, e in old)]
+    # what P101 missed before: the blank 一一 of the garden speech (一一的园林绿化事业, 我们一一园林绿化)
+    assert gained == [("seed-04", "一一"), ("seed-04", "一一")]
