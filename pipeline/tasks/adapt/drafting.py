@@ -164,10 +164,10 @@ class Drafter:
         """The opening or closing from set phrases; True when the part was written so."""
         if part.key not in ("opening", "closing"):
             return False
-        lines = frame_paragraphs(part.key, self.brief, self.frames)
+        first = part.leads[0] if part.key == "opening" else ""
+        lines = frame_paragraphs(part.key, self.brief, self.frames, budget=max(part.target - count_zi(first), 30))
         if not lines:
             return False
-        first = part.leads[0] if part.key == "opening" else ""
         part.paragraphs = [first + lines[0]]
         self.cleaner.remember(part.paragraphs[0])
         # Its unused 字 go to the sections (draft_all moves the budget of a part marked stuck).

@@ -18,6 +18,7 @@ import yaml
 from pipeline.errors import InputError
 from pipeline.tasks.adapt.brief import Brief
 from pipeline.tasks.adapt.outline import host_of, self_unit
+from pipeline.text.hanzi import count_zi
 
 __all__ = ["FRAMES_FILE", "frame_paragraphs", "load_frames", "topic_of"]
 
@@ -51,9 +52,10 @@ def topic_of(occasion: str) -> str:
     return re.sub(r"工作$", "", topic) or occasion
 
 
-def frame_paragraphs(key: str, brief: Brief, frames: dict[str, dict[str, list[str]]]) -> list[str]:
+def frame_paragraphs(key: str, brief: Brief, frames: dict[str, dict[str, list[str]]], budget: int | None = None) -> list[str]:
     """The set-phrase paragraph of the opening or closing for the brief's audience ([] when the
-    frames have none). A line whose slot the brief cannot fill is left out."""
+    frames have none). A line whose slot the brief cannot fill is left out; with a `budget` (字),
+    lines stop once it is spent (a 300-字 speech gets one line, not four)."""
     lines = frames.get(brief.audience_kind, {}).get(key) or frames.get("cadres", {}).get(key) or []
     unit = self_unit(brief)
     slots = {
@@ -63,9 +65,15 @@ def frame_paragraphs(key: str, brief: Brief, frames: dict[str, dict[str, list[st
         "doers": _DOERS.get(unit, "各单位、各部门"),
         "host": host_of(brief.speaker or ""),
     }
-    out = []
-    for line in lines:
-        names = _SLOT.findall(line)
-        if all(slots.get(n) for n in names):
-            out.append(_SLOT.sub(lambda m: slots[m.group(1)], line))
+    filled = [_SLOT.sub(lambda m: slots[m.group(1)], line) for line in lines
+              if all(slots.get(n) for n in _SLOT.findall(line))]
+    # The closing keeps its last lines (the call to action, the wish), the opening its first.
+    order = filled[::-1] if key == "closing" else filled
+    out: list[str] = []
+    for text in order:
+        if out and budget is not None and count_zi("".join(out) + text) > budget * 1.2:
+            break
+        out.append(text)
+    if key == "closing":
+        out.reverse()
     return ["".join(out)] if out else []

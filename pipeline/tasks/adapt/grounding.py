@@ -36,8 +36,9 @@ SOURCE_SHARE = 0.35  # a unit is a sentence's source when it holds this share of
 MIN_ZI, MAX_ZI = 12, 90
 # A report sentence that touches the point in one clause of six (有序推进城市更新，……开展老旧建筑和
 # 设施安全隐患排查整治，再开工改造一批城镇老旧小区……) takes a section off its point: at least
-# this share of a unit's clauses must share a topic word with what the part is about.
-ON_POINT_SHARE = 0.5
+# this share of a unit's clauses must share a topic word with what the part is about (0.4 keeps
+# 加强对各类安全事故隐患排查和整治工作，健全重大隐患治理、重大危险源监控制度，…, 2 of 5).
+ON_POINT_SHARE = 0.4
 # Phrasing of the last two decades reads as a speech of today; 五年计划的斗争 does not.
 MIN_YEAR = 2003
 # What only the State Council's report to the NPC says of itself.
@@ -49,7 +50,7 @@ _CLOSING_FUNCTIONS = ("号召/结尾", "意义/认识")
 # What a drafted sentence of someone else's text says: a rule's own articles (严格执行本办法), a
 # report to superiors (向大家汇报), another body's voice (我代表局党委, 我公司全体员工). The brief may
 # say them; the pipeline's own opening (首先，我代表县人民政府…) is not checked here.
-_NOT_THIS_SPEAKER = re.compile(r"本(?:办法|条例|规定|细则|通知|意见|决定)|汇报|我代表|我公司|我局|我厂|我院|我所|本公司")
+_NOT_THIS_SPEAKER = re.compile(r"本(?:办法|条例|规定|细则|通知|意见|决定)|汇报|我代表|我公司|我局|我厂|我院|我所|本公司|各级我|我部门")
 # Who a sentence speaks for when it is not the speaker's own level.
 _NATIONAL = re.compile(r"国务院|全党|各省|省（区、市）|省区市|中央(?!企业)|全国人大|政协|我国|全国|国家(?!级)")
 # A local speech may cite the higher level it carries out (贯彻落实党中央、国务院决策部署).
@@ -177,9 +178,14 @@ class Grounding:
         """Why a drafted sentence of this part is not kept: 'scope', 'voice', 'ungrounded' or ''."""
         if not self.national and _NATIONAL.search(_CITED.sub("", _without(sentence, self.keep))):
             return "scope"
+        own = re.search(r"我([省市县区乡镇])", sentence)
+        if own and self.unit in _DOERS and own.group(1) != self.unit and own.group(0) not in self.brief_text:
+            return "scope"  # 我省 in a county's speech
         voice = _NOT_THIS_SPEAKER.search(sentence)
         if voice and voice.group(0) not in self.brief_text:
             return "voice"
+        if self.brief.speaker and re.search(f"{re.escape(self.brief.speaker)}(?:要求|强调|指出|说)", sentence):
+            return "voice"  # 县长要求，… in the 县长's own speech: the model reports, it does not speak
         grams = set(bigram_terms(sentence))
         own = self._grams(key)
         if len(grams) < 4 or not own:

@@ -218,7 +218,9 @@ _PROMPT_ECHO = re.compile(r"下面是|讲话稿|范文|主题是|小编|以下�
 # A quoted slogan with a count in it (“四个强”, “六大工程”) is the model's invention.
 _COUNTED_SLOGAN = re.compile(r"“[^”]{0,12}[一二三四五六七八九十两百千\d][^”]{0,12}”")
 _ENUM_START = re.compile(r"^(?:[一二三四五六七八九十]{1,3}是|第[一二三四五六七八九十]{1,3}[，、]|首先，|其次，|再次，|最后，)")
-_NUM_YAO = re.compile(r"^[一二三四五六七八九十]{1,2}(?=要)")  # 七要… : a count the model lost
+# 七要… / 八是…: a count the model cannot keep across calls (一是…二是 in one paragraph, 三是…八是
+# in the next, 八是 alone after it); the sentence reads as well without it.
+_NUM_YAO = re.compile(r"^[一二三四五六七八九十]{1,2}(?:是要|是|要)(?=[\u4e00-\u9fff]{4})")
 _HALF = {";": "；", ",": "，", ":": "：", "?": "？", "!": "！", "(": "（", ")": "）"}
 _HALF_RE = re.compile(r"(?<=[\u4e00-\u9fff”）])[;,:?!()]|[;,:?!()](?=[\u4e00-\u9fff“（])")
 
