@@ -56,7 +56,13 @@ def frame_paragraphs(key: str, brief: Brief, frames: dict[str, dict[str, list[st
     """The set-phrase paragraph of the opening or closing for the brief's audience ([] when the
     frames have none). A line whose slot the brief cannot fill is left out; with a `budget` (字),
     lines stop once it is spent (a 300-字 speech gets one line, not four)."""
-    lines = frames.get(brief.audience_kind, {}).get(key) or frames.get("cadres", {}).get(key) or []
+    lines: list[str] = []
+    if brief.audience_kind not in ("students", "guests"):
+        for name, frame in frames.items():
+            if name.startswith("@") and name[1:] in (brief.occasion or ""):
+                lines = frame.get(key) or []
+                break
+    lines = lines or frames.get(brief.audience_kind, {}).get(key) or frames.get("cadres", {}).get(key) or []
     unit = self_unit(brief)
     slots = {
         "occasion": brief.occasion,
