@@ -72,10 +72,10 @@ def test_summarize_llm_never_sends_them() -> None:
 
 
 def test_summarize_hybrid_never_sends_them(monkeypatch) -> None:
-    from pipeline.tasks.summarize import hybrid
+    import importlib
 
     # this speech's chosen sentences are all short enough to keep as they are: send them all
-    monkeypatch.setattr(hybrid, "SHORT_ENOUGH_ZI", 0)
+    monkeypatch.setattr(importlib.import_module("pipeline.tasks.summarize.hybrid"), "SHORT_ENOUGH_ZI", 0)
     backend = FakeBackend(lambda request: "克难奋进。")
     run_task("summarize", {"text": SPEECH, "method": "hybrid", "length": "short"}, TaskContext(client=Client(backend)))
     assert backend.requests
