@@ -14,9 +14,11 @@ from pipeline.speech import Section, Speech
 from pipeline.tasks import TaskContext, run_task
 from pipeline.tasks.adapt.brief import make_brief
 from pipeline.tasks.adapt.grounding import (
+    ON_POINT_SHARE,
     Grounding,
     adapt_scope,
     attribute,
+    grounding_check,
     on_point_share,
     prompt_material,
 )
@@ -61,7 +63,7 @@ def test_material_for_a_point_is_on_it_and_fit_to_say(safety):
         assert len(texts) >= 4, key
         assert all("安全" in t or "隐患" in t for t in texts), texts
         # most of each unit is on the point: not 有序推进城市更新……再开工改造一批城镇老旧小区
-        assert all(on_point_share(t, {"安全", "隐患", "排查", "整治", "责任"}) >= 0.5 for t in texts), texts
+        assert all(on_point_share(t, {"安全", "隐患", "排查", "整治", "责任"}) >= ON_POINT_SHARE for t in texts), texts
         assert not any("老旧小区" in t or "枫桥经验" in t for t in texts)
         assert not any(NATIONAL.search(t) for t in texts)
         assert not any(re.search(r"\d", t) for t in texts)
@@ -171,3 +173,29 @@ def test_grounded_draft_on_the_embedded_model(local_client):
     assert not any(NATIONAL.search(s) for s in split_sentences(body))
     assert "安全" in "".join(speech.sections[0].paragraphs)
     assert "隐患" in "".join(speech.sections[1].paragraphs) or "排查" in "".join(speech.sections[1].paragraphs)
+
+
+def test_grounding_check_fails_a_section_with_nothing_to_stand_on(safety):
+    sources = [
+        {"part": "opening", "sources": [{"origin": "frames"}]},
+        {"part": "section-1", "sources": [{"origin": "bank"}]}, {"part": "section-1", "sources": [{"origin": "brief"}]},
+        {"part": "section-2", "sources": [{"origin": "brief"}]},
+    ]
+    check = grounding_check(safety, sources)
+    assert check["passed"] is True and check["sections"] == {"section-1": "1/2", "section-2": "0/1"}
+    brief = make_brief({"occasion": "秋季开学典礼", "speaker": "校长", "audience": "全体师生", "points": ["勤学善思", "强健体魄"]})
+    school = grounding_check(Grounding(brief, plan(brief), open_library(CORPUS)), [])
+    assert school["passed"] is False and "section-1" in school["unsupported"] and "corpus add" in school["advice"]
+
+
+def test_a_school_speech_without_material_is_not_ok():
+    """勤学善思 is not in the reports: what the model writes there is not vouched for."""
+    from pipeline.model.backends.fake import FakeBackend
+    from pipeline.model.client import Client
+
+    backend = FakeBackend(lambda request: "同学们要勤于学习、善于思考，做学习的主人。")
+    result = run_task("adapt", {"occasion": "秋季开学典礼", "speaker": "校长", "audience": "全体师生",
+                                "points": ["勤学善思", "强健体魄"], "length": 600, "strategy": "plan-draft"},
+                      TaskContext(client=Client(backend)))
+    assert result.checks["grounding"]["passed"] is False and result.ok is False
+    assert result.metadata["sources"][0]["sources"][0]["origin"] == "frames"

@@ -43,7 +43,7 @@ Q105 = rule("Q105", "self-contradiction", Severity.error,
             "a sentence whose result undoes its aim (优化…使发展水平由高至低)")
 
 _LATIN_RUN = re.compile(r"[A-Za-z][A-Za-z'’\-]*(?:[ \t,.;:!?，]+[A-Za-z][A-Za-z'’\-]*){2,}[.!?]?")
-_CONTROL = re.compile(r"<[a-z][a-z0-9_]{2,30}>")  # a model's control token as text: <start_of_image>
+_CONTROL = re.compile(r"</?[a-z][a-z0-9_]{0,30}>")  # a control token or markup as text: <start_of_image>, </strong>
 _DE_DE = re.compile(r"(?<!目)的的(?!确)")
 _LE_LE = re.compile(r"(?<!不)了了(?!之)")
 _DOUBLED = re.compile(r"([\u4e00-\u9fff]{2})\1")

@@ -27,7 +27,7 @@ from pipeline.tasks.adapt.brief import Brief, allowed_texts
 from pipeline.tasks.adapt.outline import Outline, self_unit
 from pipeline.text.hanzi import count_zi, split_paragraphs, split_sentences
 
-__all__ = ["Grounding", "adapt_scope", "attribute", "grounding_for", "on_point_share", "open_material",
+__all__ = ["ON_POINT_SHARE", "Grounding", "adapt_scope", "attribute", "grounding_check", "grounding_for", "on_point_share", "open_material",
            "prompt_material"]
 
 MATERIAL_PER_PART = 8
@@ -246,9 +246,30 @@ def _source(unit: Unit) -> dict[str, Any]:
 
 
 BRIEF_SOURCE = {"id": "brief", "source": "brief", "year": None, "origin": "brief", "text": ""}
+FRAMES_SOURCE = {"id": "frames", "source": "prompts/adapt/frames.yaml", "year": None, "origin": "frames", "text": ""}
 
 
-def attribute(speech: Speech, grounding: Grounding) -> list[dict[str, Any]]:
+def grounding_check(grounding: Grounding, sources: list[dict[str, Any]]) -> dict[str, Any]:
+    """Does every section stand on material? A section for whose point nothing was retrieved
+    (勤学善思: the reports never say it) is what the embedded model wrote from the examples alone,
+    with inventions no rule can read (「要爱自己的孩子」, 「要认真对待上报的材料」): the pipeline
+    cannot vouch for it, so the check fails and names the section. `sections` shows, per section,
+    the paragraphs whose sentences a retrieved unit holds (metadata.sources)."""
+    by: dict[str, list[bool]] = {}
+    for entry in sources:
+        if entry["part"].startswith("section-"):
+            by.setdefault(entry["part"], []).append(entry["sources"][0]["origin"] not in ("brief", "frames"))
+    weak = [k for k in grounding.parts if k.startswith("section-") and not grounding.material(k)]
+    return {
+        "passed": not weak,
+        "sections": {k: f"{sum(v)}/{len(v)}" for k, v in by.items()},
+        "unsupported": weak,
+        **({"advice": "no material on these points: write them yourself, or add your own material "
+            "(speechsmith corpus add) and draft again"} if weak else {}),
+    }
+
+
+def attribute(speech: Speech, grounding: Grounding, framed: frozenset[str] = frozenset()) -> list[dict[str, Any]]:
     """For every paragraph of the speech, the retrieved units its sentences stand on (a unit
     holding at least SOURCE_SHARE of a sentence's bigrams); a paragraph written from the brief
     alone (the pipeline's opening sentence, the sign-off) names the brief."""
@@ -270,8 +291,9 @@ def attribute(speech: Speech, grounding: Grounding) -> list[dict[str, Any]]:
                            key=lambda x: x[0], default=(0.0, None))
                 if best[1] is not None and best[0] >= SOURCE_SHARE:
                     found.setdefault(best[1].id, _source(best[1]))
+            plain = FRAMES_SOURCE if key in framed else BRIEF_SOURCE
             out.append({"part": key, "paragraph": i, "zishu": count_zi(para),
-                        "sources": list(found.values()) or [BRIEF_SOURCE]})
+                        "sources": list(found.values()) or [plain]})
     return out
 
 

@@ -185,8 +185,9 @@ def plan(brief: Brief, *, salutation: str | None = None) -> Outline:
 
 
 REFRAIN_ZI = 8
-# A control token the model sampled as text (Gemma's <start_of_image>, <end_of_turn>): never prose.
-_SPECIAL_TOKEN = re.compile(r"<(?:start|end|unused|pad|bos|eos|mask|image|audio)[a-z0-9_]*>[“”\"]?")
+# A control token the model sampled as text (Gemma's <start_of_image>, <end_of_turn>) or markup
+# from its training pages (</strong>): never prose.
+_SPECIAL_TOKEN = re.compile(r"<(?:start|end|unused|pad|bos|eos|mask|image|audio)[a-z0-9_]*>[“”\"]?|</?[a-z][a-z0-9]{0,8}>")
 
 
 @dataclass
