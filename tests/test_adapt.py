@@ -375,7 +375,8 @@ def test_drafting_continues_short_paragraphs_and_uses_each_lead_once() -> None:
         return fresh_sentence(next(sentences))  # one short sentence (~25 字) per call
 
     backend = FakeBackend(model)
-    result = run_task("adapt", {**BRIEF, "strategy": "plan-draft"}, _ctx(backend))
+    # the lead mechanics, without grounding (whose rejections re-try the first lead by design)
+    result = run_task("adapt", {**BRIEF, "strategy": "plan-draft", "material": False}, _ctx(backend))
     assert result.checks["structure"]["passed"]
     section = [r for r in backend.requests if "主题是“压实安全生产责任”" in _prefill(r)]
     tails = [_prefill(r).rsplit("\n", 1)[-1] for r in section]

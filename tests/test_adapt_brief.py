@@ -145,3 +145,15 @@ def test_brief_model_is_strict() -> None:
     assert "facts" in Brief.model_fields
     with pytest.raises(InputError, match="unknown field 'colour'"):
         make_brief({"occasion": "会议", "points": ["x"], "colour": "red"})
+
+
+def test_the_derived_salutation_is_the_one_the_s105_check_expects():
+    from pipeline.check.substance import SubstanceContext, substance_findings
+    from pipeline.tasks.adapt.brief import make_brief
+
+    for audience, want in (("全市教师代表", "老师们："), ("全体新员工", "各位新同事："),
+                           ("各乡镇、县直各部门负责同志", "同志们：")):
+        brief = make_brief({"occasion": "全市工作会议", "speaker": "局长", "audience": audience, "points": ["a"]})
+        assert brief.derived_salutation() == want
+        text = f"在全市工作会议上的讲话\n\n{want}\n\n今天，我们召开会议。\n\n谢谢大家！\n"
+        assert not [f for f in substance_findings(text, SubstanceContext(audience=audience)) if f.rule == "S105"]

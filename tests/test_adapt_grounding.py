@@ -13,7 +13,15 @@ from pipeline.render.speech import sources_notes
 from pipeline.speech import Section, Speech
 from pipeline.tasks import TaskContext, run_task
 from pipeline.tasks.adapt.brief import make_brief
-from pipeline.tasks.adapt.grounding import Grounding, adapt_scope, attribute, prompt_material
+from pipeline.tasks.adapt.grounding import (
+    ON_POINT_SHARE,
+    Grounding,
+    adapt_scope,
+    attribute,
+    grounding_check,
+    on_point_share,
+    prompt_material,
+)
 from pipeline.tasks.adapt.outline import plan
 from pipeline.text.hanzi import split_sentences
 
@@ -52,8 +60,11 @@ def test_national_words_the_brief_uses_are_kept():
 def test_material_for_a_point_is_on_it_and_fit_to_say(safety):
     for key in ("section-1", "section-2"):
         texts = safety.material(key)
-        assert len(texts) >= 5, key
+        assert len(texts) >= 4, key
         assert all("安全" in t or "隐患" in t for t in texts), texts
+        # most of each unit is on the point: not 有序推进城市更新……再开工改造一批城镇老旧小区
+        assert all(on_point_share(t, {"安全", "隐患", "排查", "整治", "责任"}) >= ON_POINT_SHARE for t in texts), texts
+        assert not any("老旧小区" in t or "枫桥经验" in t for t in texts)
         assert not any(NATIONAL.search(t) for t in texts)
         assert not any(re.search(r"\d", t) for t in texts)
     assert all(u.year is None or u.year >= 2003 for u in safety.parts["section-1"].units)
@@ -65,6 +76,19 @@ def test_a_part_without_material_on_its_topic_gets_none():
     # 勤学善思 is not in the reports: nothing is better than 义务教育学杂费.
     assert grounding.material("section-1") == []
     assert grounding.reject("section-1", "同学们要勤于学习、善于思考，做学习的主人。") == ""
+
+
+def test_on_point_share_counts_clauses_on_the_topic():
+    topic = {"隐患", "排查", "整治"}
+    assert on_point_share("开展重大事故隐患专项排查整治。", topic) == 1.0
+    off = "有序推进城市更新，加强市政设施和防灾减灾能力建设，开展老旧建筑和设施安全隐患排查整治，再开工改造一批城镇老旧小区。"
+    assert on_point_share(off, topic) == 0.25
+
+
+def test_a_sentence_in_another_body_s_voice_is_not_kept(safety):
+    assert safety.reject("closing", "在这次会议上，我代表局党委向大家汇报了工作情况。") == "voice"
+    assert safety.reject("section-1", "要严格执行本办法，强化安全生产责任制。") == "voice"
+    assert safety.reject("section-1", "我公司全体员工要严格执行安全生产标准。") == "voice"
 
 
 def test_reject_keeps_grounded_sentences_only(safety):
@@ -149,3 +173,29 @@ def test_grounded_draft_on_the_embedded_model(local_client):
     assert not any(NATIONAL.search(s) for s in split_sentences(body))
     assert "安全" in "".join(speech.sections[0].paragraphs)
     assert "隐患" in "".join(speech.sections[1].paragraphs) or "排查" in "".join(speech.sections[1].paragraphs)
+
+
+def test_grounding_check_fails_a_section_with_nothing_to_stand_on(safety):
+    sources = [
+        {"part": "opening", "sources": [{"origin": "frames"}]},
+        {"part": "section-1", "sources": [{"origin": "bank"}]}, {"part": "section-1", "sources": [{"origin": "brief"}]},
+        {"part": "section-2", "sources": [{"origin": "brief"}]},
+    ]
+    check = grounding_check(safety, sources)
+    assert check["passed"] is True and check["sections"] == {"section-1": "1/2", "section-2": "0/1"}
+    brief = make_brief({"occasion": "秋季开学典礼", "speaker": "校长", "audience": "全体师生", "points": ["勤学善思", "强健体魄"]})
+    school = grounding_check(Grounding(brief, plan(brief), open_library(CORPUS)), [])
+    assert school["passed"] is False and "section-1" in school["unsupported"] and "corpus add" in school["advice"]
+
+
+def test_a_school_speech_without_material_is_not_ok():
+    """勤学善思 is not in the reports: what the model writes there is not vouched for."""
+    from pipeline.model.backends.fake import FakeBackend
+    from pipeline.model.client import Client
+
+    backend = FakeBackend(lambda request: "同学们要勤于学习、善于思考，做学习的主人。")
+    result = run_task("adapt", {"occasion": "秋季开学典礼", "speaker": "校长", "audience": "全体师生",
+                                "points": ["勤学善思", "强健体魄"], "length": 600, "strategy": "plan-draft"},
+                      TaskContext(client=Client(backend)))
+    assert result.checks["grounding"]["passed"] is False and result.ok is False
+    assert result.metadata["sources"][0]["sources"][0]["origin"] == "frames"

@@ -71,7 +71,11 @@ def test_summarize_llm_never_sends_them() -> None:
     assert "[4] 为了援助灾区人民" in "\n".join(_sent(backend))  # numbering unchanged
 
 
-def test_summarize_hybrid_never_sends_them() -> None:
+def test_summarize_hybrid_never_sends_them(monkeypatch) -> None:
+    import importlib
+
+    # this speech's chosen sentences are all short enough to keep as they are: send them all
+    monkeypatch.setattr(importlib.import_module("pipeline.tasks.summarize.hybrid"), "SHORT_ENOUGH_ZI", 0)
     backend = FakeBackend(lambda request: "克难奋进。")
     run_task("summarize", {"text": SPEECH, "method": "hybrid", "length": "short"}, TaskContext(client=Client(backend)))
     assert backend.requests

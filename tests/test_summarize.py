@@ -338,12 +338,16 @@ def test_hybrid_keeps_only_rewrites_that_pass_the_judge() -> None:
     extractive_out = run_task("summarize", {"text": text, "length": "short", "method": "extractive"},
                               TaskContext()).output
     calls = result.metadata["hybrid"]["calls"]
-    assert len(backend.requests) == len(calls) == 1 + len(extractive_out["key_points"])
+    # sentences of 40 字 or less are a point's length already: they are not sent
+    longer = [t for t in (extractive_out["gist"], *(p["text"] for p in extractive_out["key_points"])) if len(t) > 40]
+    assert len(backend.requests) == len(calls) == len(longer) >= 2
+    assert result.metadata["hybrid"]["short_enough"] == 1 + len(extractive_out["key_points"]) - len(longer)
     assert all(r.max_tokens <= 64 and r.stop == ("\n",) for r in backend.requests)
     assert result.metadata["prompts"][0]["id"] == "summarize/condense"
     verdicts = {c["step"]: c["verdict"] for c in calls}
     out = result.output
-    for c, p, e in zip(calls[1:], out["key_points"], extractive_out["key_points"], strict=True):
+    sent = [(p, e) for p, e in zip(out["key_points"], extractive_out["key_points"], strict=True) if len(e["text"]) > 40]
+    for c, (p, e) in zip(calls[1:], sent, strict=True):
         if c["kept"]:
             assert p["text"] == c["reply"].rstrip("。") + "。" and len(p["text"]) <= len(e["text"])
         else:

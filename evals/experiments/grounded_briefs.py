@@ -1,6 +1,7 @@
 """Grounded drafting on the embedded model over briefs of genres the adapt suite lacks.
 
     python evals/experiments/grounded_briefs.py [--length 1000] [--only 1,3] [-o /tmp/grounded]
+    python evals/experiments/grounded_briefs.py --suite --length 1200   # + the adapt suite's 10 briefs
 
 Writes each speech as .md (with its 素材来源 notes) and .json, and prints per brief: 字数,
 all checks passed, paragraphs standing on material, fallback paragraphs, rejected sentences,
@@ -35,12 +36,22 @@ BRIEFS = [
 _STOP = set("我们 同志 工作 要求 各位 大家 一个 进一步 坚持 加强 推进 全面 不断".split())
 
 
+def suite_briefs() -> list[dict]:
+    import yaml
+
+    suite = yaml.safe_load((Path(__file__).resolve().parents[2] / "evals" / "suites" / "adapt.yaml").read_text("utf-8"))
+    keys = ("occasion", "speaker", "audience", "points", "facts")
+    return [{k: c["inputs"][k] for k in keys if k in c["inputs"]} for c in suite["cases"]]
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--length", type=int, default=1000)
     ap.add_argument("--only", default="")
     ap.add_argument("-o", "--out", type=Path, default=Path("/tmp/grounded"))
+    ap.add_argument("--suite", action="store_true", help="also the 10 briefs of evals/suites/adapt.yaml (first)")
     args = ap.parse_args()
+    briefs = (suite_briefs() if args.suite else []) + BRIEFS
     import jieba
 
     from pipeline.model.backends.local import LocalBackend
@@ -50,9 +61,9 @@ def main() -> int:
 
     args.out.mkdir(parents=True, exist_ok=True)
     backend = LocalBackend()
-    picks = [int(i) for i in args.only.split(",") if i] or list(range(len(BRIEFS)))
+    picks = [int(i) for i in args.only.split(",") if i] or list(range(len(briefs)))
     for i in picks:
-        brief = BRIEFS[i]
+        brief = briefs[i]
         client = Client(backend, command="grounded-briefs")
         t = time.perf_counter()
         result = run_task("adapt", {**brief, "length": args.length}, TaskContext(client=client))
@@ -66,6 +77,8 @@ def main() -> int:
         sources = result.metadata.get("sources", [])
         sourced = sum(1 for e in sources if e["sources"][0]["origin"] != "brief")
         failed = [k for k, c in result.checks.items() if isinstance(c, dict) and not c.get("passed", True)]
+        sub = result.checks.get("substance", {})
+        failed += [f"{f['rule']}" for f in sub.get("findings", []) if f.get("severity") == "error"]
         print(f"{i} {brief['occasion']}: {result.output['zishu']}字 ok={result.ok} failed={failed} "
               f"from-material {sourced}/{len(sources)} fallback={result.metadata.get('fallback_paragraphs')} "
               f"rejected={result.checks.get('cleaning', {}).get('rejected')} top-word {top}×{n} {wall:.0f}s",

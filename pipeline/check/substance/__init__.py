@@ -4,7 +4,7 @@ so `speechsmith check`, the tasks and the evals share them and --select/--ignore
     G invented content (documents, meetings, figures, years, names, firsts) — needs a brief/source
     V first-person claims the speaker could not make
     Q another language, garbled words, unfinished clauses
-    R104/R105 word density and near-duplicate sentences
+    R104-R106 word density, near-duplicate sentences, a clause said again and again
     D drift: an example's topic, another occasion's headline
     S105 称呼 unfit for the audience; L103 a length no usable text has
 
@@ -34,7 +34,7 @@ __all__ = [
 ]
 
 RULE_IDS = ("G101", "G102", "G103", "G104", "G105", "G106", "V101", "V102", "Q101", "Q102", "Q103",
-            "Q104", "Q105", "R104", "R105", "D101", "D102", "D103", "S105", "L103")
+            "Q104", "Q105", "R104", "R105", "R106", "D101", "D102", "D103", "S105", "L103")
 
 
 def substance_findings(text: str, context: SubstanceContext, ignore: list[str] | None = None) -> list[Finding]:

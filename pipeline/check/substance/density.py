@@ -13,6 +13,10 @@ prints the numbers; the 52 government work reports 1954–2025 and the 7 corpus 
     triples are lists with different figures (用于教育支出…2.43万亿元, 用于医疗卫生支出…6294亿元)
     or short refrains (我们认为这种说法是错误的。, 13 字), hence the figures test and MIN_ZI. A
     sentence said three or more times in close variants is an error.
+  * the same clause (8 字 or more between two marks) within 1,500 字: at most 4 times in any of
+    the 59 texts (建设社会主义新农村, 2006), so R106 flags a clause said REFRAIN_MAX (5) times or
+    more — a collage of report sentences that all end 坚决遏制重特大事故发生. The findings sit on
+    the third and later times, so dropping their sentences leaves the clause said twice.
 """
 
 from __future__ import annotations
@@ -28,6 +32,8 @@ R104 = rule("R104", "word-density", Severity.warning,
             "one content word far more often than real speeches use any (over 45 per 1,000 字)")
 R105 = rule("R105", "near-duplicate", Severity.warning,
             "the same sentence with small changes (an error when said three or more times)")
+R106 = rule("R106", "refrain", Severity.error,
+            "one clause of 8 字 or more said 5 times or more within 1,500 字 (real texts: at most 4)")
 
 WINDOW_ZI = 1000
 WINDOW_MAX = 45
@@ -35,6 +41,10 @@ MIN_COUNT = 8
 NEAR = 0.6
 MIN_ZI = 16
 WINDOW = 40  # sentences back that a near-duplicate is looked for in
+REFRAIN_ZI = 8
+REFRAIN_MAX = 5
+REFRAIN_WINDOW = 1500
+_CLAUSE = re.compile(r"[^，,。；;！!？?、：:\n“”‘’（）()《》]+")
 _HAN_RUN = re.compile(r"[\u4e00-\u9fff]+")
 _DIGITS = re.compile(r"[0-9０-９]+(?:[.．][0-9０-９]+)?|[〇零一二两三四五六七八九十百千万亿点]{2,}")
 # characters of function words and of words every official text repeats (发展, 工作 stay in:
@@ -44,12 +54,33 @@ _BLANK_FUNC = {ord(c): " " for c in _FUNC}
 _NOT_HAN = re.compile(r"[^\u4e00-\u9fff]")
 
 
-@checker(R104, R105)
+@checker(R104, R105, R106)
 def check_density(doc: Doc, config: CheckConfig) -> Iterator[Finding]:
     if config.enabled("R104"):
         yield from _density(doc)
     if config.enabled("R105"):
         yield from _near_duplicates(doc)
+    if config.enabled("R106"):
+        yield from _refrains(doc)
+
+
+def _refrains(doc: Doc) -> Iterator[Finding]:
+    at: dict[str, list[tuple[int, int]]] = {}
+    for m in _CLAUSE.finditer(doc.text):
+        clause = m.group(0).strip()
+        if len(_HAN_RUN.findall(clause)) and sum(map(len, _HAN_RUN.findall(clause))) >= REFRAIN_ZI:
+            start = m.start() + m.group(0).index(clause)
+            at.setdefault(clause, []).append((start, start + len(clause)))
+    for clause, spans in at.items():
+        if len(spans) < REFRAIN_MAX:
+            continue
+        # the most times within one window of REFRAIN_WINDOW 字
+        most = max(sum(1 for b, _ in spans if a <= b < a + REFRAIN_WINDOW) for a, _ in spans)
+        if most < REFRAIN_MAX:
+            continue
+        for start, end in spans[2:]:
+            yield finding(doc, "R106", f"“{clause}” said {len(spans)} times (real texts: at most "
+                          f"{REFRAIN_MAX - 1} in {REFRAIN_WINDOW} 字): say it once or twice", start, end)
 
 
 def content_view(text: str) -> str:
@@ -129,4 +160,4 @@ def _near_duplicates(doc: Doc) -> Iterator[Finding]:
                           "of one sentence): say it once", start, end, severity=severity)
 
 
-__all__ = ["R104", "R105", "check_density", "content_view"]
+__all__ = ["R104", "R105", "R106", "check_density", "content_view"]

@@ -2,7 +2,7 @@
 
 Q101: a run of three or more Latin-script words in a Chinese text (各乡镇、各部门要We must always
 think about…). Abbreviations (GDP, 5G, PM2.5, APEC) are single words and pass.
-Q102: 的的 (not 的的确确 or 目的的), a two-字 word said twice in a row (落实落实; not the spoken
+Q102: a model's control token left in the text (<start_of_image>), 的的 (not 的的确确 or 目的的), a two-字 word said twice in a row (落实落实; not the spoken
 doubling 研究研究, nor 一步一步), 了了 (not 不了了之).
 Q103: the text or a section that stops on ，、 or on a word that needs its object (和, 的, 要,
 把…); Q104 (warning): a long last paragraph without a closing mark, or a paragraph stopping
@@ -33,6 +33,7 @@ Q105 = rule("Q105", "self-contradiction", Severity.error,
             "a sentence whose result undoes its aim (优化…使发展水平由高至低)")
 
 _LATIN_RUN = re.compile(r"[A-Za-z][A-Za-z'’\-]*(?:[ \t,.;:!?，]+[A-Za-z][A-Za-z'’\-]*){2,}[.!?]?")
+_CONTROL = re.compile(r"</?[a-z][a-z0-9_]{0,30}>")  # a control token or markup as text: <start_of_image>, </strong>
 _DE_DE = re.compile(r"(?<!目)的的(?!确)")
 _LE_LE = re.compile(r"(?<!不)了了(?!之)")
 _DOUBLED = re.compile(r"([\u4e00-\u9fff]{2})\1")
@@ -104,6 +105,7 @@ def _contradictions(doc: Doc) -> Iterator[Finding]:
 
 def _garbled(doc: Doc, offset: int, text: str) -> Iterator[Finding]:
     hits = [(m.start(), m.end(), m.group(0)) for m in _DE_DE.finditer(text)]
+    hits += [(m.start(), m.end(), m.group(0)) for m in _CONTROL.finditer(text)]
     hits += [(m.start(), m.end(), m.group(0)) for m in _LE_LE.finditer(text)]
     for m in _DOUBLED.finditer(text):
         word = m.group(1)

@@ -41,7 +41,12 @@ from pipeline.tasks.adapt.checks import all_passed, finish, substance_check
 from pipeline.tasks.adapt.drafting import Drafter, make_cleaner
 from pipeline.tasks.adapt.dry_run import dry_run
 from pipeline.tasks.adapt.examples import choose_examples, tokens_per_zi
-from pipeline.tasks.adapt.grounding import attribute, grounding_for, prompt_material
+from pipeline.tasks.adapt.grounding import (
+    attribute,
+    grounding_check,
+    grounding_for,
+    prompt_material,
+)
 from pipeline.tasks.adapt.one_call import conform, draft_schema, one_call_request
 from pipeline.tasks.adapt.options import AdaptOptions
 from pipeline.tasks.adapt.outline import plan
@@ -87,7 +92,9 @@ def run(inp: AdaptInput, ctx: TaskContext) -> TaskResult:
     if grounding is not None:
         meta["grounded"] = True
         meta["fallback_paragraphs"] = sum(p.fallbacks for p in outline.parts)
-        meta["sources"] = attribute(speech, grounding)
+        meta["sources"] = attribute(speech, grounding, frozenset(p.key for p in outline.parts if p.framed))
+        if opts.strategy != "one-call":
+            checks["grounding"] = grounding_check(grounding, meta["sources"])
     return _result(speech, meta, checks)
 
 

@@ -91,6 +91,14 @@ class Brief(BaseModel):
         """The 称呼 that fits the audience, unless the brief sets one."""
         if self.salutation:
             return self.salutation if self.salutation.endswith(("：", ":")) else self.salutation + "："
+        if self.audience_kind in ("cadres", "staff", "leaders_cadres"):
+            # 同志们 is for a party or government meeting: teachers, new staff, entrepreneurs and
+            # parents are addressed as the S105 check expects (老师们, 各位新同事…)
+            from pipeline.check.substance.fit import AUDIENCE_FORMS
+
+            for words, _, form in AUDIENCE_FORMS:
+                if any(w in (self.audience or "") for w in words):
+                    return form.split(" / ")[0] + "："
         return {
             "students": "老师们、同学们：",
             "villagers": "父老乡亲们：",

@@ -10,9 +10,11 @@ from typing import Any
 
 from pipeline.events import emit
 from pipeline.model.types import ChatRequest, Message
+from pipeline.paths import prompts_dir
 from pipeline.prompts import load_prompt
 from pipeline.tasks import TaskContext
 from pipeline.tasks.adapt.brief import Brief, allowed_texts
+from pipeline.tasks.adapt.frames import frame_paragraphs, load_frames
 from pipeline.tasks.adapt.grounding import Grounding
 from pipeline.tasks.adapt.outline import (
     Cleaner,
@@ -66,6 +68,8 @@ class Drafter:
         self.section_tpl = load_prompt("adapt/section", self.ctx.prompts_dir)
         self.tpl = load_prompt("adapt/grounded", self.ctx.prompts_dir) if self.grounding else self.section_tpl
         self.examples = [{"id": e.id, "title": e.title, "text": e.text} for e in self.selection.examples]
+        # Grounded drafting writes the opening and closing from set phrases (frames.yaml).
+        self.frames = load_frames(prompts_dir(self.ctx.prompts_dir)) if self.grounding else {}
 
     def _continues(self, part: PartPlan) -> bool:
         # Go on with the last paragraph while it is short; after a continuation that added
@@ -129,7 +133,9 @@ class Drafter:
         if not continues:
             part.used_leads += 1  # used once, kept or not: retrying it invites the same reply
         grounding = self.grounding
-        self.cleaner.reject = (lambda s: grounding.reject(part.key, s)) if grounding else None
+        # the pipeline's own lead (首先，我代表县人民政府…) is the speaker's by construction
+        said = lead if not continues else ""
+        self.cleaner.reject = (lambda s: "" if s and s in said else grounding.reject(part.key, s)) if grounding else None
         # A remote model may still write several paragraphs in one reply: each is cleaned.
         lines = (response.text if continues else lead + response.text).split("\n")
         if len(lines) > 1 and not continues and lead and lines[0].strip() == lead.strip():
@@ -154,7 +160,25 @@ class Drafter:
         part.stalled = (continues and not added) or response.finish_reason == "length"
         return added
 
+    def frame(self, part: PartPlan) -> bool:
+        """The opening or closing from set phrases; True when the part was written so."""
+        if part.key not in ("opening", "closing"):
+            return False
+        first = part.leads[0] if part.key == "opening" else ""
+        lines = frame_paragraphs(part.key, self.brief, self.frames, budget=max(part.target - count_zi(first), 30))
+        if not lines:
+            return False
+        part.paragraphs = [first + lines[0]]
+        self.cleaner.remember(part.paragraphs[0])
+        # Its unused 字 go to the sections (draft_all moves the budget of a part marked stuck).
+        part.stuck = True
+        part.framed = True
+        self._progress(part, part.paragraphs[0])
+        return True
+
     def draft(self, part: PartPlan) -> None:
+        if self.frames and self.frame(part):
+            return
         max_calls = min(math.ceil(part.target / 60) + 3, 14)
         part.misses = 0
         while part.zishu < part.target * 0.9 and part.calls < max_calls and part.misses < MAX_FAILURES:

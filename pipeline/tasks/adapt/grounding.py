@@ -27,12 +27,18 @@ from pipeline.tasks.adapt.brief import Brief, allowed_texts
 from pipeline.tasks.adapt.outline import Outline, self_unit
 from pipeline.text.hanzi import count_zi, split_paragraphs, split_sentences
 
-__all__ = ["Grounding", "adapt_scope", "attribute", "grounding_for", "open_material", "prompt_material"]
+__all__ = ["ON_POINT_SHARE", "Grounding", "adapt_scope", "attribute", "grounding_check", "grounding_for", "on_point_share", "open_material",
+           "prompt_material"]
 
 MATERIAL_PER_PART = 8
 GROUNDED_SHARE = 0.5  # of a sentence's bigrams found in the part's material or the brief
 SOURCE_SHARE = 0.35  # a unit is a sentence's source when it holds this share of its bigrams
 MIN_ZI, MAX_ZI = 12, 90
+# A report sentence that touches the point in one clause of six (有序推进城市更新，……开展老旧建筑和
+# 设施安全隐患排查整治，再开工改造一批城镇老旧小区……) takes a section off its point: at least
+# this share of a unit's clauses must share a topic word with what the part is about (0.4 keeps
+# 加强对各类安全事故隐患排查和整治工作，健全重大隐患治理、重大危险源监控制度，…, 2 of 5).
+ON_POINT_SHARE = 0.4
 # Phrasing of the last two decades reads as a speech of today; 五年计划的斗争 does not.
 MIN_YEAR = 2003
 # What only the State Council's report to the NPC says of itself.
@@ -41,6 +47,10 @@ _OWN_OCCASION = re.compile(r"代表大会|人大|政协|政府工作报告|本�
 _SECTION_FUNCTIONS = ("要求/部署", "措施", "意义/认识")
 _OPENING_FUNCTIONS = ("开场", "意义/认识")
 _CLOSING_FUNCTIONS = ("号召/结尾", "意义/认识")
+# What a drafted sentence of someone else's text says: a rule's own articles (严格执行本办法), a
+# report to superiors (向大家汇报), another body's voice (我代表局党委, 我公司全体员工). The brief may
+# say them; the pipeline's own opening (首先，我代表县人民政府…) is not checked here.
+_NOT_THIS_SPEAKER = re.compile(r"本(?:办法|条例|规定|细则|通知|意见|决定)|汇报|我代表|我公司|我局|我厂|我院|我所|本公司|各级我|我部门")
 # Who a sentence speaks for when it is not the speaker's own level.
 _NATIONAL = re.compile(r"国务院|全党|各省|省（区、市）|省区市|中央(?!企业)|全国人大|政协|我国|全国|国家(?!级)")
 # A local speech may cite the higher level it carries out (贯彻落实党中央、国务院决策部署).
@@ -103,7 +113,8 @@ class Grounding:
         self.national = bool(_NATIONAL.search(brief.speaker or "")) or "国务院" in (brief.speaker or "")
         self.library = library
         self.per_part = per_part
-        self.brief_grams = set(bigram_terms(" ".join(allowed_texts(brief))))
+        self.brief_text = " ".join(allowed_texts(brief))
+        self.brief_grams = set(bigram_terms(self.brief_text))
         self.keep = protected_phrases(" ".join(allowed_texts(brief)))
         self.parts: dict[str, PartMaterial] = {}
         for part in outline.parts:
@@ -142,10 +153,11 @@ class Grounding:
         about = point if key.startswith("section-") else " ".join([_occasion_core(self.brief.occasion), *self.brief.points])
         topic = topic_grams(about, self.library.vocab)
         need = min(2, len(topic))
+        broad = topic | topic_grams(_occasion_core(self.brief.occasion), self.library.vocab)
         hits = self.library.search(
             query, kind="sentence", n=self.per_part * 4, weights=weights,
             where=lambda u: u.function in functions and self._fits(u)
-            and len(topic & set(bigram_terms(u.text))) >= need,
+            and len(topic & set(bigram_terms(u.text))) >= need and on_point_share(u.text, broad) >= ON_POINT_SHARE,
         )
         got = PartMaterial()
         for hit in hits:
@@ -163,14 +175,21 @@ class Grounding:
     # ---- keeping a drafted sentence ---------------------------------------------------------
 
     def reject(self, key: str, sentence: str) -> str:
-        """Why a drafted sentence of this part is not kept: 'scope', 'ungrounded' or ''."""
+        """Why a drafted sentence of this part is not kept: 'scope', 'voice', 'ungrounded' or ''."""
         if not self.national and _NATIONAL.search(_CITED.sub("", _without(sentence, self.keep))):
             return "scope"
+        own = re.search(r"我([省市县区乡镇])", sentence)
+        if own and self.unit in _DOERS and own.group(1) != self.unit and own.group(0) not in self.brief_text:
+            return "scope"  # 我省 in a county's speech
+        voice = _NOT_THIS_SPEAKER.search(sentence)
+        if voice and voice.group(0) not in self.brief_text:
+            return "voice"
+        if self.brief.speaker and re.search(f"{re.escape(self.brief.speaker)}(?:要求|强调|指出|说)", sentence):
+            return "voice"  # 县长要求，… in the 县长's own speech: the model reports, it does not speak
         grams = set(bigram_terms(sentence))
         own = self._grams(key)
-        if len(grams) < 4 or not own or not key.startswith("section-"):
-            # A part without material is drafted from the examples, as before; the opening and
-            # closing are formulaic (greetings, calls): only their scope is checked.
+        if len(grams) < 4 or not own:
+            # A part without material is drafted from the examples, as before.
             return ""
         pool = self.brief_grams | own
         return "" if len(grams & pool) / len(grams) >= GROUNDED_SHARE else "ungrounded"
@@ -180,9 +199,10 @@ class Grounding:
         return set(bigram_terms("".join(part.texts))) if part else set()
 
     def fallback(self, key: str, count: int = 2) -> list[str]:
-        """The next unused retrieved sentences of a section (already at the speaker's scope)."""
+        """The next unused retrieved sentences of a part, best-ranked first (already at the
+        speaker's scope)."""
         part = self.parts.get(key)
-        if part is None or not key.startswith("section-"):
+        if part is None:
             return []
         out = part.texts[part.used : part.used + count]
         part.used += len(out)
@@ -196,6 +216,17 @@ class Grounding:
 _FORMAT_GRAMS = frozenset(
     "全县 全市 全区 全镇 全乡 全省 工作 会议 大会 推进 部署 动员 座谈 典礼 仪式 秋季 春季 年度 项目 推介".split()
 )
+
+
+_CLAUSE_SPLIT = re.compile(r"[，,；;。！？：:、]")
+
+
+def on_point_share(text: str, topic: set[str]) -> float:
+    """The share of text's clauses (of 4 字 or more) that share a topic bigram."""
+    clauses = [c for c in _CLAUSE_SPLIT.split(text) if count_zi(c) >= 4]
+    if not clauses or not topic:
+        return 1.0
+    return sum(1 for c in clauses if topic & set(bigram_terms(c))) / len(clauses)
 
 
 def topic_grams(text: str, vocab: dict[str, int] | None = None) -> set[str]:
@@ -215,9 +246,30 @@ def _source(unit: Unit) -> dict[str, Any]:
 
 
 BRIEF_SOURCE = {"id": "brief", "source": "brief", "year": None, "origin": "brief", "text": ""}
+FRAMES_SOURCE = {"id": "frames", "source": "prompts/adapt/frames.yaml", "year": None, "origin": "frames", "text": ""}
 
 
-def attribute(speech: Speech, grounding: Grounding) -> list[dict[str, Any]]:
+def grounding_check(grounding: Grounding, sources: list[dict[str, Any]]) -> dict[str, Any]:
+    """Does every section stand on material? A section for whose point nothing was retrieved
+    (勤学善思: the reports never say it) is what the embedded model wrote from the examples alone,
+    with inventions no rule can read (「要爱自己的孩子」, 「要认真对待上报的材料」): the pipeline
+    cannot vouch for it, so the check fails and names the section. `sections` shows, per section,
+    the paragraphs whose sentences a retrieved unit holds (metadata.sources)."""
+    by: dict[str, list[bool]] = {}
+    for entry in sources:
+        if entry["part"].startswith("section-"):
+            by.setdefault(entry["part"], []).append(entry["sources"][0]["origin"] not in ("brief", "frames"))
+    weak = [k for k in grounding.parts if k.startswith("section-") and not grounding.material(k)]
+    return {
+        "passed": not weak,
+        "sections": {k: f"{sum(v)}/{len(v)}" for k, v in by.items()},
+        "unsupported": weak,
+        **({"advice": "no material on these points: write them yourself, or add your own material "
+            "(speechsmith corpus add) and draft again"} if weak else {}),
+    }
+
+
+def attribute(speech: Speech, grounding: Grounding, framed: frozenset[str] = frozenset()) -> list[dict[str, Any]]:
     """For every paragraph of the speech, the retrieved units its sentences stand on (a unit
     holding at least SOURCE_SHARE of a sentence's bigrams); a paragraph written from the brief
     alone (the pipeline's opening sentence, the sign-off) names the brief."""
@@ -239,8 +291,9 @@ def attribute(speech: Speech, grounding: Grounding) -> list[dict[str, Any]]:
                            key=lambda x: x[0], default=(0.0, None))
                 if best[1] is not None and best[0] >= SOURCE_SHARE:
                     found.setdefault(best[1].id, _source(best[1]))
+            plain = FRAMES_SOURCE if key in framed else BRIEF_SOURCE
             out.append({"part": key, "paragraph": i, "zishu": count_zi(para),
-                        "sources": list(found.values()) or [BRIEF_SOURCE]})
+                        "sources": list(found.values()) or [plain]})
     return out
 
 

@@ -49,6 +49,7 @@ class PartPlan:
     stuck: bool = False  # drafting gave up short of the target: its budget went to other parts
     misses: int = 0  # calls in a row that added nothing usable
     fallbacks: int = 0  # paragraphs taken from retrieved material (grounded drafting)
+    framed: bool = False  # written from set phrases (frames.yaml), not drafted
 
     @property
     def zishu(self) -> int:
@@ -113,7 +114,7 @@ def opening_lead(brief: Brief) -> str:
     occ = brief.occasion
     where = f"在{brief.place}" if brief.place else "在这里"
     if _GATHERING.search(occ) or brief.audience_kind == "guests":
-        host = _host(brief.speaker)
+        host = host_of(brief.speaker)
         welcome = f"首先，我代表{host}，" if host else "首先，"
         return (f"今天，我们相聚{brief.place or '一堂'}，共同出席{occ}。"
                 f"{welcome}对各位领导、各位来宾的到来表示热烈欢迎！")
@@ -129,7 +130,7 @@ _HOSTS = (("市长", "市人民政府"), ("县长", "县人民政府"), ("区长
           ("局长", "局党组"), ("院长", "院党委"))
 
 
-def _host(speaker: str) -> str:
+def host_of(speaker: str) -> str:
     """Whom a speaker welcomes guests on behalf of (市长 → 市人民政府); '' when unsure."""
     for title, host in _HOSTS:
         if speaker.endswith(title):
@@ -184,6 +185,12 @@ def plan(brief: Brief, *, salutation: str | None = None) -> Outline:
 # ---- cleaning ---------------------------------------------------------------------------------
 
 
+REFRAIN_ZI = 8
+# A control token the model sampled as text (Gemma's <start_of_image>, <end_of_turn>) or markup
+# from its training pages (</strong>): never prose.
+_SPECIAL_TOKEN = re.compile(r"<(?:start|end|unused|pad|bos|eos|mask|image|audio)[a-z0-9_]*>[“”\"]?|</?[a-z][a-z0-9]{0,8}>")
+
+
 @dataclass
 class CleanStats:
     """What cleaning removed, for the checks report."""
@@ -213,7 +220,9 @@ _PROMPT_ECHO = re.compile(r"下面是|讲话稿|范文|主题是|小编|以下�
 # A quoted slogan with a count in it (“四个强”, “六大工程”) is the model's invention.
 _COUNTED_SLOGAN = re.compile(r"“[^”]{0,12}[一二三四五六七八九十两百千\d][^”]{0,12}”")
 _ENUM_START = re.compile(r"^(?:[一二三四五六七八九十]{1,3}是|第[一二三四五六七八九十]{1,3}[，、]|首先，|其次，|再次，|最后，)")
-_NUM_YAO = re.compile(r"^[一二三四五六七八九十]{1,2}(?=要)")  # 七要… : a count the model lost
+# 七要… / 八是…: a count the model cannot keep across calls (一是…二是 in one paragraph, 三是…八是
+# in the next, 八是 alone after it); the sentence reads as well without it.
+_NUM_YAO = re.compile(r"^[一二三四五六七八九十]{1,2}(?:是要|是|要)(?=[\u4e00-\u9fff]{4})")
 _HALF = {";": "；", ",": "，", ":": "：", "?": "？", "!": "！", "(": "（", ")": "）"}
 _HALF_RE = re.compile(r"(?<=[\u4e00-\u9fff”）])[;,:?!()]|[;,:?!()](?=[\u4e00-\u9fff“（])")
 
@@ -244,6 +253,7 @@ class Cleaner:
         self.unit = unit
         self.allowed = " ".join([brief.occasion, *brief.points, *brief.facts])
         self.seen: list[tuple[str, set[str]]] = []
+        self.refrains: dict[str, int] = {}  # clauses of REFRAIN_ZI 字 or more: times said
         self.stats = CleanStats()
         # Set per part by grounded drafting: sentence -> why it is not kept ('' keeps it).
         self.reject: Callable[[str], str] | None = None
@@ -276,7 +286,7 @@ class Cleaner:
         `complete`: the model ended the paragraph itself; otherwise it hit the token limit and
         the unfinished last sentence goes.
         """
-        text = _half_to_full(text.replace("\r", "").strip())
+        text = _half_to_full(_SPECIAL_TOKEN.sub("", text.replace("\r", "")).strip())
         text = LEADING_NUMBER.sub("", text)
         if self.unit:
             text = _SELF_REF.sub(self.unit, text)
@@ -312,10 +322,31 @@ class Cleaner:
             if reason:
                 self.stats.rejected[reason] = self.stats.rejected.get(reason, 0) + 1
                 continue
+            sentence = self._without_refrains(sentence)
+            if count_zi(sentence) < 8:
+                self.stats.repeated += 1
+                continue
             kept.append(sentence)
             self.remember(sentence)
         # a paragraph ends with a full stop, not mid-list
         return _full_stop("".join(kept), "；;，,、：:")
+
+    def _without_refrains(self, sentence: str) -> str:
+        # Report sentences on one point all end on the same clause (坚决遏制重特大事故发生): said
+        # twice it is emphasis, five times it is a loop (R106). A clause said twice already goes.
+        pieces = re.split(r"(?<=[，；：、])", sentence)
+        out = []
+        for piece in pieces:
+            key = normalize(piece)
+            if count_zi(key) >= REFRAIN_ZI and self.refrains.get(key, 0) >= 2:
+                continue
+            out.append(piece)
+        kept = _full_stop("".join(out), "，；：、")
+        for piece in re.split(r"(?<=[，；：、])", kept):
+            key = normalize(piece)
+            if count_zi(key) >= REFRAIN_ZI:
+                self.refrains[key] = self.refrains.get(key, 0) + 1
+        return kept
 
     def _unloop(self, sentence: str) -> str:
         # A base model loops inside a sentence ("对…的考核验收，对…的考核验收，…"): keep each

@@ -192,7 +192,9 @@ class Repairer:
         # Parts the model got stuck in come last: another round there mostly gives nothing.
         order = [k for k in needy if k not in stuck] + [k for k in sections if k not in stuck and k not in needy]
         order += [k for k in needy if k in stuck]
-        for key in order[:3]:
+        # a part written from set phrases is done: the model drafting more there is what they replace
+        framed = {p.key for p in outline.parts if p.framed}
+        for key in [k for k in order if k not in framed][:3]:
             speech, note = self._expand_part(speech, outline, key)
             if note:
                 return speech, note
