@@ -66,7 +66,7 @@ def main() -> None:
             "zishu": result.output["zishu"], "length_ok": result.checks["length"]["passed"], "ok": result.ok,
             "fallback": result.metadata.get("fallback_paragraphs", 0),
             "rejected": sum(result.checks.get("cleaning", {}).get("rejected", {}).values()),
-            "sourced": sum(1 for e in result.metadata.get("sources", []) if e["sources"][0]["origin"] != "brief"),
+            "sourced": sum(1 for e in result.metadata.get("sources", []) if e["sources"][0]["origin"] not in ("brief", "frames")),
             "paragraphs": len(result.metadata.get("sources", [])),
         })
 

@@ -75,7 +75,7 @@ def main() -> int:
         words = Counter(w for w in jieba.lcut(result.text) if len(w) >= 2 and w not in _STOP and not w.isascii())
         top, n = words.most_common(1)[0] if words else ("-", 0)
         sources = result.metadata.get("sources", [])
-        sourced = sum(1 for e in sources if e["sources"][0]["origin"] != "brief")
+        sourced = sum(1 for e in sources if e["sources"][0]["origin"] not in ("brief", "frames"))
         failed = [k for k, c in result.checks.items() if isinstance(c, dict) and not c.get("passed", True)]
         sub = result.checks.get("substance", {})
         failed += [f"{f['rule']}" for f in sub.get("findings", []) if f.get("severity") == "error"]

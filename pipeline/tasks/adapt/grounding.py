@@ -31,6 +31,9 @@ __all__ = ["ON_POINT_SHARE", "Grounding", "adapt_scope", "attribute", "grounding
            "prompt_material"]
 
 MATERIAL_PER_PART = 8
+# Units kept per part: the prompt shows the best MATERIAL_PER_PART; the rest stand behind the
+# grounding test and the fallback, so that a part whose drafts are rejected still reaches its length.
+RESERVE = 2
 GROUNDED_SHARE = 0.5  # of a sentence's bigrams found in the part's material or the brief
 SOURCE_SHARE = 0.35  # a unit is a sentence's source when it holds this share of its bigrams
 MIN_ZI, MAX_ZI = 12, 90
@@ -155,22 +158,26 @@ class Grounding:
         need = min(2, len(topic))
         broad = topic | topic_grams(_occasion_core(self.brief.occasion), self.library.vocab)
         hits = self.library.search(
-            query, kind="sentence", n=self.per_part * 4, weights=weights,
+            query, kind="sentence", n=self.per_part * 4 * RESERVE, weights=weights,
             where=lambda u: u.function in functions and self._fits(u)
             and len(topic & set(bigram_terms(u.text))) >= need and on_point_share(u.text, broad) >= ON_POINT_SHARE,
         )
         got = PartMaterial()
         for hit in hits:
+            voice = _NOT_THIS_SPEAKER.search(hit.unit.text)
+            if voice and voice.group(0) not in self.brief_text:
+                continue  # 要把我局建设成为…: another body's speech, not material for this one
             text = hit.unit.text if self.national else adapt_scope(hit.unit.text, self.unit, self.keep)
             if text and text not in got.texts:
                 got.units.append(hit.unit)
                 got.texts.append(text)
-            if len(got.texts) >= self.per_part:
+            if len(got.texts) >= self.per_part * RESERVE:
                 break
         return got
 
     def material(self, key: str) -> list[str]:
-        return list(self.parts.get(key, PartMaterial()).texts)
+        """What the prompt shows before the part's paragraph: the best `per_part` units."""
+        return list(self.parts.get(key, PartMaterial()).texts[: self.per_part])
 
     # ---- keeping a drafted sentence ---------------------------------------------------------
 
