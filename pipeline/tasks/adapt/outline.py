@@ -216,7 +216,8 @@ class CleanStats:
         return out
 
 
-_PROMPT_ECHO = re.compile(r"下面是|讲话稿|范文|主题是|小编|以下是")
+# the prefill echoed (下面是县长在…会议上的讲话…: 在全县安全生产工作会议上讲话的主要内容：)
+_PROMPT_ECHO = re.compile(r"下面是|讲话稿|范文|主题是|小编|以下是|讲话的主要内容|会议上讲话|会议上的讲话(?!精神)")
 # A quoted slogan with a count in it (“四个强”, “六大工程”) is the model's invention.
 _COUNTED_SLOGAN = re.compile(r"“[^”]{0,12}[一二三四五六七八九十两百千\d][^”]{0,12}”")
 _ENUM_START = re.compile(r"^(?:[一二三四五六七八九十]{1,3}是|第[一二三四五六七八九十]{1,3}[，、]|首先，|其次，|再次，|最后，)")
