@@ -55,7 +55,8 @@ _CLOSING_FUNCTIONS = ("号召/结尾", "意义/认识")
 # say them; the pipeline's own opening (首先，我代表县人民政府…) is not checked here.
 _NOT_THIS_SPEAKER = re.compile(r"本(?:办法|条例|规定|细则|通知|意见|决定)|汇报|我代表|我公司|我局|我厂|我院|我所|本公司|各级我|我部门")
 # Who a sentence speaks for when it is not the speaker's own level.
-_NATIONAL = re.compile(r"国务院|全党|各省|省（区、市）|省区市|中央(?!企业)|全国人大|政协|我国|全国|国家(?!级)")
+_NATIONAL = re.compile(r"国务院|全党|各省|省（区、市）|省区市|中央(?!企业)|全国人大|政协|我国|全国|国家(?!级)"
+                       r"|中国(?!特色|式)|(?:出台|制定|修订|颁布)[^，。；]{0,12}(?:法|条例)")
 # A local speech may cite the higher level it carries out (贯彻落实党中央、国务院决策部署).
 _CITED = re.compile(r"(贯彻|落实|按照|遵照|根据|执行)[^，。；]{0,8}(党中央|中央|国务院|国家)[^，。；]{0,12}(部署|要求|精神|决策|政策)")
 _DOERS = {"县": "各乡镇、各部门", "市": "各县区、各部门", "区": "各街道、各部门", "镇": "各村、各站所", "乡": "各村、各站所"}
