@@ -333,7 +333,9 @@ def test_verbose_prints_one_usage_line(tmp_path):
 @pytest.mark.model
 def test_local_batch_with_verbose_prints_one_usage_line_and_the_thread_choice(tmp_path: Path) -> None:
     jobs = tmp_path / "jobs.jsonl"
-    text = "今天召开全县安全生产工作会议，部署今年的安全生产工作。各地区各部门要压实安全生产责任，确保不发生重大事故。"
+    # its first sentence (over 40 字) is sent to the model to be shortened
+    text = ("今天召开全县安全生产工作会议，深入分析当前全县安全生产面临的严峻复杂形势，全面部署今年和今后一个时期的安全生产工作。"
+            "各地区各部门要压实安全生产责任，确保不发生重大事故。")
     jobs.write_text(json.dumps({"id": "a", "task": "summarize", "text": text, "method": "hybrid",
                                 "length": "short"}, ensure_ascii=False) + "\n", encoding="utf-8")
     out = subprocess.run(

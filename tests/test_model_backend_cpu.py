@@ -46,8 +46,10 @@ def test_fixed_choice_says_where_it_came_from() -> None:
 
 @pytest.mark.model
 def test_threads_flag_env_and_verbose_line(tmp_path: Path) -> None:
+    # a report: one of its chosen sentences is long enough to be sent to the model
     source = tmp_path / "s.txt"
-    source.write_text(SPEECH, encoding="utf-8")
+    source.write_text((Path(__file__).parent / "fixtures" / "reports" / "gwr_2004.txt").read_text(encoding="utf-8"),
+                      encoding="utf-8")
     env = {**os.environ, "SPEECHSMITH_LOG": "0"}
     args = [*CLI, "summarize", str(source), "--method", "hybrid", "--length", "short", "-v"]
     out = subprocess.run([*args, "--threads", "1"], capture_output=True, text=True, timeout=600, env=env)

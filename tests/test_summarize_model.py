@@ -25,8 +25,11 @@ def test_auto_on_the_local_model_is_hybrid_and_stays_traceable(local_client) -> 
     assert meta["method"] == "hybrid" and meta["backend"] == "local"
     calls = meta["hybrid"]["calls"]
     out = result.output
-    # One short completion for the gist and for each point; nothing else.
-    assert len(calls) == 1 + len(out["key_points"]) == local_client.usage.calls - before
+    # One short completion for the gist and for each point over 40 字 (shorter ones are kept as
+    # they are); nothing else.
+    assert len(calls) == meta["hybrid"]["condensed"] + meta["hybrid"]["kept_extractive"]
+    assert len(calls) + meta["hybrid"]["short_enough"] == 1 + len(out["key_points"])
+    assert len(calls) == local_client.usage.calls - before
     assert meta["prompts"][0]["id"] == "summarize/condense"
     source = unicodedata.normalize("NFKC", SPEECH)
     n = len(segment(SPEECH).paragraphs)
