@@ -193,9 +193,15 @@ def test_instructions_planted_in_the_source_are_dropped_and_reported() -> None:
 
 
 def test_oral_openers_fit_the_salutation() -> None:
-    school = "在开学典礼上的讲话\n\n老师们、同学们：\n\n" + "\n\n".join(
-        f"新学期要有新气象，全体同学要珍惜{i}每一节课，把学习放在首位。" for i in ("语文", "数学", "英语", "物理", "化学", "历史")
-    )
+    # six different sentences (one said six times would be a refrain, R106, and dropped)
+    school = "在开学典礼上的讲话\n\n老师们、同学们：\n\n" + "\n\n".join((
+        "新学期要有新气象，全体同学要珍惜每一节课，把学习放在首位。",
+        "同学们要养成良好的阅读习惯，每天读一点好书，积累知识、开阔眼界。",
+        "体育锻炼不能放松，每天坚持锻炼一小时，练就强健的体魄。",
+        "要尊敬师长、团结同学，在集体中学会关心他人、互相帮助。",
+        "安全无小事，上学放学路上要遵守交通规则，不在危险水域游泳。",
+        "希望每一位同学都能在新学期里找到自己的目标，一步一个脚印向前走。",
+    ))
     text = _run(school, "oral").text
     assert "同志们" not in text and ("大家想一想" in text or "我再强调一下" in text)
 
