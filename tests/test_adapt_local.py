@@ -104,3 +104,20 @@ def test_cli_dry_run_counts_tokens_with_the_model_tokenizer() -> None:
     assert 0.3 * len(prefix["content"]) < prefix["tokens"] < 0.9 * len(prefix["content"])
     assert sum(e["tokens"] for e in meta["selection"]["examples"]) <= meta["selection"]["budget"]
     assert [p["heading"] for p in meta["outline"]["parts"]][1:3] == ["一、压实安全生产责任", "二、深入开展隐患排查整治"]
+
+
+def test_cli_names_the_points_the_bank_has_nothing_on(tmp_path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    out = tmp_path / "speech.txt"
+    proc = subprocess.run(
+        [sys.executable, "-m", "pipeline", "adapt", "--occasion", "秋季开学典礼", "--speaker", "校长",
+         "--audience", "全体师生", "--point", "勤学善思", "--point", "强健体魄", "--length", "200", "-o", str(out)],
+        capture_output=True, text=True, timeout=600, env={**os.environ, "SPEECHSMITH_LOG": "0"},
+    )
+    assert proc.returncode == 0 and out.read_text(encoding="utf-8").startswith("在秋季开学典礼上的讲话")
+    assert "check(s) failed: grounding" in proc.stderr
+    assert "素材库 has nothing on 勤学善思、强健体魄" in proc.stderr and "corpus add" in proc.stderr
+    assert "Traceback" not in proc.stderr
