@@ -186,6 +186,7 @@ def test_grounding_check_fails_a_section_with_nothing_to_stand_on(safety):
     brief = make_brief({"occasion": "秋季开学典礼", "speaker": "校长", "audience": "全体师生", "points": ["勤学善思", "强健体魄"]})
     school = grounding_check(Grounding(brief, plan(brief), open_library(CORPUS)), [])
     assert school["passed"] is False and "section-1" in school["unsupported"] and "corpus add" in school["advice"]
+    assert "勤学善思" in school["unsupported_points"]
 
 
 def test_a_school_speech_without_material_is_not_ok():

@@ -98,12 +98,9 @@ def adapt(
     failed = [name for name, c in result.checks.items() if isinstance(c, dict) and not c.get("passed", True)]
     if failed:
         info(f"speechsmith: adapt: check(s) failed: {', '.join(failed)} (details in --format json)")
-        grounding = result.checks.get("grounding") or {}
-        if grounding.get("unsupported"):
-            # which points the 素材库 had nothing for: the sections the writer should write or supply
-            points = result.metadata.get("brief", {}).get("points") or []
-            names = [points[int(k.split("-")[1]) - 1] for k in grounding["unsupported"]
-                     if k.split("-")[1].isdigit() and int(k.split("-")[1]) <= len(points)]
+        # the points the 素材库 had nothing for: the sections the writer should write or supply
+        names = (result.checks.get("grounding") or {}).get("unsupported_points")
+        if names:
             info(f"speechsmith: adapt: the 素材库 has nothing on {'、'.join(names)}: write those sections "
                  "yourself, or add your own material (speechsmith corpus add) and draft again")
         if cmd.strict:

@@ -13,6 +13,9 @@ _SENTENCE_RE = re.compile(
     rf"[^{_SENTENCE_END}\n]*(?:[{_SENTENCE_END}]+[{_CLOSERS}]*|\n|$)"
 )
 _HAN_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+# A model's control token sampled as text (Gemma's <start_of_image>, <end_of_turn>) or markup from
+# its training pages (</strong>): never prose. Adapt's cleaner strips it; the Q102 check flags it.
+CONTROL_TOKEN = re.compile(r"</?[a-z][a-z0-9_]{0,30}>")
 
 
 def han_bigrams(text: str) -> set[str]:

@@ -68,7 +68,7 @@ def _refrains(doc: Doc) -> Iterator[Finding]:
     at: dict[str, list[tuple[int, int]]] = {}
     for m in _CLAUSE.finditer(doc.text):
         clause = m.group(0).strip()
-        if len(_HAN_RUN.findall(clause)) and sum(map(len, _HAN_RUN.findall(clause))) >= REFRAIN_ZI:
+        if sum(map(len, _HAN_RUN.findall(clause))) >= REFRAIN_ZI:
             start = m.start() + m.group(0).index(clause)
             at.setdefault(clause, []).append((start, start + len(clause)))
     for clause, spans in at.items():

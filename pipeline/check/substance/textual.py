@@ -19,6 +19,7 @@ import re
 from collections.abc import Iterator
 
 from pipeline.check.base import CheckConfig, Doc, Finding, Severity, checker, finding, rule
+from pipeline.text.hanzi import CONTROL_TOKEN
 
 Q101 = rule("Q101", "non-chinese", Severity.error,
             "a sentence or clause in Latin script (three or more words) inside the Chinese text")
@@ -33,7 +34,6 @@ Q105 = rule("Q105", "self-contradiction", Severity.error,
             "a sentence whose result undoes its aim (优化…使发展水平由高至低)")
 
 _LATIN_RUN = re.compile(r"[A-Za-z][A-Za-z'’\-]*(?:[ \t,.;:!?，]+[A-Za-z][A-Za-z'’\-]*){2,}[.!?]?")
-_CONTROL = re.compile(r"</?[a-z][a-z0-9_]{0,30}>")  # a control token or markup as text: <start_of_image>, </strong>
 _DE_DE = re.compile(r"(?<!目)的的(?!确)")
 _LE_LE = re.compile(r"(?<!不)了了(?!之)")
 _DOUBLED = re.compile(r"([\u4e00-\u9fff]{2})\1")
@@ -105,7 +105,7 @@ def _contradictions(doc: Doc) -> Iterator[Finding]:
 
 def _garbled(doc: Doc, offset: int, text: str) -> Iterator[Finding]:
     hits = [(m.start(), m.end(), m.group(0)) for m in _DE_DE.finditer(text)]
-    hits += [(m.start(), m.end(), m.group(0)) for m in _CONTROL.finditer(text)]
+    hits += [(m.start(), m.end(), m.group(0)) for m in CONTROL_TOKEN.finditer(text)]
     hits += [(m.start(), m.end(), m.group(0)) for m in _LE_LE.finditer(text)]
     for m in _DOUBLED.finditer(text):
         word = m.group(1)

@@ -17,13 +17,12 @@ import yaml
 
 from pipeline.errors import InputError
 from pipeline.tasks.adapt.brief import Brief
-from pipeline.tasks.adapt.outline import host_of, self_unit
+from pipeline.tasks.adapt.outline import DOERS, host_of, self_unit
 from pipeline.text.hanzi import count_zi
 
 __all__ = ["FRAMES_FILE", "frame_paragraphs", "load_frames", "topic_of"]
 
 FRAMES_FILE = "adapt/frames.yaml"
-_DOERS = {"县": "各乡镇、各部门", "市": "各县区、各部门", "区": "各街道、各部门", "镇": "各村、各站所", "乡": "各村、各站所"}
 _SLOT = re.compile(r"\{(\w+)\}")
 
 
@@ -67,8 +66,8 @@ def frame_paragraphs(key: str, brief: Brief, frames: dict[str, dict[str, list[st
     slots = {
         "occasion": brief.occasion,
         "topic": topic_of(brief.occasion),
-        "whole": f"全{unit}" if unit in _DOERS else "全体",
-        "doers": _DOERS.get(unit, "各单位、各部门"),
+        "whole": f"全{unit}" if unit in DOERS else "全体",
+        "doers": DOERS.get(unit, "各单位、各部门"),
         "host": host_of(brief.speaker or ""),
     }
     filled = [_SLOT.sub(lambda m: slots[m.group(1)], line) for line in lines

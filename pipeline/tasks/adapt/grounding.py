@@ -24,7 +24,7 @@ from pipeline.material import Library, Unit
 from pipeline.material.index import bigram_terms
 from pipeline.speech import Speech
 from pipeline.tasks.adapt.brief import Brief, allowed_texts
-from pipeline.tasks.adapt.outline import Outline, self_unit
+from pipeline.tasks.adapt.outline import DOERS, Outline, self_unit
 from pipeline.text.hanzi import count_zi, split_paragraphs, split_sentences
 
 __all__ = ["ON_POINT_SHARE", "Grounding", "adapt_scope", "attribute", "grounding_check", "grounding_for", "on_point_share", "open_material",
@@ -59,7 +59,6 @@ _NATIONAL = re.compile(r"国务院|全党|各省|省（区、市）|省区市|�
                        r"|中国(?!特色|式)|(?:出台|制定|修订|颁布)[^，。；]{0,12}(?:法|条例)")
 # A local speech may cite the higher level it carries out (贯彻落实党中央、国务院决策部署).
 _CITED = re.compile(r"(贯彻|落实|按照|遵照|根据|执行)[^，。；]{0,8}(党中央|中央|国务院|国家)[^，。；]{0,12}(部署|要求|精神|决策|政策)")
-_DOERS = {"县": "各乡镇、各部门", "市": "各县区、各部门", "区": "各街道、各部门", "镇": "各村、各站所", "乡": "各村、各站所"}
 
 
 def protected_phrases(brief_text: str) -> list[str]:
@@ -92,7 +91,7 @@ def _adapt(text: str, unit: str) -> str:
         unit = "单位"
     whole = f"全{unit}" if len(unit) == 1 else "全体"
     own = f"我{unit}" if len(unit) == 1 else "我们"
-    doers = _DOERS.get(unit, "各单位、各部门")
+    doers = DOERS.get(unit, "各单位、各部门")
     out = text
     for a, b in (("全国各族人民", f"{whole}广大干部群众"), ("各地区各部门", doers), ("各地各部门", doers),
                  ("各地区、各部门", doers), ("各级政府", "各级各部门"), ("全国", whole), ("我国", own)):
@@ -165,8 +164,7 @@ class Grounding:
         )
         got = PartMaterial()
         for hit in hits:
-            voice = _NOT_THIS_SPEAKER.search(hit.unit.text)
-            if voice and voice.group(0) not in self.brief_text:
+            if self._other_voice(hit.unit.text):
                 continue  # 要把我局建设成为…: another body's speech, not material for this one
             text = hit.unit.text if self.national else adapt_scope(hit.unit.text, self.unit, self.keep)
             if text and text not in got.texts:
@@ -175,6 +173,11 @@ class Grounding:
             if len(got.texts) >= self.per_part * RESERVE:
                 break
         return got
+
+    def _other_voice(self, text: str) -> bool:
+        """Does text speak as another body (本办法, 汇报, 我局…) that the brief does not name?"""
+        voice = _NOT_THIS_SPEAKER.search(text)
+        return bool(voice) and voice.group(0) not in self.brief_text
 
     def material(self, key: str) -> list[str]:
         """What the prompt shows before the part's paragraph: the best `per_part` units."""
@@ -187,10 +190,9 @@ class Grounding:
         if not self.national and _NATIONAL.search(_CITED.sub("", _without(sentence, self.keep))):
             return "scope"
         own = re.search(r"我([省市县区乡镇])", sentence)
-        if own and self.unit in _DOERS and own.group(1) != self.unit and own.group(0) not in self.brief_text:
+        if own and self.unit in DOERS and own.group(1) != self.unit and own.group(0) not in self.brief_text:
             return "scope"  # 我省 in a county's speech
-        voice = _NOT_THIS_SPEAKER.search(sentence)
-        if voice and voice.group(0) not in self.brief_text:
+        if self._other_voice(sentence):
             return "voice"
         if self.brief.speaker and re.search(f"{re.escape(self.brief.speaker)}(?:要求|强调|指出|说)", sentence):
             return "voice"  # 县长要求，… in the 县长's own speech: the model reports, it does not speak
@@ -268,10 +270,13 @@ def grounding_check(grounding: Grounding, sources: list[dict[str, Any]]) -> dict
         if entry["part"].startswith("section-"):
             by.setdefault(entry["part"], []).append(entry["sources"][0]["origin"] not in ("brief", "frames"))
     weak = [k for k in grounding.parts if k.startswith("section-") and not grounding.material(k)]
+    points = dict(zip((f"section-{i}" for i in range(1, len(grounding.brief.points) + 1)),
+                      grounding.brief.points, strict=True))
     return {
         "passed": not weak,
         "sections": {k: f"{sum(v)}/{len(v)}" for k, v in by.items()},
         "unsupported": weak,
+        "unsupported_points": [points[k] for k in weak if k in points],
         **({"advice": "no material on these points: write them yourself, or add your own material "
             "(speechsmith corpus add) and draft again"} if weak else {}),
     }

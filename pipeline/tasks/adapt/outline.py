@@ -20,7 +20,7 @@ from typing import Any
 from pipeline.speech import Section, Speech, numbered_heading
 from pipeline.tasks.adapt.brief import Brief
 from pipeline.tasks.adapt.selection import bigrams
-from pipeline.text.hanzi import count_zi, normalize, split_sentences
+from pipeline.text.hanzi import CONTROL_TOKEN, count_zi, normalize, split_sentences
 from pipeline.text.numbering import LEADING_NUMBER
 from pipeline.text.placeholders import ALL, has_placeholder
 
@@ -97,6 +97,10 @@ class Outline:
 _MEETING = re.compile(r"(会议|大会|会|座谈会|推进会|动员会|培训班|研讨班)$")
 _CEREMONY = re.compile(r"(仪式|典礼|开幕式|闭幕式|揭牌|开工|签约|颁奖|庆典|纪念)")
 _GATHERING = re.compile(r"(论坛|峰会|博览会|交流会|洽谈会|推介会|招商|年会|联欢)")
+
+
+# Who carries out a speech's tasks at each level (各地区各部门 said by a 县长: 各乡镇、各部门).
+DOERS = {"县": "各乡镇、各部门", "市": "各县区、各部门", "区": "各街道、各部门", "镇": "各村、各站所", "乡": "各村、各站所"}
 
 
 def self_unit(brief: Brief) -> str:
@@ -186,9 +190,8 @@ def plan(brief: Brief, *, salutation: str | None = None) -> Outline:
 
 
 REFRAIN_ZI = 8
-# A control token the model sampled as text (Gemma's <start_of_image>, <end_of_turn>) or markup
-# from its training pages (</strong>): never prose.
-_SPECIAL_TOKEN = re.compile(r"<(?:start|end|unused|pad|bos|eos|mask|image|audio)[a-z0-9_]*>[“”\"]?|</?[a-z][a-z0-9]{0,8}>")
+# a control token with the quote the model opened after it (<start_of_image>“要全面落实…)
+_SPECIAL_TOKEN = re.compile(rf"(?:{CONTROL_TOKEN.pattern})[“”\"]?")
 
 
 @dataclass

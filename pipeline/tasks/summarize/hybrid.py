@@ -33,13 +33,11 @@ def hybrid(
     base = extraction.summary
     log: list[dict[str, Any]] = []
 
-    calls = sum(1 for t in (base.gist, *(p.text for p in base.key_points)) if count_han(t) > SHORT_ENOUGH_ZI)
-    short_enough = 0
+    items = [(base.gist, spec.gist_zi), *((p.text, spec.point_zi) for p in base.key_points)]
+    calls = sum(1 for text, limit in items if not _short_enough(text, limit))
 
     def condense(source_text: str, current: str, limit: int, step: str) -> str:
-        nonlocal short_enough
-        if count_han(current) <= SHORT_ENOUGH_ZI and len(current) <= limit:
-            short_enough += 1
+        if _short_enough(current, limit):
             return current
         emit(ctx.progress, "condense", label=f"压缩第 {len(log) + 1}/{calls} 句", done=len(log), total=calls)
         messages = tpl.render(sentence=current)
@@ -67,9 +65,13 @@ def hybrid(
     summary = Summary(gist=gist, gist_source=base.gist_source, key_points=points, tasks=base.tasks,
                       figures=base.figures)
     kept = sum(1 for entry in log if entry["kept"])
-    info = {"hybrid": {"condensed": kept, "kept_extractive": len(log) - kept, "short_enough": short_enough,
+    info = {"hybrid": {"condensed": kept, "kept_extractive": len(log) - kept, "short_enough": len(items) - len(log),
                        "calls": log}}
     return summary, info, [tpl.ref.to_dict()]
+
+
+def _short_enough(text: str, limit: int) -> bool:
+    return count_han(text) <= SHORT_ENOUGH_ZI and len(text) <= limit
 
 
 def judge_condensed(candidate: str, current: str, source: str, limit: int) -> str:
