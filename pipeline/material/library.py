@@ -22,6 +22,7 @@ import numpy as np
 
 from pipeline.material.index import Index, query_terms, score, vocabulary
 from pipeline.material.label import FUNCTION_ALIASES, FUNCTIONS
+from pipeline.material.phrasebook import PHRASEBOOK_DIR, phrasebook_digest, phrasebook_units
 from pipeline.material.units import Unit, units_from_record
 from pipeline.text.hanzi import normalize
 
@@ -142,13 +143,17 @@ def _digest(*parts: object) -> str:
     return hashlib.sha1("\x00".join(map(str, parts)).encode()).hexdigest()[:16]
 
 
-def bank_shelf(analyzer: str = DEFAULT_ANALYZER, *, path: Path = BANK_FILE, cache: bool = True) -> Shelf:
+def bank_shelf(
+    analyzer: str = DEFAULT_ANALYZER, *, path: Path = BANK_FILE, phrasebook: Path = PHRASEBOOK_DIR, cache: bool = True,
+) -> Shelf:
+    """The shipped units: the reports and the phrasebook (常用表述), one shelf."""
     stat = path.stat()
-    key = _digest(INDEX_VERSION, analyzer, stat.st_size, hashlib.sha1(path.read_bytes()).hexdigest())
+    key = _digest(INDEX_VERSION, analyzer, stat.st_size, hashlib.sha1(path.read_bytes()).hexdigest(),
+                  phrasebook_digest(phrasebook))
     target = _cache_dir() / f"bank-{analyzer}-{key}"
     if cache and (shelf := _load_cached(target)):
         return shelf
-    shelf = Shelf.of("bank", load_bank(path), analyzer)
+    shelf = Shelf.of("bank", load_bank(path) + phrasebook_units(phrasebook), analyzer)
     if cache:
         _save_cached(target, shelf, f"bank-{analyzer}-*")
     return shelf
@@ -210,6 +215,10 @@ class Library:
     def size(self) -> int:
         return sum(len(s) for s in self.shelves)
 
+    def df(self, term: str) -> int:
+        """In how many units of all shelves the index term (a bigram) occurs."""
+        return sum(s.index.df(term) for s in self.shelves)
+
     def search(
         self,
         query: str,
@@ -227,11 +236,7 @@ class Library:
         function = normalize_function(function)
         shelves = [s for s in self.shelves if origin in (None, "all", s.name)]
         indexes = [s.index for s in self.shelves]
-
-        def df(term: str) -> int:
-            return sum(ix.df(term) for ix in indexes)
-
-        terms = query_terms(query, self.analyzer, synonyms=self.synonyms, words=self.words, df=df, vocab=self.vocab)
+        terms = query_terms(query, self.analyzer, synonyms=self.synonyms, words=self.words, df=self.df, vocab=self.vocab)
         for extra, w in (weights or {}).items():
             for t, tw in query_terms(extra, self.analyzer, synonyms=False, words=self.words, vocab=self.vocab).items():
                 terms[t] = max(terms.get(t, 0.0), w * tw)

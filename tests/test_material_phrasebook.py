@@ -1,0 +1,57 @@
+"""The phrasebook (常用表述): shipped, clean, searchable, and the index follows an edit."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+from pipeline.material import open_library
+from pipeline.material.library import Library, bank_shelf
+from pipeline.material.phrasebook import PHRASEBOOK_DIR, check_phrasebook, phrasebook_units
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_every_shipped_sentence_fits_any_speaker():
+    # No scope word, figure, name, place or document: the checker the writers' edits go through.
+    assert check_phrasebook() == []
+
+
+def test_phrasebook_covers_the_functions_a_speech_needs():
+    units = [u for u in phrasebook_units() if u.kind == "sentence"]
+    assert len({u.source for u in units}) >= 20  # topics
+    functions = {u.function for u in units}
+    assert {"开场", "意义/认识", "要求/部署", "措施", "号召/结尾"} <= functions
+    assert all(u.origin == "bank" and u.source.startswith("常用表述·") and u.year for u in units)
+
+
+def test_phrasebook_is_package_data():
+    toml = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    assert re.search(r'"pipeline.material" = \[[^\]]*"data/phrasebook/\*\.txt"', toml)
+
+
+def test_search_finds_what_the_reports_never_say():
+    hits = open_library(ROOT / "corpus").search("勤学善思", n=5)
+    assert hits and hits[0].unit.source.startswith("常用表述")
+    assert "勤" in hits[0].unit.text or "思" in hits[0].unit.text
+
+
+def test_checker_names_a_sentence_that_fits_one_speaker_only(tmp_path):
+    (tmp_path / "x.txt").write_text(
+        "# 测试\n\n全县上下要压实安全生产责任，坚决遏制事故发生。要在2025年底前完成隐患整改任务。\n", encoding="utf-8")
+    faults = check_phrasebook(tmp_path)
+    assert any("says 全县" in f for f in faults)
+    assert any("figures" in f for f in faults)
+
+
+def test_an_edit_rebuilds_the_bank_index(tmp_path):
+    folder = tmp_path / "phrasebook"
+    shutil.copytree(PHRASEBOOK_DIR, folder)
+    before = bank_shelf(phrasebook=folder)
+    new = "各单位要把围棋进校园活动办出特色、办出实效。"
+    (folder / "围棋.txt").write_text(f"# 围棋进校园\n\n{new}\n", encoding="utf-8")
+    after = bank_shelf(phrasebook=folder)
+    assert len(after) > len(before)
+    hits = Library([after]).search("围棋进校园", n=3)
+    assert hits and hits[0].unit.text == new and hits[0].unit.source == "常用表述·围棋进校园"
