@@ -329,6 +329,24 @@ def test_cleaner_rules() -> None:
     assert cleaner.stats.off_topic == 1 and cleaner.stats.facts == 1 and cleaner.stats.repeated >= 2
 
 
+def test_cleaner_drops_a_third_sentence_on_the_same_run_with_another_opening() -> None:
+    from pipeline.tasks.adapt.brief import make_brief
+    from pipeline.tasks.adapt.outline import Cleaner
+
+    brief = make_brief({"occasion": "秋季开学典礼", "speaker": "校长", "points": ["强健体魄"]})
+    cleaner = Cleaner(brief, unsupported=unsupported_fn(brief))
+    # What the embedded model wrote under 强健体魄, each clause with other first words.
+    drafted = ("同时，要促进健康教育和健康管理。通过加强健康教育和健康管理，让更多的人拥有强健体魄。"
+               "特别是要加强健康教育和健康管理。要进一步加强健康教育和健康管理。")
+    assert cleaner.clean(drafted) == "同时，要促进健康教育和健康管理。通过加强健康教育和健康管理，让更多的人拥有强健体魄。"
+    # A point is said in its heading, its lead and its sentences: that is not a loop.
+    brief = make_brief({"occasion": "全县安全生产工作会议", "speaker": "县长", "points": ["深入开展隐患排查整治"]})
+    cleaner = Cleaner(brief, unsupported=unsupported_fn(brief))
+    for said in ("各乡镇要深入开展隐患排查整治，不留死角。", "深入开展隐患排查整治，关键在于压实责任。",
+                 "今年要继续深入开展隐患排查整治，做到立查立改。"):
+        assert cleaner.clean(said) == said
+
+
 def test_renumber_enumerations() -> None:
     from pipeline.tasks.adapt.outline import renumber
 

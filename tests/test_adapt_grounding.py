@@ -31,6 +31,9 @@ SAFETY = {
     "points": ["压实安全生产责任", "深入开展隐患排查整治"], "length": 1500,
 }
 NATIONAL = re.compile(r"国务院|全国|我国|各省|全党")
+# Points neither the reports nor the phrasebook say anything on.
+GO = {"occasion": "全市围棋协会年会", "speaker": "协会会长", "audience": "各位会员",
+      "points": ["普及围棋运动", "办好围棋联赛"]}
 
 
 @pytest.fixture(scope="module")
@@ -71,11 +74,28 @@ def test_material_for_a_point_is_on_it_and_fit_to_say(safety):
 
 
 def test_a_part_without_material_on_its_topic_gets_none():
+    brief = make_brief(GO)
+    grounding = Grounding(brief, plan(brief), open_library(CORPUS))
+    # 围棋 is in neither the reports nor the phrasebook: nothing is better than 批林批孔运动.
+    assert grounding.material("section-1") == []
+    assert grounding.reject("section-1", "要让围棋走进校园、走进社区，吸引更多人学棋下棋。") == ""
+
+
+def test_the_phrasebook_grounds_what_the_reports_never_say():
     brief = make_brief({"occasion": "秋季开学典礼", "speaker": "校长", "audience": "全体师生", "points": ["勤学善思", "强健体魄"]})
     grounding = Grounding(brief, plan(brief), open_library(CORPUS))
-    # 勤学善思 is not in the reports: nothing is better than 义务教育学杂费.
-    assert grounding.material("section-1") == []
-    assert grounding.reject("section-1", "同学们要勤于学习、善于思考，做学习的主人。") == ""
+    for key, word in (("section-1", "勤学"), ("section-2", "体魄")):
+        assert any(word in t for t in grounding.material(key)), grounding.material(key)
+        assert all(u.source.startswith("常用表述") for u in grounding.parts[key].units)
+    assert grounding_check(grounding, [])["passed"] is True
+
+
+def test_two_topic_words_together_are_not_required_when_one_names_the_point():
+    # 优抚 and 政策 rarely share a sentence; 优抚 alone keeps the material on the point.
+    brief = make_brief({"occasion": "八一建军节退役军人座谈会", "speaker": "区长", "audience": "退役军人代表",
+                        "points": ["落实优抚政策"]})
+    texts = Grounding(brief, plan(brief), open_library(CORPUS)).material("section-1")
+    assert len(texts) >= 4 and all("优抚" in t or "优待" in t or "抚恤" in t for t in texts), texts
 
 
 def test_on_point_share_counts_clauses_on_the_topic():
@@ -107,7 +127,7 @@ def test_every_paragraph_gets_its_sources(safety):
     m1, m2 = safety.material("section-1"), safety.material("section-2")
     speech = Speech(
         title="在全县安全生产工作会议上的讲话", salutation="同志们：",
-        opening="今天，我们在这里召开全县安全生产工作会议。",
+        opening="这次会议是县政府常务会议研究决定召开的。",
         sections=[Section(heading="一、压实安全生产责任", paragraphs=[m1[0] + m1[1]]),
                   Section(heading="二、深入开展隐患排查整治", paragraphs=[m2[0]])],
         closing="同志们，让我们共同努力。\n谢谢大家！",
@@ -183,20 +203,18 @@ def test_grounding_check_fails_a_section_with_nothing_to_stand_on(safety):
     ]
     check = grounding_check(safety, sources)
     assert check["passed"] is True and check["sections"] == {"section-1": "1/2", "section-2": "0/1"}
-    brief = make_brief({"occasion": "秋季开学典礼", "speaker": "校长", "audience": "全体师生", "points": ["勤学善思", "强健体魄"]})
-    school = grounding_check(Grounding(brief, plan(brief), open_library(CORPUS)), [])
-    assert school["passed"] is False and "section-1" in school["unsupported"] and "corpus add" in school["advice"]
-    assert "勤学善思" in school["unsupported_points"]
+    go = grounding_check(Grounding(make_brief(GO), plan(make_brief(GO)), open_library(CORPUS)), [])
+    assert go["passed"] is False and "section-1" in go["unsupported"] and "corpus add" in go["advice"]
+    assert "普及围棋运动" in go["unsupported_points"]
 
 
-def test_a_school_speech_without_material_is_not_ok():
-    """勤学善思 is not in the reports: what the model writes there is not vouched for."""
+def test_a_speech_without_material_is_not_ok():
+    """围棋 is not in the material: what the model writes there is not vouched for."""
     from pipeline.model.backends.fake import FakeBackend
     from pipeline.model.client import Client
 
-    backend = FakeBackend(lambda request: "同学们要勤于学习、善于思考，做学习的主人。")
-    result = run_task("adapt", {"occasion": "秋季开学典礼", "speaker": "校长", "audience": "全体师生",
-                                "points": ["勤学善思", "强健体魄"], "length": 600, "strategy": "plan-draft"},
+    backend = FakeBackend(lambda request: "要让围棋走进校园、走进社区，吸引更多人学棋下棋。")
+    result = run_task("adapt", {**GO, "length": 600, "strategy": "plan-draft"},
                       TaskContext(client=Client(backend)))
     assert result.checks["grounding"]["passed"] is False and result.ok is False
     assert result.metadata["sources"][0]["sources"][0]["origin"] == "frames"

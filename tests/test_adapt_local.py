@@ -113,11 +113,11 @@ def test_cli_names_the_points_the_bank_has_nothing_on(tmp_path) -> None:
 
     out = tmp_path / "speech.txt"
     proc = subprocess.run(
-        [sys.executable, "-m", "pipeline", "adapt", "--occasion", "秋季开学典礼", "--speaker", "校长",
-         "--audience", "全体师生", "--point", "勤学善思", "--point", "强健体魄", "--length", "200", "-o", str(out)],
+        [sys.executable, "-m", "pipeline", "adapt", "--occasion", "全市围棋协会年会", "--speaker", "协会会长",
+         "--audience", "各位会员", "--point", "普及围棋运动", "--point", "办好围棋联赛", "--length", "200", "-o", str(out)],
         capture_output=True, text=True, timeout=600, env={**os.environ, "SPEECHSMITH_LOG": "0"},
     )
-    assert proc.returncode == 0 and out.read_text(encoding="utf-8").startswith("在秋季开学典礼上的讲话")
+    assert proc.returncode == 0 and out.read_text(encoding="utf-8").startswith("在全市围棋协会年会上的讲话")
     assert "check(s) failed: grounding" in proc.stderr
-    assert "素材库 has nothing on 勤学善思、强健体魄" in proc.stderr and "corpus add" in proc.stderr
+    assert "素材库 has nothing on 普及围棋运动、办好围棋联赛" in proc.stderr and "corpus add" in proc.stderr
     assert "Traceback" not in proc.stderr

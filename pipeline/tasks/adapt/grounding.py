@@ -17,11 +17,12 @@ from that material or the brief and it does not speak for a higher level than th
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from pipeline.material import Library, Unit
-from pipeline.material.index import bigram_terms
+from pipeline.material import Hit, Library, Unit
+from pipeline.material.index import bigram_terms, segment
 from pipeline.speech import Speech
 from pipeline.tasks.adapt.brief import Brief, allowed_texts
 from pipeline.tasks.adapt.outline import DOERS, Outline, self_unit
@@ -37,6 +38,7 @@ RESERVE = 2
 GROUNDED_SHARE = 0.5  # of a sentence's bigrams found in the part's material or the brief
 SOURCE_SHARE = 0.35  # a unit is a sentence's source when it holds this share of its bigrams
 MIN_ZI, MAX_ZI = 12, 90
+MAX_PARAGRAPH_ZI = 400  # a paragraph taken by its lead: one subpoint, not a report's whole section
 # A report sentence that touches the point in one clause of six (有序推进城市更新，……开展老旧建筑和
 # 设施安全隐患排查整治，再开工改造一批城镇老旧小区……) takes a section off its point: at least
 # this share of a unit's clauses must share a topic word with what the part is about (0.4 keeps
@@ -48,6 +50,7 @@ MIN_YEAR = 2003
 _OWN_OCCASION = re.compile(r"代表大会|人大|政协|政府工作报告|本届政府|五年计划|规划纲要|我代表|各位代表|审议")
 
 _SECTION_FUNCTIONS = ("要求/部署", "措施", "意义/认识")
+_GREETING = re.compile(r"问候|祝贺|欢迎|感谢|慰问|致敬|祝福")
 _OPENING_FUNCTIONS = ("开场", "意义/认识")
 _CLOSING_FUNCTIONS = ("号召/结尾", "意义/认识")
 # What a drafted sentence of someone else's text says: a rule's own articles (严格执行本办法), a
@@ -132,7 +135,9 @@ class Grounding:
     def _query(self, key: str, point: str) -> tuple[str, dict[str, float], tuple[str, ...]]:
         occasion = _occasion_core(self.brief.occasion)
         if key.startswith("section-"):
-            return point, {occasion: 0.3}, _SECTION_FUNCTIONS
+            # A point that is itself a greeting (致以节日问候) is said as openings say it.
+            greeting = _GREETING.search(point)
+            return point, {occasion: 0.3}, _SECTION_FUNCTIONS + (("开场", "号召/结尾") if greeting else ())
         points = {p: 0.5 for p in self.brief.points}
         if key == "opening":
             # Why we meet: the occasion's topic first; for guests and students the greeting.
@@ -140,9 +145,9 @@ class Grounding:
             return occasion, {**points, **cue.get(self.brief.audience_kind, {})}, _OPENING_FUNCTIONS
         return occasion, {**points, "让我们 奋斗 努力": 0.4}, _CLOSING_FUNCTIONS
 
-    def _fits(self, unit: Unit) -> bool:
+    def _fits(self, unit: Unit, max_zi: int = MAX_ZI) -> bool:
         return (
-            MIN_ZI <= unit.zishu <= MAX_ZI and not unit.figures and not unit.names
+            MIN_ZI <= unit.zishu <= max_zi and not unit.figures and not unit.names
             and not unit.documents and not unit.places
             and (unit.origin != "bank" or (unit.year or 0) >= MIN_YEAR)
             and not _OWN_OCCASION.search(unit.text)
@@ -155,24 +160,58 @@ class Grounding:
         # better than material on another subject (the part is then drafted from the examples).
         about = point if key.startswith("section-") else " ".join([_occasion_core(self.brief.occasion), *self.brief.points])
         topic = topic_grams(about, self.library.vocab)
-        need = min(2, len(topic))
         broad = topic | topic_grams(_occasion_core(self.brief.occasion), self.library.vocab)
-        hits = self.library.search(
-            query, kind="sentence", n=self.per_part * 4 * RESERVE, weights=weights,
-            where=lambda u: u.function in functions and self._fits(u)
-            and len(topic & set(bigram_terms(u.text))) >= need and on_point_share(u.text, broad) >= ON_POINT_SHARE,
-        )
+
+        def search(test: Callable[[set[str]], bool]) -> list[Hit]:
+            return self.library.search(
+                query, kind="sentence", n=self.per_part * 4 * RESERVE, weights=weights,
+                where=lambda u: u.function in functions and self._fits(u) and test(set(bigram_terms(u.text)))
+                and on_point_share(u.text, broad) >= ON_POINT_SHARE,
+            )
+
+        if key.startswith("section-") and self._names_unknown(point):
+            return PartMaterial()  # 科学健身普及 is not material for 普及围棋运动
+        need = min(2, len(topic))
+        hits = search(lambda grams: len(topic & grams) >= need)
+        if len(hits) < self.per_part and need > 1:
+            # Two topic words together are rare (落实优抚政策: 优抚 and 政策): then one of the
+            # point's specific words alone (优抚, not 政策) still keeps the material on the point.
+            known = sorted((g for g in topic if self.library.df(g)), key=self.library.df)
+            if known:
+                rarest = known[0]
+                hits += search(lambda grams: rarest in grams)  # repeats are dropped below
         got = PartMaterial()
         for hit in hits:
-            if self._other_voice(hit.unit.text):
-                continue  # 要把我局建设成为…: another body's speech, not material for this one
-            text = hit.unit.text if self.national else adapt_scope(hit.unit.text, self.unit, self.keep)
-            if text and text not in got.texts:
-                got.units.append(hit.unit)
-                got.texts.append(text)
-            if len(got.texts) >= self.per_part * RESERVE:
+            if self._take(got, hit.unit):
                 break
+        if key.startswith("section-") and len(got.texts) < self.per_part:
+            # Few sentences name the point, but an edited paragraph states its point in its lead
+            # sentence (勤学善思是成长成才的根本途径。) and its other sentences carry it out
+            # (要善于思考、勤于发问…): they are on the point too, in their own words.
+            for hit in self.library.search(
+                query, kind="paragraph", n=self.per_part * 2, weights=weights,
+                where=lambda u: self._fits(u, MAX_PARAGRAPH_ZI) and len(topic & set(bigram_terms(_lead(u.text)))) >= need,
+            ):
+                for sentence in _member_units(hit.unit):
+                    if sentence.function in functions and self._fits(sentence) and self._take(got, sentence):
+                        return got
         return got
+
+    def _take(self, got: PartMaterial, unit: Unit) -> bool:
+        """Add unit to the part's material (at the speaker's scope); True once the part is full."""
+        if self._other_voice(unit.text):
+            return False  # 要把我局建设成为…: another body's speech, not material for this one
+        text = unit.text if self.national else adapt_scope(unit.text, self.unit, self.keep)
+        if text and text not in got.texts:
+            got.units.append(unit)
+            got.texts.append(text)
+        return len(got.texts) >= self.per_part * RESERVE
+
+    def _names_unknown(self, text: str) -> bool:
+        """Does text name a thing the library never mentions (围棋 in 普及围棋运动)? Then its
+        other words alone (普及, 运动) would find material on something else."""
+        heads = [w[:2] for w in segment(text, self.library.vocab) if len(w) >= 2]
+        return any(self.library.df(h) == 0 for h in heads)
 
     def _other_voice(self, text: str) -> bool:
         """Does text speak as another body (本办法, 汇报, 我局…) that the brief does not name?"""
@@ -229,6 +268,23 @@ _FORMAT_GRAMS = frozenset(
 
 
 _CLAUSE_SPLIT = re.compile(r"[，,；;。！？：:、]")
+
+
+def _lead(paragraph: str) -> str:
+    sentences = split_sentences(paragraph)
+    return sentences[0] if sentences else paragraph
+
+
+def _member_units(paragraph: Unit) -> list[Unit]:
+    """The sentences of a paragraph unit as units of their own (labelled as the bank labels
+    them), for material taken by the paragraph's lead."""
+    from pipeline.material import label_sentence
+
+    out = []
+    for i, sentence in enumerate(split_sentences(paragraph.text)):
+        out.append(replace(paragraph, id=f"{paragraph.id}-s{i:02d}", kind="sentence", text=sentence,
+                           parent=paragraph.id, **label_sentence(sentence).to_dict()))
+    return out
 
 
 def on_point_share(text: str, topic: set[str]) -> float:

@@ -190,6 +190,9 @@ def plan(brief: Brief, *, salutation: str | None = None) -> Outline:
 
 
 REFRAIN_ZI = 8
+# A run of this many 汉字 in a third sentence is a loop with another opening (see Cleaner._echoes).
+ECHO_ZI = 9
+_HAN = re.compile(r"[\u4e00-\u9fff]+")
 # a control token with the quote the model opened after it (<start_of_image>“要全面落实…)
 _SPECIAL_TOKEN = re.compile(rf"(?:{CONTROL_TOKEN.pattern})[“”\"]?")
 
@@ -256,8 +259,10 @@ class Cleaner:
         self.off_topic_terms = off_topic_terms or set()
         self.unit = unit
         self.allowed = " ".join([brief.occasion, *brief.points, *brief.facts])
+        self.allowed_han = "|".join(_HAN.findall(self.allowed))
         self.seen: list[tuple[str, set[str]]] = []
         self.refrains: dict[str, int] = {}  # clauses of REFRAIN_ZI 字 or more: times said
+        self.runs: dict[str, int] = {}  # runs of ECHO_ZI 汉字 in kept sentences: in how many
         self.stats = CleanStats()
         # Set per part by grounded drafting: sentence -> why it is not kept ('' keeps it).
         self.reject: Callable[[str], str] | None = None
@@ -327,13 +332,27 @@ class Cleaner:
                 self.stats.rejected[reason] = self.stats.rejected.get(reason, 0) + 1
                 continue
             sentence = self._without_refrains(sentence)
-            if count_zi(sentence) < 8:
+            if count_zi(sentence) < 8 or self._echoes(sentence):
                 self.stats.repeated += 1
                 continue
             kept.append(sentence)
             self.remember(sentence)
         # a paragraph ends with a full stop, not mid-list
         return _full_stop("".join(kept), "；;，,、：:")
+
+    def _echoes(self, sentence: str) -> bool:
+        """Is this the third sentence to carry the same run of ECHO_ZI 汉字? (通过加强健康教育和
+        健康管理… 特别是要加强健康教育和健康管理… 要进一步加强健康教育和健康管理: each clause
+        differs by its first words, so neither the refrain nor the repeat test sees the loop.)
+        Runs inside the brief (the points are said in every section) do not count."""
+        han = "".join(_HAN.findall(sentence))
+        runs = {han[i : i + ECHO_ZI] for i in range(len(han) - ECHO_ZI + 1)}
+        runs = {r for r in runs if r not in self.allowed_han}
+        if any(self.runs.get(r, 0) >= 2 for r in runs):
+            return True
+        for r in runs:
+            self.runs[r] = self.runs.get(r, 0) + 1
+        return False
 
     def _without_refrains(self, sentence: str) -> str:
         # Report sentences on one point all end on the same clause (坚决遏制重特大事故发生): said
