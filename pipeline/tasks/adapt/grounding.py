@@ -58,7 +58,7 @@ _CLOSING_FUNCTIONS = ("号召/结尾", "意义/认识")
 # say them; the pipeline's own opening (首先，我代表县人民政府…) is not checked here.
 _NOT_THIS_SPEAKER = re.compile(r"本(?:办法|条例|规定|细则|通知|意见|决定)|汇报|我代表|我公司|我局|我厂|我院|我所|本公司|各级我|我部门")
 # Who a sentence speaks for when it is not the speaker's own level.
-_NATIONAL = re.compile(r"国务院|全党|各省|省（区、市）|省区市|中央(?!企业)|全国人大|政协|我国|全国|国家(?!级)"
+_NATIONAL = re.compile(r"国务院|全党|各省|大国|国际一流|省（区、市）|省区市|中央(?!企业)|全国人大|政协|我国|全国|国家(?!级)"
                        r"|中国(?!特色|式)|(?:出台|制定|修订|颁布)[^，。；]{0,12}(?:法|条例)")
 # A local speech may cite the higher level it carries out (贯彻落实党中央、国务院决策部署).
 _CITED = re.compile(r"(贯彻|落实|按照|遵照|根据|执行)[^，。；]{0,8}(党中央|中央|国务院|国家)[^，。；]{0,12}(部署|要求|精神|决策|政策)")
@@ -172,14 +172,16 @@ class Grounding:
         if key.startswith("section-") and self._names_unknown(point):
             return PartMaterial()  # 科学健身普及 is not material for 普及围棋运动
         need = min(2, len(topic))
-        hits = search(lambda grams: len(topic & grams) >= need)
-        if len(hits) < self.per_part and need > 1:
-            # Two topic words together are rare (落实优抚政策: 优抚 and 政策): then one of the
-            # point's specific words alone (优抚, not 政策) still keeps the material on the point.
-            known = sorted((g for g in topic if self.library.df(g)), key=self.library.df)
-            if known:
-                rarest = known[0]
-                hits += search(lambda grams: rarest in grams)  # repeats are dropped below
+        known = sorted((g for g in topic if self.library.df(g)), key=self.library.df)
+        # A section's unit holds one of the point's two most specific bigrams: 优化营商环境 is
+        # 营商环境, not 优化 and 环境 (优化消费环境).
+        key_grams = set(known[:2]) if key.startswith("section-") and len(known) > 2 else set(topic)
+        hits = search(lambda grams: len(topic & grams) >= need and bool(grams & key_grams))
+        if len(hits) < self.per_part and need > 1 and known:
+            # Two topic words together are rare (落实优抚政策: 优抚 and 政策): then the point's
+            # most specific word alone (优抚, not 政策) still keeps the material on the point.
+            rarest = known[0]
+            hits += search(lambda grams: rarest in grams)  # repeats are dropped below
         got = PartMaterial()
         for hit in hits:
             if self._take(got, hit.unit):
