@@ -23,6 +23,7 @@ from typing import Any
 
 from pipeline.material import Hit, Library, Unit
 from pipeline.material.index import bigram_terms, segment
+from pipeline.material.phrasebook import SOURCE_PREFIX as PHRASEBOOK_SOURCE
 from pipeline.speech import Speech
 from pipeline.tasks.adapt.brief import Brief, allowed_texts
 from pipeline.tasks.adapt.outline import DOERS, Outline, self_unit
@@ -35,7 +36,7 @@ MATERIAL_PER_PART = 8
 # Units kept per part: the prompt shows the best MATERIAL_PER_PART; the rest stand behind the
 # grounding test and the fallback, so that a part whose drafts are rejected still reaches its length.
 RESERVE = 2
-GROUNDED_SHARE = 0.5  # of a sentence's bigrams found in the part's material or the brief
+GROUNDED_SHARE = 0.6  # of a sentence's bigrams found in the part's material or the brief
 SOURCE_SHARE = 0.35  # a unit is a sentence's source when it holds this share of its bigrams
 MIN_ZI, MAX_ZI = 12, 90
 MAX_PARAGRAPH_ZI = 400  # a paragraph taken by its lead: one subpoint, not a report's whole section
@@ -50,6 +51,10 @@ MIN_YEAR = 2003
 _OWN_OCCASION = re.compile(r"代表大会|人大|政协|政府工作报告|本届政府|五年计划|规划纲要|我代表|各位代表|审议")
 
 _SECTION_FUNCTIONS = ("要求/部署", "措施", "意义/认识")
+# What a local speaker cannot say as material: a count of past times (四次提高…) is a claim the
+# brief does not make; raising benefit standards is the State Council's or a province's act.
+_COUNTED = re.compile(r"(?:[两三四五六七八九几]|[一二三四五六七八九十]{2,}|十)(?:次|年来|个百分点|倍)")
+_BENEFIT_RAISE = re.compile(r"提高[^，。；]{0,16}(?:补助|抚恤|养老金|补贴|低保|工资)[^，。；]{0,6}(?:标准|水平)")
 _GREETING = re.compile(r"问候|祝贺|欢迎|感谢|慰问|致敬|祝福")
 _OPENING_FUNCTIONS = ("开场", "意义/认识")
 _CLOSING_FUNCTIONS = ("号召/结尾", "意义/认识")
@@ -135,9 +140,10 @@ class Grounding:
     def _query(self, key: str, point: str) -> tuple[str, dict[str, float], tuple[str, ...]]:
         occasion = _occasion_core(self.brief.occasion)
         if key.startswith("section-"):
-            # A point that is itself a greeting (致以节日问候) is said as openings say it.
+            # A point that is itself a greeting (致以节日问候) is said as openings say it, and
+            # with the praise that goes with it (退役军人在部队时保家卫国…, labelled 其他).
             greeting = _GREETING.search(point)
-            return point, {occasion: 0.3}, _SECTION_FUNCTIONS + (("开场", "号召/结尾") if greeting else ())
+            return point, {occasion: 0.3}, _SECTION_FUNCTIONS + (("开场", "号召/结尾", "其他") if greeting else ())
         points = {p: 0.5 for p in self.brief.points}
         if key == "opening":
             # Why we meet: the occasion's topic first; for guests and students the greeting.
@@ -150,7 +156,8 @@ class Grounding:
             MIN_ZI <= unit.zishu <= max_zi and not unit.figures and not unit.names
             and not unit.documents and not unit.places
             and (unit.origin != "bank" or (unit.year or 0) >= MIN_YEAR)
-            and not _OWN_OCCASION.search(unit.text)
+            and not _OWN_OCCASION.search(unit.text) and not _COUNTED.search(unit.text)
+            and not _BENEFIT_RAISE.search(unit.text)
         )
 
     def _retrieve(self, key: str, point: str) -> PartMaterial:
@@ -162,11 +169,16 @@ class Grounding:
         topic = topic_grams(about, self.library.vocab)
         broad = topic | topic_grams(_occasion_core(self.brief.occasion), self.library.vocab)
 
+        # A greeting point takes greetings of this occasion only (not 向广大教师致以节日的问候 at
+        # a veterans' meeting).
+        occasion = topic_grams(_occasion_core(self.brief.occasion), self.library.vocab)
+        greeting = key.startswith("section-") and bool(_GREETING.search(point)) and bool(occasion)
+
         def search(test: Callable[[set[str]], bool]) -> list[Hit]:
             return self.library.search(
                 query, kind="sentence", n=self.per_part * 4 * RESERVE, weights=weights,
-                where=lambda u: u.function in functions and self._fits(u) and test(set(bigram_terms(u.text)))
-                and on_point_share(u.text, broad) >= ON_POINT_SHARE,
+                where=lambda u: u.function in functions and self._fits(u) and test(grams := set(bigram_terms(u.text)))
+                and on_point_share(u.text, broad) >= ON_POINT_SHARE and (not greeting or bool(grams & occasion)),
             )
 
         if key.startswith("section-") and self._names_unknown(point):
@@ -182,6 +194,10 @@ class Grounding:
             # most specific word alone (优抚, not 政策) still keeps the material on the point.
             rarest = known[0]
             hits += search(lambda grams: rarest in grams)  # repeats are dropped below
+        if not self.national:
+            # The phrasebook speaks as a local speaker; a report sentence, however well ranked,
+            # may carry what only the State Council does (再次提高…标准): it comes after.
+            hits.sort(key=lambda h: not h.unit.source.startswith(PHRASEBOOK_SOURCE))
         got = PartMaterial()
         for hit in hits:
             if self._take(got, hit.unit):
@@ -192,7 +208,8 @@ class Grounding:
             # (要善于思考、勤于发问…): they are on the point too, in their own words.
             for hit in self.library.search(
                 query, kind="paragraph", n=self.per_part * 2, weights=weights,
-                where=lambda u: self._fits(u, MAX_PARAGRAPH_ZI) and len(topic & set(bigram_terms(_lead(u.text)))) >= need,
+                where=lambda u: self._fits(u, MAX_PARAGRAPH_ZI) and len(topic & set(bigram_terms(_lead(u.text)))) >= need
+                and (not greeting or bool(set(bigram_terms(u.text)) & occasion)),
             ):
                 for sentence in _member_units(hit.unit):
                     if sentence.function in functions and self._fits(sentence) and self._take(got, sentence):
