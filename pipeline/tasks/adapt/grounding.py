@@ -202,7 +202,7 @@ class Grounding:
         for hit in hits:
             if self._take(got, hit.unit):
                 break
-        if key.startswith("section-") and len(got.texts) < self.per_part:
+        if key.startswith("section-") and len(got.texts) < self.per_part * RESERVE:
             # Few sentences name the point, but an edited paragraph states its point in its lead
             # sentence (勤学善思是成长成才的根本途径。) and its other sentences carry it out
             # (要善于思考、勤于发问…): they are on the point too, in their own words.
