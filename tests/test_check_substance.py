@@ -192,3 +192,14 @@ def test_every_substance_rule_is_in_the_readme_table():
         assert rule_id in RULES
         assert f"| {rule_id} | {RULES[rule_id].severity.value} |" in readme, rule_id
         assert f"`--ignore {rule_id}`" in readme, rule_id
+
+
+def test_the_speaker_is_not_one_of_the_audience():
+    text = "同志们：\n\n我们，是广大退役军人代表。要全面落实优待抚恤政策。\n\n谢谢大家！\n"
+    veterans = SubstanceContext(speaker="区长", audience="退役军人代表", occasion="八一建军节退役军人座谈会")
+    found = [f for f in substance_findings(text, veterans) if f.rule == "V103"]
+    assert len(found) == 1 and "退役军人代表" in found[0].message and found[0].severity.value == "error"
+    # a 县长 speaking to cadres is one of them; a veteran who is 区长 may say it
+    cadres = SubstanceContext(speaker="县长", audience="全县党员干部")
+    assert not [f for f in substance_findings("同志们：\n\n我们都是党员干部，要带头落实。\n", cadres) if f.rule == "V103"]
+    assert not [f for f in substance_findings(text, SubstanceContext(audience="退役军人代表", speaker="退役军人代表")) if f.rule == "V103"]

@@ -142,10 +142,33 @@ def test_search_is_fast_enough_to_call_per_paragraph(library):
 
 
 def test_bank_index_is_cached_and_reused():
+    from pipeline.material.library import _load_cached
+
     first = bank_shelf("bigram")
-    again = bank_shelf("bigram")
-    assert first is not again and len(first.units) == len(again.units)
-    assert list((Path(__import__("pipeline.paths", fromlist=["cache_dir"]).cache_dir()) / "material").glob("bank-bigram-*/docs.npy"))
+    assert bank_shelf("bigram") is first  # one shelf per process
+    folders = list((Path(__import__("pipeline.paths", fromlist=["cache_dir"]).cache_dir()) / "material").glob("bank-bigram-*"))
+    assert folders and (folders[0] / "docs.npy").is_file()
+    assert len(_load_cached(folders[0])) == len(first)  # what the next process loads
+
+
+def test_threads_on_a_fresh_cache_share_one_build(tmp_path, monkeypatch):
+    """Eval cases and batch jobs draft in threads: on a fresh cache dir each used to build the
+    index and one's save could pull the folder from under another's load (a draft without
+    material, a replay miss)."""
+    import threading
+
+    from pipeline.material import library as lib
+
+    monkeypatch.setenv("SPEECHSMITH_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(lib, "_OPEN", {})
+    got: list[object] = []
+    threads = [threading.Thread(target=lambda: got.append(bank_shelf("bigram"))) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(got) == 4 and all(s is got[0] for s in got)
+    assert len(list((tmp_path / "material").glob("bank-bigram-*"))) == 1
 
 
 # ---- the user's corpus, and the command ---------------------------------------------------------

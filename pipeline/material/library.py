@@ -14,6 +14,7 @@ import hashlib
 import json
 import lzma
 import pickle
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -143,6 +144,27 @@ def _digest(*parts: object) -> str:
     return hashlib.sha1("\x00".join(map(str, parts)).encode()).hexdigest()[:16]
 
 
+# Shelves opened in this process, by cache folder. Tasks run in threads (eval cases, batch jobs):
+# on a fresh cache dir each would build the bank's index at once, and one thread's save (which
+# clears older versions) could pull the folder from under another's load, leaving that draft
+# without material. One lock, one build, one shared shelf.
+_OPEN: dict[Path, Shelf] = {}
+_OPEN_LOCK = threading.Lock()
+
+
+def _shelf(target: Path, stale_glob: str, build: Callable[[], Shelf], cache: bool) -> Shelf:
+    if not cache:
+        return build()
+    with _OPEN_LOCK:
+        if (shelf := _OPEN.get(target)) is None:
+            shelf = _load_cached(target)
+            if shelf is None:
+                shelf = build()
+                _save_cached(target, shelf, stale_glob)
+            _OPEN[target] = shelf
+        return shelf
+
+
 def bank_shelf(
     analyzer: str = DEFAULT_ANALYZER, *, path: Path = BANK_FILE, phrasebook: Path = PHRASEBOOK_DIR, cache: bool = True,
 ) -> Shelf:
@@ -150,13 +172,10 @@ def bank_shelf(
     stat = path.stat()
     key = _digest(INDEX_VERSION, analyzer, stat.st_size, hashlib.sha1(path.read_bytes()).hexdigest(),
                   phrasebook_digest(phrasebook))
-    target = _cache_dir() / f"bank-{analyzer}-{key}"
-    if cache and (shelf := _load_cached(target)):
-        return shelf
-    shelf = Shelf.of("bank", load_bank(path) + phrasebook_units(phrasebook), analyzer)
-    if cache:
-        _save_cached(target, shelf, f"bank-{analyzer}-*")
-    return shelf
+    return _shelf(
+        _cache_dir() / f"bank-{analyzer}-{key}", f"bank-{analyzer}-*",
+        lambda: Shelf.of("bank", load_bank(path) + phrasebook_units(phrasebook), analyzer), cache,
+    )
 
 
 def _corpus_signature(folder: Path) -> str:
@@ -172,14 +191,11 @@ def corpus_shelf(folder: Path, analyzer: str = DEFAULT_ANALYZER, *, cache: bool 
 
     folder = Path(folder)
     where = _digest(folder.resolve())
-    target = _cache_dir() / f"corpus-{where}-{analyzer}-{_corpus_signature(folder)}"
-    if cache and (shelf := _load_cached(target)):
-        return shelf
-    units = [u for record in load_corpus(folder) for u in units_from_record(record)]
-    shelf = Shelf.of("corpus", units, analyzer)
-    if cache:
-        _save_cached(target, shelf, f"corpus-{where}-{analyzer}-*")
-    return shelf
+    return _shelf(
+        _cache_dir() / f"corpus-{where}-{analyzer}-{_corpus_signature(folder)}", f"corpus-{where}-{analyzer}-*",
+        lambda: Shelf.of("corpus", [u for record in load_corpus(folder) for u in units_from_record(record)], analyzer),
+        cache,
+    )
 
 
 def normalize_function(value: str | None) -> str | None:

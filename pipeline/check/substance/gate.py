@@ -25,7 +25,7 @@ from pipeline.summary import Summary
 __all__ = ["REPAIRABLE", "Review", "gate_speech", "gate_summary", "review_text", "scrub", "scrub_speech"]
 
 # errors that live in one sentence, so that dropping the sentence removes them
-REPAIRABLE = frozenset({"G101", "G102", "G103", "G104", "V101", "V102", "Q101", "Q102", "Q105", "D101", "D103", "R105", "R106"})
+REPAIRABLE = frozenset({"G101", "G102", "G103", "G104", "V101", "V102", "V103", "Q101", "Q102", "Q105", "D101", "D103", "R105", "R106"})
 _MAX_LISTED = 12
 
 

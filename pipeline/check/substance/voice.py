@@ -19,6 +19,12 @@ V101 = rule("V101", "speaker-claim", Severity.error,
             "the speaker (我) claims a central congress or plenum only a central leader could")
 V102 = rule("V102", "speaker-represents", Severity.error,
             "我代表… names bodies of another level than the speaker's, or of two levels at once")
+V103 = rule("V103", "speaker-is-audience", Severity.error,
+            "the speaker says they are the audience (我们是退役军人代表 in a 区长's speech)")
+
+# Audiences a speaker addresses but is not one of: a 区长 is not a 退役军人代表, a 校长 not a
+# 学生, a 县委书记 not one of the 企业家朋友 (全县干部 or 全体教师 may include the speaker).
+_OTHERS = ("代表", "同学", "学生", "企业家", "来宾", "嘉宾", "家长", "新员工", "新同事", "退役军人", "志愿者", "村民")
 
 # 我 alone, not 我们 / 我国 / 我市 / 我县 … (those are the institution, not the person)
 _I = re.compile(r"我(?![们国市县省区乡镇局校村党军厂司院部委所处室单行方])")
@@ -41,7 +47,17 @@ def speaker_level(speaker: str | None) -> str | None:
     return m.group(1) if m else None
 
 
-@checker(V101, V102)
+def audience_claim(sentence: str, audience: str | None, speaker: str | None = None) -> str:
+    """The audience the speaker claims to be in sentence (我们，是广大退役军人代表), or ''."""
+    for noun in _OTHERS:
+        if noun in (audience or "") and noun not in (speaker or ""):
+            m = re.search(rf"我(?:们)?[，,]?(?:都|也|就|正)?是[^，。！？；]{{0,8}}?{noun}", sentence)
+            if m:
+                return m.group(0)
+    return ""
+
+
+@checker(V101, V102, V103)
 def check_voice(doc: Doc, config: CheckConfig) -> Iterator[Finding]:
     ctx = context_of(config)
     speaker = ctx.speaker or ""
@@ -49,6 +65,11 @@ def check_voice(doc: Doc, config: CheckConfig) -> Iterator[Finding]:
     level = speaker_level(speaker)
     if "我" not in doc.text:
         return
+    if config.enabled("V103") and ctx.audience:
+        for _, start, end, sent in doc.sentences():
+            if claim := audience_claim(sent, ctx.audience, speaker):
+                yield finding(doc, "V103", f"“{claim}”: the speaker{f' ({speaker})' if speaker else ''} addresses "
+                              f"{ctx.audience}, and is not one of them: remove the sentence", start, end)
     for _, start, end, sent in doc.sentences():
         if not _I.search(sent):
             continue
@@ -79,4 +100,4 @@ def _represents(doc: Doc, start: int, sent: str, level: str | None, central: boo
             yield finding(doc, "V102", f"“我代表{bodies}”: {why}", a, start + m.end())
 
 
-__all__ = ["V101", "V102", "check_voice", "speaker_level"]
+__all__ = ["V101", "V102", "V103", "audience_claim", "check_voice", "speaker_level"]

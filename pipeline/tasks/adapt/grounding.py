@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from pipeline.check.substance.voice import audience_claim
 from pipeline.material import Hit, Library, Unit
 from pipeline.material.index import bigram_terms, segment
 from pipeline.material.phrasebook import SOURCE_PREFIX as PHRASEBOOK_SOURCE
@@ -184,7 +185,8 @@ class Grounding:
         if key.startswith("section-") and self._names_unknown(point):
             return PartMaterial()  # 科学健身普及 is not material for 普及围棋运动
         need = min(2, len(topic))
-        known = sorted((g for g in topic if self.library.df(g)), key=self.library.df)
+        # (df, gram): a tie must not fall to the set's order, which changes with each process's hash seed.
+        known = sorted((g for g in topic if self.library.df(g)), key=lambda g: (self.library.df(g), g))
         # A section's unit holds one of the point's two most specific bigrams: 优化营商环境 is
         # 营商环境, not 优化 and 环境 (优化消费环境).
         key_grams = set(known[:2]) if key.startswith("section-") and len(known) > 2 else set(topic)
@@ -254,6 +256,8 @@ class Grounding:
             return "voice"
         if self.brief.speaker and re.search(f"{re.escape(self.brief.speaker)}(?:要求|强调|指出|说)", sentence):
             return "voice"  # 县长要求，… in the 县长's own speech: the model reports, it does not speak
+        if audience_claim(sentence, self.brief.audience, self.brief.speaker):
+            return "voice"  # 我们，是广大退役军人代表 said by the 区长
         grams = set(bigram_terms(sentence))
         own = self._grams(key)
         if len(grams) < 4 or not own:
