@@ -246,3 +246,15 @@ def test_a_local_speech_takes_the_phrasebook_first(safety):
     sources = [u.source for u in safety.parts["section-1"].units]
     first_report = next((i for i, s in enumerate(sources) if not s.startswith("常用表述")), len(sources))
     assert first_report > 0 and all(not s.startswith("常用表述") for s in sources[first_report:])
+
+
+def test_grounding_check_names_points_with_little_material(safety):
+    import copy
+
+    thin = copy.copy(safety)
+    thin.parts = {**safety.parts, "section-2": copy.copy(safety.parts["section-2"])}
+    thin.parts["section-2"].texts = safety.parts["section-2"].texts[:3]
+    check = grounding_check(thin, [])
+    assert check["passed"] is True and check["thin_points"] == ["深入开展隐患排查整治"]
+    assert check["material"] == {"section-1": len(safety.parts["section-1"].texts), "section-2": 3}
+    assert grounding_check(safety, [])["thin_points"] == []

@@ -103,6 +103,10 @@ def adapt(
         if names:
             info(f"speechsmith: adapt: the 素材库 has nothing on {'、'.join(names)}: write those sections "
                  "yourself, or add your own material (speechsmith corpus add) and draft again")
+        thin = (result.checks.get("grounding") or {}).get("thin_points")
+        if "length" in failed and thin:
+            info(f"speechsmith: adapt: the 素材库 has little on {'、'.join(thin)}, so the speech is short there: "
+                 "add your own material (speechsmith corpus add) or ask for a shorter --length")
         if cmd.strict:
             raise CheckFailed(f"adapt: check(s) failed: {', '.join(failed)}")
     elif cmd.model.verbose:

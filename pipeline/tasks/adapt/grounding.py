@@ -351,11 +351,16 @@ def grounding_check(grounding: Grounding, sources: list[dict[str, Any]]) -> dict
     weak = [k for k in grounding.parts if k.startswith("section-") and not grounding.material(k)]
     points = dict(zip((f"section-{i}" for i in range(1, len(grounding.brief.points) + 1)),
                       grounding.brief.points, strict=True))
+    # Little material (under one prompt's worth) is where a long speech comes out short.
+    thin = [k for k in grounding.parts if k.startswith("section-") and k not in weak
+            and len(grounding.parts[k].texts) < grounding.per_part]
     return {
         "passed": not weak,
         "sections": {k: f"{sum(v)}/{len(v)}" for k, v in by.items()},
+        "material": {k: len(p.texts) for k, p in grounding.parts.items() if k.startswith("section-")},
         "unsupported": weak,
         "unsupported_points": [points[k] for k in weak if k in points],
+        "thin_points": [points[k] for k in thin if k in points],
         **({"advice": "no material on these points: write them yourself, or add your own material "
             "(speechsmith corpus add) and draft again"} if weak else {}),
     }
