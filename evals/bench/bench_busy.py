@@ -84,8 +84,9 @@ def run_adapt(threads: int | None, busy: bool, out_dir: Path, timeout: float) ->
         seconds = time.perf_counter() - start
     if proc.returncode != 0:
         raise SystemExit(f"adapt failed: {proc.stderr.strip()[-500:]}")
-    chosen = re.search(r"threads: (\d+) thread", proc.stderr)
-    return seconds, load, chosen.group(1) if chosen else "?"
+    # every choice the run made (the first, then each switch between calls): 1 or 1→2→1
+    chosen = re.findall(r"threads: (\d+) thread", proc.stderr)
+    return seconds, load, "→".join(chosen) or "?"
 
 
 def short_texts(n: int) -> list[str]:
