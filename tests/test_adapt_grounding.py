@@ -258,3 +258,11 @@ def test_grounding_check_names_points_with_little_material(safety):
     assert check["passed"] is True and check["thin_points"] == ["深入开展隐患排查整治"]
     assert check["material"] == {"section-1": len(safety.parts["section-1"].texts), "section-2": 3}
     assert grounding_check(safety, [])["thin_points"] == []
+
+
+def test_school_material_stays_out_of_a_company_speech():
+    brief = make_brief({"occasion": "新员工入职培训开班仪式", "speaker": "公司总经理", "audience": "全体新员工",
+                        "points": ["尽快融入团队", "练就过硬本领"]})
+    grounding = Grounding(brief, plan(brief), open_library(CORPUS))
+    texts = grounding.material("section-1") + grounding.material("section-2")
+    assert texts and not any(w in t for t in texts for w in ("同学", "校园", "校规")), texts

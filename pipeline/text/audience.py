@@ -12,13 +12,14 @@ _AUDIENCE_KINDS: tuple[tuple[str, tuple[str, ...]], ...] = (
     # Order matters: the first matching kind decides the 称呼.
     ("students", ("同学", "学生", "师生", "新生", "毕业生", "少先队员", "学子")),
     ("villagers", ("乡亲", "村民", "群众代表", "父老")),
+    ("community", ("志愿者", "居民")),
     ("guests", ("来宾", "嘉宾", "客商", "企业家", "朋友", "专家", "外宾", "代表团", "投资")),
     ("staff", ("职工", "员工", "干部职工")),
 )
 
 
 def classify_audience(text: str) -> str:
-    """Audience (or a 称呼) → cadres, leaders_cadres, guests, students, villagers or staff."""
+    """Audience (or a 称呼) → cadres, leaders_cadres, guests, students, villagers, community or staff."""
     for kind, words in _AUDIENCE_KINDS:
         if any(w in text for w in words):
             return kind

@@ -84,14 +84,14 @@ class Brief(BaseModel):
 
     @property
     def audience_kind(self) -> str:
-        """cadres (default), leaders_cadres, guests, students, villagers or staff."""
+        """cadres (default), leaders_cadres, guests, students, villagers, community or staff."""
         return classify_audience(self.audience)
 
     def derived_salutation(self) -> str:
         """The 称呼 that fits the audience, unless the brief sets one."""
         if self.salutation:
             return self.salutation if self.salutation.endswith(("：", ":")) else self.salutation + "："
-        if self.audience_kind in ("cadres", "staff", "leaders_cadres"):
+        if self.audience_kind in ("cadres", "staff", "leaders_cadres", "community"):
             # 同志们 is for a party or government meeting: teachers, new staff, entrepreneurs and
             # parents are addressed as the S105 check expects (老师们, 各位新同事…)
             from pipeline.check.substance.fit import AUDIENCE_FORMS
@@ -104,6 +104,7 @@ class Brief(BaseModel):
             "villagers": "父老乡亲们：",
             "guests": "尊敬的各位领导、各位来宾：",
             "staff": "同志们：",
+            "community": "同志们、朋友们：",
             "leaders_cadres": "各位领导、同志们：",
             "cadres": "同志们：",
         }[self.audience_kind]

@@ -47,7 +47,7 @@ def load_frames(prompts_dir: Path) -> dict[str, dict[str, list[str]]]:
 def topic_of(occasion: str) -> str:
     """全县安全生产工作会议 → 安全生产: the occasion without its level and its format."""
     topic = re.sub(r"^(?:全[县市区镇乡省]|[县市区镇乡省]|我[县市区镇乡省校])", "", occasion or "")
-    topic = re.sub(r"(?:工作)?(?:会议|大会|推进会|部署会|动员会|座谈会|典礼|仪式|推介会|培训班)$", "", topic)
+    topic = re.sub(r"(?:工作)?(?:会议|大会|推进会|部署会|动员会|座谈会|典礼|(?:开班|启动|开幕)?仪式|推介会|培训班)$", "", topic)
     return re.sub(r"工作$", "", topic) or occasion
 
 
@@ -56,7 +56,10 @@ def frame_paragraphs(key: str, brief: Brief, frames: dict[str, dict[str, list[st
     frames have none). A line whose slot the brief cannot fill is left out; with a `budget` (字),
     lines stop once it is spent (a 300-字 speech gets one line, not four)."""
     lines: list[str] = []
-    if brief.audience_kind not in ("students", "guests"):
+    # Students and guests keep their own frames (welcome, thanks) at any occasion; 居民朋友们 at a
+    # 启动仪式 are not guests to welcome but people to mobilise.
+    guests = brief.audience_kind == "guests" and re.search(r"来宾|嘉宾|客商|企业家|客人", brief.audience or "")
+    if brief.audience_kind != "students" and not guests:
         for name, frame in frames.items():
             if name.startswith("@") and name[1:] in (brief.occasion or ""):
                 lines = frame.get(key) or []
@@ -72,6 +75,11 @@ def frame_paragraphs(key: str, brief: Brief, frames: dict[str, dict[str, list[st
     }
     filled = [_SLOT.sub(lambda m: slots[m.group(1)], line) for line in lines
               if all(slots.get(n) for n in _SLOT.findall(line))]
+    # 同志们 is the party and government call; new staff, teachers or entrepreneurs are called
+    # as the 称呼 calls them (各位新同事，…).
+    call = brief.derived_salutation().rstrip("：:")
+    if call != "同志们" and "、" not in call:
+        filled = [re.sub(r"^同志们(?=，)", call, line) for line in filled]
     # The closing keeps its last lines (the call to action, the wish), the opening its first.
     order = filled[::-1] if key == "closing" else filled
     out: list[str] = []

@@ -56,6 +56,9 @@ _SECTION_FUNCTIONS = ("要求/部署", "措施", "意义/认识")
 # brief does not make; raising benefit standards is the State Council's or a province's act.
 _COUNTED = re.compile(r"(?:[两三四五六七八九几]|[一二三四五六七八九十]{2,}|十)(?:次|年来|个百分点|倍)")
 _BENEFIT_RAISE = re.compile(r"提高[^，。；]{0,16}(?:补助|抚恤|养老金|补贴|低保|工资)[^，。；]{0,6}(?:标准|水平)")
+# Material that speaks to students or of school life, for a brief that has neither.
+_SCHOOL = re.compile(r"同学|校园|校规|学业|课堂|母校")
+_SCHOOL_BRIEF = re.compile(r"同学|学生|师生|教师|老师|学校|校|教育|家长|毕业|开学")
 _GREETING = re.compile(r"问候|祝贺|欢迎|感谢|慰问|致敬|祝福")
 _OPENING_FUNCTIONS = ("开场", "意义/认识")
 _CLOSING_FUNCTIONS = ("号召/结尾", "意义/认识")
@@ -222,6 +225,8 @@ class Grounding:
         """Add unit to the part's material (at the speaker's scope); True once the part is full."""
         if self._other_voice(unit.text):
             return False  # 要把我局建设成为…: another body's speech, not material for this one
+        if _SCHOOL.search(unit.text) and not _SCHOOL_BRIEF.search(f"{self.brief.audience}{self.brief.occasion}"):
+            return False  # 希望新同学尽快适应校园生活 is for a 开学典礼, not new staff's 融入团队
         text = unit.text if self.national else adapt_scope(unit.text, self.unit, self.keep)
         if text and text not in got.texts:
             got.units.append(unit)

@@ -147,6 +147,7 @@ def closing_lead(salutation: str, kind: str) -> str:
     # students, a wish for the guests. A bare 同志们， let the small model wander back to problems.
     return {
         "students": "同学们，希望你们", "villagers": "乡亲们，让我们", "guests": "最后，预祝",
+        "community": "朋友们，让我们",
     }.get(kind, "同志们，让我们")
 
 
@@ -155,7 +156,7 @@ def section_leads(point: str, kind: str, unit: str) -> list[str]:
     # a speaker turns from why to what to how. Each opener is used once: a stock opener repeated
     # paragraph after paragraph is what the small model then loops on.
     doers = {
-        "students": "同学们要", "villagers": "我们要", "guests": "我们将",
+        "students": "同学们要", "villagers": "我们要", "guests": "我们将", "community": "我们要",
     }.get(kind, f"各{'乡镇' if unit == '县' else '单位'}、各部门要" if unit in ("县", "市", "区") else "我们要")
     return [f"{point}，", doers, "同时，要", "此外，还要", "特别是要", "要进一步"]
 
