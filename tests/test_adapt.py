@@ -414,3 +414,14 @@ def test_drafting_continues_short_paragraphs_and_uses_each_lead_once() -> None:
         assert nxt in leads, nxt
     # the unfinished sentence of the cut-off reply is not kept
     assert not any("要加强" in p for s in result.output["sections"] for p in s["paragraphs"])
+
+
+def test_cleaner_keeps_two_sentences_opening_with_the_point_not_four() -> None:
+    from pipeline.tasks.adapt.brief import make_brief
+    from pipeline.tasks.adapt.outline import Cleaner
+
+    brief = make_brief({"occasion": "八一建军节退役军人座谈会", "speaker": "区长", "points": ["致以节日问候"]})
+    cleaner = Cleaner(brief, unsupported=unsupported_fn(brief))
+    kept = cleaner.clean("致以节日问候，是向广大退役军人表达敬意的最好方式。致以节日问候，是我们对广大退役军人和军属的深情致敬。"
+                         "致以节日问候，也是弘扬尊崇军人的良好风尚。要在节日期间广泛宣传退役军人的先进事迹。")
+    assert kept.count("致以节日问候，") == 2 and "先进事迹" in kept

@@ -192,6 +192,8 @@ def plan(brief: Brief, *, salutation: str | None = None) -> Outline:
 
 REFRAIN_ZI = 8
 # A run of this many 汉字 in a third sentence is a loop with another opening (see Cleaner._echoes).
+# Sentences that may open with a point's own words (see Cleaner._point_again).
+POINT_LEADS_MAX = 2
 ECHO_ZI = 9
 _HAN = re.compile(r"[\u4e00-\u9fff]+")
 # a control token with the quote the model opened after it (<start_of_image>“要全面落实…)
@@ -261,6 +263,7 @@ class Cleaner:
         self.unit = unit
         self.allowed = " ".join([brief.occasion, *brief.points, *brief.facts])
         self.allowed_han = "|".join(_HAN.findall(self.allowed))
+        self.point_leads: dict[str, int] = {}  # sentences opening with a point's own words (勤学善思，…)
         self.seen: list[tuple[str, set[str]]] = []
         self.refrains: dict[str, int] = {}  # clauses of REFRAIN_ZI 字 or more: times said
         self.runs: dict[str, int] = {}  # runs of ECHO_ZI 汉字 in kept sentences: in how many
@@ -333,13 +336,25 @@ class Cleaner:
                 self.stats.rejected[reason] = self.stats.rejected.get(reason, 0) + 1
                 continue
             sentence = self._without_refrains(sentence)
-            if count_zi(sentence) < 8 or self._echoes(sentence):
+            if count_zi(sentence) < 8 or self._echoes(sentence) or self._point_again(sentence):
                 self.stats.repeated += 1
                 continue
             kept.append(sentence)
             self.remember(sentence)
         # a paragraph ends with a full stop, not mid-list
         return _full_stop("".join(kept), "；;，,、：:")
+
+    def _point_again(self, sentence: str) -> bool:
+        """Is this the third sentence to open with a point's own words? A section opens with its
+        point (致以节日问候，是…); the material's paragraphs each do too, and four in a row read as
+        a loop (致以节日问候，是… 致以节日问候，也是… 致以节日问候，要…)."""
+        point = next((p for p in self.brief.points if sentence.startswith(f"{p}，")), None)
+        if point is None:
+            return False
+        if self.point_leads.get(point, 0) >= POINT_LEADS_MAX:
+            return True
+        self.point_leads[point] = self.point_leads.get(point, 0) + 1
+        return False
 
     def _echoes(self, sentence: str) -> bool:
         """Is this the third sentence to carry the same run of ECHO_ZI 汉字? (通过加强健康教育和
