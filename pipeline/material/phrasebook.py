@@ -104,11 +104,10 @@ def _report(folder: Path) -> int:
 
     from pipeline.material.label import FUNCTIONS
 
+    units = [u for u in phrasebook_units(folder) if u.kind == "sentence"]  # labelled once, not per file
     for path in _files(folder):
-        units = [u for u in phrasebook_units(folder) if u.source.endswith(_topic(path, path.read_text(encoding="utf-8")))
-                 and u.id.startswith(f"pb-{path.stem}-") and u.kind == "sentence"]
-        counts = Counter(u.function for u in units)
-        print(f"{path.name:28} {len(units):3} sentences  " + "  ".join(f"{f} {counts[f]}" for f in FUNCTIONS if counts[f]))
+        counts = Counter(u.function for u in units if u.id.startswith(f"pb-{path.stem}-"))
+        print(f"{path.name:28} {sum(counts.values()):3} sentences  " + "  ".join(f"{f} {counts[f]}" for f in FUNCTIONS if counts[f]))
     faults = check_phrasebook(folder)
     for fault in faults:
         print(fault)

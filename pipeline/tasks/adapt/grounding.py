@@ -130,7 +130,9 @@ class Grounding:
         self.per_part = per_part
         self.brief_text = " ".join(allowed_texts(brief))
         self.brief_grams = set(bigram_terms(self.brief_text))
-        self.keep = protected_phrases(" ".join(allowed_texts(brief)))
+        self.keep = protected_phrases(self.brief_text)
+        # Material that speaks to students fits only a brief about a school (see _take).
+        self.school = bool(_SCHOOL_BRIEF.search(f"{brief.audience}{brief.occasion}"))
         self.parts: dict[str, PartMaterial] = {}
         for part in outline.parts:
             self.parts[part.key] = self._retrieve(part.key, part.point)
@@ -170,12 +172,13 @@ class Grounding:
         # and closing the occasion and the points), not only its cue words: no material is
         # better than material on another subject (the part is then drafted from the examples).
         about = point if key.startswith("section-") else " ".join([_occasion_core(self.brief.occasion), *self.brief.points])
+        if key.startswith("section-") and self._names_unknown(point):
+            return PartMaterial()  # 科学健身普及 is not material for 普及围棋运动
         topic = topic_grams(about, self.library.vocab)
-        broad = topic | topic_grams(_occasion_core(self.brief.occasion), self.library.vocab)
-
+        occasion = topic_grams(_occasion_core(self.brief.occasion), self.library.vocab)
+        broad = topic | occasion
         # A greeting point takes greetings of this occasion only (not 向广大教师致以节日的问候 at
         # a veterans' meeting).
-        occasion = topic_grams(_occasion_core(self.brief.occasion), self.library.vocab)
         greeting = key.startswith("section-") and bool(_GREETING.search(point)) and bool(occasion)
 
         def search(test: Callable[[set[str]], bool]) -> list[Hit]:
@@ -185,8 +188,6 @@ class Grounding:
                 and on_point_share(u.text, broad) >= ON_POINT_SHARE and (not greeting or bool(grams & occasion)),
             )
 
-        if key.startswith("section-") and self._names_unknown(point):
-            return PartMaterial()  # 科学健身普及 is not material for 普及围棋运动
         need = min(2, len(topic))
         # (df, gram): a tie must not fall to the set's order, which changes with each process's hash seed.
         known = sorted((g for g in topic if self.library.df(g)), key=lambda g: (self.library.df(g), g))
@@ -225,7 +226,7 @@ class Grounding:
         """Add unit to the part's material (at the speaker's scope); True once the part is full."""
         if self._other_voice(unit.text):
             return False  # 要把我局建设成为…: another body's speech, not material for this one
-        if _SCHOOL.search(unit.text) and not _SCHOOL_BRIEF.search(f"{self.brief.audience}{self.brief.occasion}"):
+        if not self.school and _SCHOOL.search(unit.text):
             return False  # 希望新同学尽快适应校园生活 is for a 开学典礼, not new staff's 融入团队
         text = unit.text if self.national else adapt_scope(unit.text, self.unit, self.keep)
         if text and text not in got.texts:
