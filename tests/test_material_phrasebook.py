@@ -45,7 +45,9 @@ def test_checker_names_a_sentence_that_fits_one_speaker_only(tmp_path):
     assert any("figures" in f for f in faults)
 
 
-def test_an_edit_rebuilds_the_bank_index(tmp_path):
+def test_an_edit_rebuilds_the_bank_index(tmp_path, monkeypatch):
+    # Its own cache dir: an edited phrasebook's index must not replace the session's bank index.
+    monkeypatch.setenv("SPEECHSMITH_CACHE_DIR", str(tmp_path / "cache"))
     folder = tmp_path / "phrasebook"
     shutil.copytree(PHRASEBOOK_DIR, folder)
     before = bank_shelf(phrasebook=folder)

@@ -246,8 +246,10 @@ def search(
       speechsmith corpus search "优化营商环境" --format json
     """
     from pipeline.errors import InputError
-    from pipeline.material import open_library
+    from pipeline.material import normalize_function, open_library
 
+    # Every option is checked before the library opens (building an index takes seconds).
+    function = normalize_function(function)
     if origin not in ("all", "corpus", "bank"):
         raise InputError(f"--from: use all, corpus or bank, not {origin!r}")
     if kind not in (None, "sentence", "paragraph"):
