@@ -57,3 +57,16 @@ def test_an_edit_rebuilds_the_bank_index(tmp_path, monkeypatch):
     assert len(after) > len(before)
     hits = Library([after]).search("围棋进校园", n=3)
     assert hits and hits[0].unit.text == new and hits[0].unit.source == "常用表述·围棋进校园"
+
+
+def test_a_gbk_file_reads_and_a_binary_one_is_a_one_line_error(tmp_path):
+    import subprocess
+    import sys
+
+    (tmp_path / "gbk.txt").write_bytes("# 测试\n\n各单位要压实安全生产责任，坚决遏制事故发生。\n".encode("gbk"))
+    assert [u.text for u in phrasebook_units(tmp_path) if u.kind == "sentence"] == ["各单位要压实安全生产责任，坚决遏制事故发生。"]
+    (tmp_path / "bin.txt").write_bytes(b"\x00\x01\x02binary")
+    p = subprocess.run([sys.executable, "-m", "pipeline.material.phrasebook", "--check", str(tmp_path)],
+                       capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert p.returncode == 2 and "bin.txt" in p.stderr and "Traceback" not in p.stderr
+    assert p.stderr.strip().splitlines()[-1].startswith("phrasebook: ")

@@ -26,6 +26,7 @@ from pathlib import Path
 
 from pipeline.material.units import MAX_SENTENCE_ZI, MIN_SENTENCE_ZI, Unit, units_from_text
 from pipeline.text.hanzi import count_zi, split_paragraphs, split_sentences
+from pipeline.text.textio import read_text
 
 __all__ = ["PHRASEBOOK_DIR", "SOURCE_PREFIX", "check_phrasebook", "phrasebook_digest", "phrasebook_units"]
 
@@ -64,7 +65,7 @@ def phrasebook_units(folder: Path = PHRASEBOOK_DIR) -> list[Unit]:
     """Units of every phrasebook file (origin "bank", source 常用表述·<topic>)."""
     units: list[Unit] = []
     for path in _files(folder):
-        text = path.read_text(encoding="utf-8")
+        text = read_text(path)
         body = "\n".join(line for line in text.splitlines() if not line.startswith("#"))
         units += units_from_text(
             body, source=f"{SOURCE_PREFIX}·{_topic(path, text)}", origin="bank", year=YEAR,
@@ -80,7 +81,7 @@ def check_phrasebook(folder: Path = PHRASEBOOK_DIR) -> list[str]:
     faults: list[str] = []
     seen: dict[str, str] = {}
     for path in _files(folder):
-        body = "\n".join(line for line in path.read_text(encoding="utf-8").splitlines() if not line.startswith("#"))
+        body = "\n".join(line for line in read_text(path).splitlines() if not line.startswith("#"))
         for para in split_paragraphs(body):
             for sentence in split_sentences(para):
                 where = f"{path.name}: {sentence}"
@@ -122,7 +123,13 @@ def main(argv: list[str] | None = None) -> int:
     if not args.folder.is_dir():
         print(f"phrasebook: {args.folder}: no such folder", file=sys.stderr)
         return 2
-    return _report(args.folder)
+    from pipeline.errors import SpeechsmithError
+
+    try:
+        return _report(args.folder)
+    except SpeechsmithError as exc:
+        print(f"phrasebook: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":
