@@ -10,7 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.model.backends.cpu import CpuWatch, ThreadChoice, threads_for, usable_cores
+from pipeline.model.backends.cpu import (
+    CpuWatch,
+    ThreadChoice,
+    threads_for,
+    usable_cores,
+    writing_threads,
+)
 
 CLI = [sys.executable, "-m", "pipeline"]
 SPIN = "import time\nend = time.time() + 20\nwhile time.time() < end:\n    pass\n"
@@ -42,6 +48,13 @@ def test_a_competing_process_is_measured_and_costs_a_thread() -> None:
 
 def test_fixed_choice_says_where_it_came_from() -> None:
     assert ThreadChoice(1, 2, None, "flag").describe().startswith("1 thread(s) of 2 core(s) (set by flag)")
+
+
+def test_writing_leaves_a_core_to_other_programs_reading_takes_every_free_one() -> None:
+    assert writing_threads(2) == 1 and writing_threads(1) == 1 and writing_threads(8) == 7
+    choice = ThreadChoice(1, 2, 0.0, "auto", 2)
+    assert choice.reading == 2 and "2 to read the prompt" in choice.describe()
+    assert ThreadChoice(2, 2, None, "flag").reading == 2  # a fixed count is both
 
 
 @pytest.mark.model
@@ -76,6 +89,13 @@ def test_threads_change_between_calls_without_a_reload() -> None:
     llm = backend.llm
     for n in (1, 2, 1):
         backend.apply_threads(ThreadChoice(n, 2, None, "test"))
-        assert backend.threads_in_use == n
+        assert backend.threads_in_use == (n, n)
         assert backend.complete(request).usage.completion_tokens > 0
+    # the automatic choice on a quiet 2-core machine: read with both cores, write with one
+    import llama_cpp
+
+    backend.apply_threads(ThreadChoice(1, 2, 0.0, "auto", 2))
+    assert backend.threads_in_use == (1, 2)
+    assert (llama_cpp.llama_n_threads(llm.ctx), llama_cpp.llama_n_threads_batch(llm.ctx)) == (1, 2)
+    assert backend.complete(request).usage.completion_tokens > 0
     assert backend.llm is llm  # the same loaded model: no reload

@@ -5,6 +5,15 @@ thread on a core that another program keeps busy holds all of them back: on 2 co
 busy process, a draft took 56 s with 2 threads and 24 s with 1 (quiet: 19.5 s and 27 s). A
 writer's laptop always runs something else, so the count is chosen from what is free.
 
+Two counts, because the two phases of a call behave differently. Reading the prompt is a few
+large matrix products per layer: it scales with threads and lasts a second or two, so it takes
+every free core. Writing is one token at a time: each of ~18 layers is a few tiny operations
+with a barrier after each, two threads give only ~1.5x one thread here, and that phase holds
+the cores for the whole call. So writing leaves one free core to the writer's other programs
+(RESERVE): Word and the browser stay responsive, and when such a program wakes up and takes a
+core the draft is not held back by a thread that lost its core. On 2 cores this costs a quiet
+machine ~25% of speed and makes a busy one no slower than a quiet one by more than ~1.2x.
+
 Free cores are measured from /proc/stat: the busy time of the cores this process may run on,
 minus this process's own CPU time, over a window. When a command starts, the window is a
 100 ms sample. Between model calls (a batch's jobs, a draft's paragraphs) the window is the time
@@ -19,13 +28,15 @@ import os
 import time
 from dataclasses import dataclass
 
-__all__ = ["CpuWatch", "ThreadChoice", "threads_for", "usable_cores"]
+__all__ = ["CpuWatch", "ThreadChoice", "threads_for", "usable_cores", "writing_threads"]
 
 SAMPLE_SECONDS = 0.1
 MIN_WINDOW = 0.25  # shorter windows (a few 10 ms ticks) are noise: keep the last choice
 # A core counts as free when at most this share of it is used by other programs: a browser
 # tab's 20 % does not cost a thread, a compiler's 70 % does.
 SPARE = 0.3
+# Free cores the writing phase leaves to other programs (see the module docstring).
+RESERVE = 1
 
 
 def usable_cores() -> list[int]:
@@ -38,19 +49,27 @@ def usable_cores() -> list[int]:
 
 @dataclass(frozen=True)
 class ThreadChoice:
-    threads: int
+    threads: int  # writing, one token at a time
     cores: int
     busy: float | None  # cores' worth of time used by other programs, when measured
     source: str  # "flag", "env SPEECHSMITH_THREADS", "config", or "auto"
+    prompt_threads: int = 0  # reading the prompt; 0: the same as `threads` (a fixed choice)
+
+    @property
+    def reading(self) -> int:
+        return self.prompt_threads or self.threads
 
     def describe(self) -> str:
         """One line for -v: the choice and why."""
         if self.source != "auto":
             return f"{self.threads} thread(s) of {self.cores} core(s) (set by {self.source})"
+        counts = f"{self.threads} thread(s) of {self.cores} core(s)"
+        if self.reading != self.threads:
+            counts += f" ({self.reading} to read the prompt; writing leaves a core to other programs)"
         if self.busy is None:
-            return f"{self.threads} thread(s) of {self.cores} core(s) (load unknown)"
+            return f"{counts} (load unknown)"
         return (
-            f"{self.threads} thread(s) of {self.cores} core(s): other programs keep {self.busy:.1f} "
+            f"{counts}: other programs keep {self.busy:.1f} "
             f"core(s) busy (auto; --threads N or SPEECHSMITH_THREADS to fix it)"
         )
 
@@ -59,6 +78,11 @@ def threads_for(cores: int, busy: float) -> int:
     """Threads for `cores` usable cores of which `busy` cores' worth are taken by others."""
     free = cores - busy
     return max(1, min(cores, int(free + SPARE)))
+
+
+def writing_threads(free: int) -> int:
+    """Threads that write tokens when `free` cores are free: one core is left to other programs."""
+    return max(1, free - RESERVE)
 
 
 def _read_stat(cpus: list[int]) -> tuple[float, float] | None:
@@ -148,5 +172,5 @@ class CpuWatch:
         """The thread count for now: a fresh 100 ms sample when asked (a command's start)."""
         busy = self.sample() if fresh or self._last is None else self.update()
         cores = len(self.cpus)
-        threads = cores if busy is None else threads_for(cores, busy)
-        return ThreadChoice(threads, cores, busy, "auto")
+        free = cores if busy is None else threads_for(cores, busy)
+        return ThreadChoice(writing_threads(free), cores, busy, "auto", free)

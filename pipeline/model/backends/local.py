@@ -13,10 +13,11 @@ token first and on the whole vocabulary only when that token is rejected (llama_
 half the CPU per token of llama-cpp-python's default on Gemma's 262k-token vocabulary. With a schema, the prefill stays part
 of the prompt and the grammar applies to what follows it, so do not prefill the JSON itself.
 
-One model load per process: loaded models are shared by (path, n_ctx). The thread count is not
-part of the load: unless --threads / SPEECHSMITH_THREADS / config fixes it, it is chosen from the
-cores free when the command starts and re-checked before every call (pipeline.model.backends.cpu), and
-changed in place with llama_set_n_threads, so a batch adapts between jobs without a reload.
+One model load per process: loaded models are shared by (path, n_ctx). The thread counts are not
+part of the load: unless --threads / SPEECHSMITH_THREADS / config fixes them, they are chosen from
+the cores free when the command starts and re-checked before every call (one count to read the
+prompt, one to write: pipeline.model.backends.cpu), and changed in place with
+llama_set_n_threads, so a batch adapts between jobs without a reload.
 
 Progress: a `progress` listener (pipeline.events) set on the backend hears "setup" (assembling
 the bundled model on first run, loading it) and "generate" every few tokens. llama.cpp keeps
@@ -127,7 +128,7 @@ class _Ticker:
 class _Loaded:
     llm: Any  # llama_cpp.Llama
     lock: threading.Lock  # llama.cpp contexts are not thread-safe
-    threads: int  # what llama.cpp uses now (llama_set_n_threads changes it between calls)
+    threads: tuple[int, int]  # (writing, reading the prompt) now; llama_set_n_threads changes it
     line_enders: Any = None  # token ids that end a line or the text (see llama_vocab.line_enders)
     numerals: frozenset[int] | None = None  # token ids of numbers (see _numerals)
 
@@ -195,8 +196,9 @@ def _silence_llama_logs() -> None:
     llama_cpp.llama_log_set(_quiet, ctypes.c_void_p(0))
 
 
-def load_model(path: Path, n_ctx: int, n_threads: int) -> _Loaded:
-    """The process-wide model for (path, n_ctx), loaded on first use with `n_threads`."""
+def load_model(path: Path, n_ctx: int, n_threads: int, n_threads_batch: int | None = None) -> _Loaded:
+    """The process-wide model for (path, n_ctx), loaded on first use with these thread counts."""
+    n_threads_batch = n_threads_batch or n_threads
     key = (str(path.resolve()), n_ctx)
     with _LOAD_LOCK:
         loaded = _MODELS.get(key)
@@ -207,12 +209,12 @@ def load_model(path: Path, n_ctx: int, n_threads: int) -> _Loaded:
 
         try:
             llm = GrammarFirstTryLlama(
-                model_path=str(path), n_ctx=n_ctx, n_threads=n_threads, n_threads_batch=n_threads,
+                model_path=str(path), n_ctx=n_ctx, n_threads=n_threads, n_threads_batch=n_threads_batch,
                 n_batch=512, swa_full=True, seed=0, verbose=False,
             )
         except (ValueError, RuntimeError, OSError) as exc:
             raise InputError(f"cannot load model {path}: {exc} (is it a GGUF file?)") from None
-        loaded = _Loaded(llm, threading.Lock(), n_threads)
+        loaded = _Loaded(llm, threading.Lock(), (n_threads, n_threads_batch))
         _MODELS[key] = loaded
         return loaded
 
@@ -276,7 +278,7 @@ class LocalBackend:
             key = (str(path.resolve()), self.context_window)
             if key not in _MODELS:
                 emit(self.progress, "setup", label=f"加载模型 {self.model}（{choice.threads} 线程）")
-            self._loaded = load_model(path, self.context_window, choice.threads)
+            self._loaded = load_model(path, self.context_window, choice.threads, choice.reading)
             self.apply_threads(choice)
             emit(self.progress, "setup", label="模型就绪", done=1, total=1)
         return self._loaded.llm
@@ -292,25 +294,27 @@ class LocalBackend:
             choice = ThreadChoice(self.fixed_threads, len(watch.cpus), None, self.threads_source)
         else:
             choice = watch.choose(fresh=fresh or self.choice is None)
-        if self.notify is not None and (self.choice is None or choice.threads != self.choice.threads):
+        changed = self.choice is None or (choice.threads, choice.reading) != (self.choice.threads, self.choice.reading)
+        if self.notify is not None and changed:
             self.notify(f"threads: {choice.describe()}")
         self.choice = choice
         return choice
 
     @property
-    def threads_in_use(self) -> int | None:
-        """What llama.cpp runs with now (None before the model is loaded)."""
+    def threads_in_use(self) -> tuple[int, int] | None:
+        """(writing, reading the prompt) threads llama.cpp runs with now; None before loading."""
         return self._loaded.threads if self._loaded is not None else None
 
     def apply_threads(self, choice: ThreadChoice) -> None:
-        """Switch the loaded model to `choice.threads` in place (llama_set_n_threads)."""
+        """Switch the loaded model to `choice`'s thread counts in place (llama_set_n_threads)."""
         loaded = self._loaded
-        if loaded is None or loaded.threads == choice.threads:
+        wanted = (choice.threads, choice.reading)
+        if loaded is None or loaded.threads == wanted:
             return
         import llama_cpp
 
-        llama_cpp.llama_set_n_threads(loaded.llm.ctx, choice.threads, choice.threads)
-        loaded.threads = choice.threads
+        llama_cpp.llama_set_n_threads(loaded.llm.ctx, *wanted)
+        loaded.threads = wanted
 
     def count_tokens(self, text: str) -> int:
         """Tokens of `text` with the model's own tokenizer (no BOS)."""
