@@ -403,3 +403,17 @@ def test_live_run_against_a_llama_cpp_server_reaches_a_format_it_accepts(evals: 
         kinds = [(r.json.get("response_format") or {}).get("type") for r in calls]
         assert kinds[0] == "json_schema" and kinds.count("json_schema") == 1  # refused with a 500 once
         assert len(calls) >= 3 and all("schema" in r.json["response_format"] for r in calls[1:])
+
+
+def test_live_run_takes_the_runtime_options_of_every_model_command(evals: Path, openai_server, monkeypatch,
+                                                                    capsys) -> None:
+    openai_server.responder = lambda body: summary_reply(ChatRequest((Message("user", "x"),)))
+    code, _, err = cli(monkeypatch, capsys, "eval", "run", str(evals / "suites"), "--mode", "live",
+                       "--backend", "openai", "--base-url", openai_server.url, "--model", "gpt-test",
+                       "--structured", "json_object", "--timeout", "30", "--context", "4096",
+                       "--prompts", str(evals.parent / "prompts"), "-o", str(evals / "runs" / "live"), "-j", "1")
+    assert code == 0, err
+    calls = [r for r in openai_server.chat_requests if r.json["max_tokens"] > 1]
+    assert calls and all(r.json["response_format"]["type"] == "json_object" for r in calls)
+    code, _, err = cli(monkeypatch, capsys, "eval", "run", str(evals / "suites"), "--threads", "0")
+    assert code == 2 and "--threads" in err

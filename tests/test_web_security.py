@@ -159,3 +159,18 @@ def test_api_keys_never_reach_the_page(tmp_path, monkeypatch):
         seen += str(job)
         assert job["status"] == "failed" and job["error"]
     assert secret not in seen and secret[-12:] not in seen
+
+
+def test_serve_takes_the_runtime_options_of_every_model_command(tmp_path):
+    from pipeline.cli.common import model_options
+    from pipeline.web import ServeConfig, create_app
+
+    options = model_options("local", threads=1, context=4096, timeout=30, structured="json_object")
+    app = create_app(ServeConfig(data_dir=tmp_path, model_options=options, preload=False))
+    settings = app.service.settings
+    assert (settings.threads, settings.context, settings.timeout, settings.structured) == (1, 4096, 30, "json_object")
+    proc = subprocess.run(
+        [sys.executable, "-m", "pipeline", "serve", "--threads", "0", "--data-dir", str(tmp_path), "--no-preload"],
+        capture_output=True, text=True, timeout=60, cwd=ROOT,
+    )
+    assert proc.returncode == 2 and "--threads" in proc.stderr and "Traceback" not in proc.stderr

@@ -156,6 +156,13 @@ _MODEL_OPTIONS = (
     ("max_cost", MaxCostOpt, None), ("max_tokens", MaxTokensOpt, None), ("context", ContextOpt, None),
     ("timeout", TimeoutOpt, None), ("structured", StructuredOpt, None),
 )
+# How the model runs, without the per-command budgets: for commands that run many tasks (eval
+# run, serve), where a --max-cost or --cache of one command has no single meaning.
+_RUNTIME_OPTIONS = (
+    *_ENDPOINT_OPTIONS,
+    ("threads", ThreadsOpt, None), ("context", ContextOpt, None),
+    ("timeout", TimeoutOpt, None), ("structured", StructuredOpt, None),
+)
 
 
 def with_options(
@@ -191,10 +198,10 @@ _TASK_OPTIONS = (("fmt", FormatOpt, None), ("output", OutputOpt, None), ("dry_ru
 
 
 def with_model_options(*, full: bool = True) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """The model options (--backend, --model, --base-url, and with `full` also --verbose,
-    --threads, --cache, --max-cost, --max-tokens, --context, --timeout, --structured), handed to
+    """The model options (--backend, --model, --base-url, --threads, --context, --timeout,
+    --structured, and with `full` also --verbose, --cache, --max-cost, --max-tokens), handed to
     the command as one ModelOptions, `model_opts`."""
-    return with_options(_MODEL_OPTIONS if full else _ENDPOINT_OPTIONS, model_options, "model_opts")
+    return with_options(_MODEL_OPTIONS if full else _RUNTIME_OPTIONS, model_options, "model_opts")
 
 
 @dataclass

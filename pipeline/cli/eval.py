@@ -163,8 +163,9 @@ def run_cmd(
 
       speechsmith eval run evals/suites --mode record && speechsmith eval bless evals/runs/<run>
 
-    --backend, --model and --base-url choose the model for record/update/live; replay uses
-    the backend recorded in the cassettes.
+    --backend, --model and --base-url choose the model for record/update/live, and --threads,
+    --context, --timeout and --structured how it runs (they beat the suite's `backend:`);
+    replay uses the backend recorded in the cassettes.
 
     Exit codes: 0 all well, 1 failed assertions, 3 regression against --baseline,
     2 replay miss (the affected cases are listed), a case that errored, or bad suite.
@@ -178,7 +179,8 @@ def run_cmd(
     options = RunOptions(
         mode=mode.value, cassettes_dir=cassettes, concurrency=concurrency, corpus_dir=corpus,
         prompts_dir=prompts, cases=list(case or []),
-        overrides={"backend": model_opts.backend, "model": model_opts.model, "base_url": model_opts.base_url},
+        overrides={name: getattr(model_opts, name)
+                   for name in ("backend", "model", "base_url", "context", "threads", "timeout", "structured")},
         on_progress=ProgressBar(), runlog=_runlog(mode.value), judge_model=judge_model,
     )
     run_dir = _run_dir(output, paths)

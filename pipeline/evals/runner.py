@@ -62,7 +62,7 @@ class RunOptions:
     corpus_dir: Path | None = None
     prompts_dir: Path | None = None
     cases: list[str] = field(default_factory=list)  # glob patterns on "suite/case" or "case"
-    overrides: dict[str, Any] = field(default_factory=dict)  # --backend/--model/--base-url
+    overrides: dict[str, Any] = field(default_factory=dict)  # --backend/--model/--base-url/--threads/…
     on_progress: Callable[[Progress], None] | None = None
     task_runner: TaskRunner = run_task
     backend_factory: BackendFactory | None = None  # tests inject FakeBackend; default: connect
@@ -86,7 +86,7 @@ def default_backend_factory(spec: BackendSpec) -> Backend:
 
     options = ModelOptions(
         backend=spec.backend, model=spec.model, base_url=spec.base_url,
-        context=spec.context, threads=spec.threads,
+        context=spec.context, threads=spec.threads, timeout=spec.timeout, structured=spec.structured,
     )
     return open_backend(resolve(options))
 

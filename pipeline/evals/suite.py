@@ -193,6 +193,8 @@ class BackendSpec(BaseModel):
     base_url: str | None = None
     context: int | None = Field(None, gt=0)
     threads: int | None = Field(None, gt=0)
+    timeout: float | None = Field(None, gt=0)
+    structured: Literal["auto", "json_schema", "json_object", "prompt"] | None = None
     limit: int | None = Field(None, gt=0)  # concurrent calls; local is always 1
     params: dict[str, Any] = Field(default_factory=dict)  # request overrides, part of the key
 
