@@ -41,10 +41,11 @@ def data_dir() -> Path:
 
 
 def cache_dir() -> Path:
+    """Indexes, vocab scans, cached responses: SPEECHSMITH_CACHE_DIR or the user cache dir. Not
+    created here: everything in it is a speed-up, and each writer creates its folder and goes on
+    without it when it cannot (a read-only or full disk)."""
     env = os.environ.get("SPEECHSMITH_CACHE_DIR")
-    path = Path(env) if env else Path(user_cache_dir(APP))
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return Path(env) if env else Path(user_cache_dir(APP))
 
 
 def config_file() -> Path:

@@ -70,3 +70,49 @@ def test_a_gbk_file_reads_and_a_binary_one_is_a_one_line_error(tmp_path):
                        capture_output=True, text=True, timeout=120, cwd=ROOT)
     assert p.returncode == 2 and "bin.txt" in p.stderr and "Traceback" not in p.stderr
     assert p.stderr.strip().splitlines()[-1].startswith("phrasebook: ")
+
+
+def test_your_own_phrasebook_folder_replaces_the_shipped_one(tmp_path, monkeypatch):
+    monkeypatch.setenv("SPEECHSMITH_CACHE_DIR", str(tmp_path / "cache"))
+    folder = tmp_path / "mine"
+    shutil.copytree(PHRASEBOOK_DIR, folder)
+    new = "各单位要把围棋进校园活动办出特色、办出实效。"
+    (folder / "围棋.txt").write_text(f"# 围棋进校园\n\n{new}\n", encoding="utf-8")
+    monkeypatch.setenv("SPEECHSMITH_PHRASEBOOK", str(folder))
+    hits = open_library(corpus=False).search("围棋进校园", n=3)
+    assert hits and hits[0].unit.text == new
+    monkeypatch.setenv("SPEECHSMITH_PHRASEBOOK", str(tmp_path / "missing"))
+    import pytest
+
+    from pipeline.errors import InputError
+
+    with pytest.raises(InputError, match="SPEECHSMITH_PHRASEBOOK"):
+        open_library(corpus=False)
+
+
+def test_an_unwritable_cache_dir_costs_speed_not_material(tmp_path, monkeypatch):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder", encoding="utf-8")  # even root cannot make a folder under it
+    monkeypatch.setenv("SPEECHSMITH_CACHE_DIR", str(blocker / "cache"))
+    hits = open_library(corpus=False).search("落实防汛责任", n=3)
+    assert hits and "防汛" in hits[0].unit.text
+
+
+def test_a_broken_phrasebook_stops_adapt_with_one_line_not_a_draft_without_material(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    folder = tmp_path / "mine"
+    shutil.copytree(PHRASEBOOK_DIR, folder)
+    (folder / "bin.txt").write_bytes(b"\x00\x01\x02binary")
+    env = {**os.environ, "SPEECHSMITH_PHRASEBOOK": str(folder), "SPEECHSMITH_CACHE_DIR": str(tmp_path / "cache"),
+           "SPEECHSMITH_LOG": "0"}
+    out = tmp_path / "draft.txt"
+    p = subprocess.run([sys.executable, "-m", "pipeline", "adapt", "--occasion", "全县防汛工作会议", "--speaker", "县长",
+                        "--point", "落实防汛责任", "--length", "300", "-o", str(out)],
+                       capture_output=True, text=True, timeout=300, cwd=ROOT, env=env)
+    assert p.returncode == 2 and "Traceback" not in p.stderr
+    line = p.stderr.strip().splitlines()[-1]
+    assert "bin.txt" in line and "--no-material" in line and "素材库" in line
+    assert not out.exists()

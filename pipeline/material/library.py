@@ -23,7 +23,7 @@ import numpy as np
 
 from pipeline.material.index import Index, query_terms, score, vocabulary
 from pipeline.material.label import FUNCTION_ALIASES, FUNCTIONS
-from pipeline.material.phrasebook import PHRASEBOOK_DIR, phrasebook_digest, phrasebook_units
+from pipeline.material.phrasebook import phrasebook_digest, phrasebook_dir, phrasebook_units
 from pipeline.material.units import Unit, units_from_record
 from pipeline.text.hanzi import normalize
 
@@ -97,9 +97,7 @@ def load_bank(path: Path = BANK_FILE) -> list[Unit]:
 def _cache_dir() -> Path:
     from pipeline.paths import cache_dir
 
-    path = cache_dir() / "material"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return cache_dir() / "material"
 
 
 _ARRAYS = ("indptr", "docs", "tfs", "lengths")
@@ -122,6 +120,7 @@ def _load_cached(folder: Path) -> Shelf | None:
 def _save_cached(folder: Path, shelf: Shelf, stale_glob: str) -> None:
     import shutil
 
+    folder.parent.mkdir(parents=True, exist_ok=True)
     for old in folder.parent.glob(stale_glob):
         if old != folder:
             shutil.rmtree(old, ignore_errors=True)
@@ -160,15 +159,19 @@ def _shelf(target: Path, stale_glob: str, build: Callable[[], Shelf], cache: boo
             shelf = _load_cached(target)
             if shelf is None:
                 shelf = build()
-                _save_cached(target, shelf, stale_glob)
+                try:
+                    _save_cached(target, shelf, stale_glob)
+                except OSError:
+                    pass  # a read-only or full cache dir: the index is only a speed-up, use it unsaved
             _OPEN[target] = shelf
         return shelf
 
 
 def bank_shelf(
-    analyzer: str = DEFAULT_ANALYZER, *, path: Path = BANK_FILE, phrasebook: Path = PHRASEBOOK_DIR, cache: bool = True,
+    analyzer: str = DEFAULT_ANALYZER, *, path: Path = BANK_FILE, phrasebook: Path | None = None, cache: bool = True,
 ) -> Shelf:
-    """The shipped units: the reports and the phrasebook (常用表述), one shelf."""
+    """The shipped units: the reports and the phrasebook (常用表述; phrasebook_dir()), one shelf."""
+    phrasebook = phrasebook or phrasebook_dir()
     stat = path.stat()
     key = _digest(INDEX_VERSION, analyzer, stat.st_size, hashlib.sha1(path.read_bytes()).hexdigest(),
                   phrasebook_digest(phrasebook))

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import os
 import re
 import sys
 from pathlib import Path
@@ -28,7 +29,7 @@ from pipeline.material.units import MAX_SENTENCE_ZI, MIN_SENTENCE_ZI, Unit, unit
 from pipeline.text.hanzi import count_zi, split_paragraphs, split_sentences
 from pipeline.text.textio import read_text
 
-__all__ = ["PHRASEBOOK_DIR", "SOURCE_PREFIX", "check_phrasebook", "phrasebook_digest", "phrasebook_units"]
+__all__ = ["PHRASEBOOK_DIR", "SOURCE_PREFIX", "check_phrasebook", "phrasebook_digest", "phrasebook_dir", "phrasebook_units"]
 
 PHRASEBOOK_DIR = Path(__file__).resolve().parent / "data" / "phrasebook"
 SOURCE_PREFIX = "常用表述"
@@ -43,6 +44,20 @@ _SCOPE_WORDS = re.compile(
 )
 
 
+def phrasebook_dir() -> Path:
+    """$SPEECHSMITH_PHRASEBOOK (a copy of the folder you edit: a pip-installed package's own
+    files are replaced by the next upgrade), else the phrasebook shipped in the package."""
+    env = os.environ.get("SPEECHSMITH_PHRASEBOOK")
+    if not env:
+        return PHRASEBOOK_DIR
+    folder = Path(env).expanduser()
+    if not folder.is_dir():
+        from pipeline.errors import InputError
+
+        raise InputError(f"SPEECHSMITH_PHRASEBOOK: {folder}: no such folder")
+    return folder
+
+
 def _files(folder: Path) -> list[Path]:
     return sorted(folder.glob("*.txt")) if folder.is_dir() else []
 
@@ -52,8 +67,9 @@ def _topic(path: Path, text: str) -> str:
     return first.lstrip("#").strip() if first.startswith("#") else path.stem
 
 
-def phrasebook_digest(folder: Path = PHRASEBOOK_DIR) -> str:
+def phrasebook_digest(folder: Path | None = None) -> str:
     """Changes whenever a file is edited, added or removed (the bank's index is rebuilt)."""
+    folder = folder or phrasebook_dir()
     h = hashlib.sha1()
     for path in _files(folder):
         h.update(path.name.encode())
@@ -61,8 +77,9 @@ def phrasebook_digest(folder: Path = PHRASEBOOK_DIR) -> str:
     return h.hexdigest()[:16]
 
 
-def phrasebook_units(folder: Path = PHRASEBOOK_DIR) -> list[Unit]:
+def phrasebook_units(folder: Path | None = None) -> list[Unit]:
     """Units of every phrasebook file (origin "bank", source 常用表述·<topic>)."""
+    folder = folder or phrasebook_dir()
     units: list[Unit] = []
     for path in _files(folder):
         text = read_text(path)
@@ -74,8 +91,9 @@ def phrasebook_units(folder: Path = PHRASEBOOK_DIR) -> list[Unit]:
     return units
 
 
-def check_phrasebook(folder: Path = PHRASEBOOK_DIR) -> list[str]:
+def check_phrasebook(folder: Path | None = None) -> list[str]:
     """Faults of the phrasebook, one line each (empty when every sentence is usable)."""
+    folder = folder or phrasebook_dir()
     from pipeline.material.label import label_sentence
 
     faults: list[str] = []
@@ -118,13 +136,18 @@ def _report(folder: Path) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Check the phrasebook: functions per file and faults.")
     parser.add_argument("--check", action="store_true", help="list each file's functions and every fault")
-    parser.add_argument("folder", nargs="?", type=Path, default=PHRASEBOOK_DIR)
+    parser.add_argument("folder", nargs="?", type=Path, help="default: $SPEECHSMITH_PHRASEBOOK, else the shipped one")
     args = parser.parse_args(argv)
+    from pipeline.errors import SpeechsmithError
+
+    try:
+        args.folder = args.folder or phrasebook_dir()
+    except SpeechsmithError as exc:
+        print(f"phrasebook: {exc}", file=sys.stderr)
+        return 2
     if not args.folder.is_dir():
         print(f"phrasebook: {args.folder}: no such folder", file=sys.stderr)
         return 2
-    from pipeline.errors import SpeechsmithError
-
     try:
         return _report(args.folder)
     except SpeechsmithError as exc:

@@ -400,25 +400,24 @@ def attribute(speech: Speech, grounding: Grounding, framed: frozenset[str] = fro
     return out
 
 
-def open_material(corpus_dir: Any) -> Library | None:
-    """The material library for drafting, or None when it cannot be opened (the draft then
-    falls back to the examples alone)."""
-    from pipeline.errors import SpeechsmithError
+def open_material(corpus_dir: Any) -> Library:
+    """The material library for drafting. One that cannot be opened (a phrasebook file saved as
+    something that is not text, an unreadable bank) is an error, not a quiet draft without
+    material: on the embedded model that draft is the one a writer cannot use."""
+    from pipeline.errors import InputError, SpeechsmithError
     from pipeline.material import open_library
 
     try:
         return open_library(corpus_dir)
-    except (SpeechsmithError, OSError):
-        return None
+    except (SpeechsmithError, OSError) as exc:
+        raise InputError(f"cannot open the material bank (素材库): {exc} (fix it, or draft without it: --no-material)") from None
 
 
 def grounding_for(brief: Brief, outline: Outline, opts: Any, ctx: Any) -> Grounding | None:
-    """Material retrieved for every part of the outline, unless turned off (`material: false`)
-    or the library cannot be opened."""
+    """Material retrieved for every part of the outline, unless turned off (`material: false`)."""
     if not getattr(opts, "material", True):
         return None
-    library = open_material(ctx.corpus_dir)
-    return Grounding.for_brief(brief, outline, library) if library is not None else None
+    return Grounding.for_brief(brief, outline, open_material(ctx.corpus_dir))
 
 
 PROMPT_LINES_PER_PART = 5
