@@ -347,6 +347,22 @@ def test_cleaner_drops_a_third_sentence_on_the_same_run_with_another_opening() -
         assert cleaner.clean(said) == said
 
 
+def test_a_dropped_sentence_does_not_count_as_said() -> None:
+    from pipeline.tasks.adapt.brief import make_brief
+    from pipeline.tasks.adapt.outline import Cleaner
+
+    brief = make_brief({"occasion": "秋季开学典礼", "speaker": "校长", "points": ["强健体魄"]})
+    cleaner = Cleaner(brief, unsupported=unsupported_fn(brief))
+    said = [cleaner.clean(s) for s in (
+        "强健体魄，是同学们成长成才的基础。", "强健体魄，要从每天坚持锻炼做起。",
+        "强健体魄，要加强健康教育和健康管理。",  # a third sentence opening with the point: dropped
+        "学校要加强健康教育和健康管理，开足开齐体育课。",  # so this is the run's first saying,
+        "各个班级都要把健康教育和健康管理落到实处。",  # this its second (kept),
+        "家庭也要配合做好健康教育和健康管理。",  # and this its third (dropped)
+    )]
+    assert [bool(s) for s in said] == [True, True, False, True, True, False]
+
+
 def test_renumber_enumerations() -> None:
     from pipeline.tasks.adapt.outline import renumber
 

@@ -340,6 +340,9 @@ class Cleaner:
                 self.stats.repeated += 1
                 continue
             kept.append(sentence)
+            # Counted only once kept: a dropped sentence was not said, and must not make the
+            # next one look like a third saying.
+            self._count_said(sentence)
             self.remember(sentence)
         # a paragraph ends with a full stop, not mid-list
         return _full_stop("".join(kept), "；;，,、：:")
@@ -351,24 +354,31 @@ class Cleaner:
         point = next((p for p in self.brief.points if sentence.startswith(f"{p}，")), None)
         if point is None:
             return False
-        if self.point_leads.get(point, 0) >= POINT_LEADS_MAX:
-            return True
-        self.point_leads[point] = self.point_leads.get(point, 0) + 1
-        return False
+        return self.point_leads.get(point, 0) >= POINT_LEADS_MAX
 
     def _echoes(self, sentence: str) -> bool:
         """Is this the third sentence to carry the same run of ECHO_ZI 汉字? (通过加强健康教育和
         健康管理… 特别是要加强健康教育和健康管理… 要进一步加强健康教育和健康管理: each clause
         differs by its first words, so neither the refrain nor the repeat test sees the loop.)
         Runs inside the brief (the points are said in every section) do not count."""
+        return any(self.runs.get(r, 0) >= 2 for r in self._runs(sentence))
+
+    def _runs(self, sentence: str) -> set[str]:
         han = "".join(_HAN.findall(sentence))
         runs = {han[i : i + ECHO_ZI] for i in range(len(han) - ECHO_ZI + 1)}
-        runs = {r for r in runs if r not in self.allowed_han}
-        if any(self.runs.get(r, 0) >= 2 for r in runs):
-            return True
-        for r in runs:
+        return {r for r in runs if r not in self.allowed_han}
+
+    def _count_said(self, sentence: str) -> None:
+        """What the refrain, echo and point-lead tests count, for a sentence that was kept."""
+        for piece in re.split(r"(?<=[，；：、])", sentence):
+            key = normalize(piece)
+            if count_zi(key) >= REFRAIN_ZI:
+                self.refrains[key] = self.refrains.get(key, 0) + 1
+        for r in self._runs(sentence):
             self.runs[r] = self.runs.get(r, 0) + 1
-        return False
+        point = next((p for p in self.brief.points if sentence.startswith(f"{p}，")), None)
+        if point is not None:
+            self.point_leads[point] = self.point_leads.get(point, 0) + 1
 
     def _without_refrains(self, sentence: str) -> str:
         # Report sentences on one point all end on the same clause (坚决遏制重特大事故发生): said
@@ -380,12 +390,7 @@ class Cleaner:
             if count_zi(key) >= REFRAIN_ZI and self.refrains.get(key, 0) >= 2:
                 continue
             out.append(piece)
-        kept = _full_stop("".join(out), "，；：、")
-        for piece in re.split(r"(?<=[，；：、])", kept):
-            key = normalize(piece)
-            if count_zi(key) >= REFRAIN_ZI:
-                self.refrains[key] = self.refrains.get(key, 0) + 1
-        return kept
+        return _full_stop("".join(out), "，；：、")
 
     def _unloop(self, sentence: str) -> str:
         # A base model loops inside a sentence ("对…的考核验收，对…的考核验收，…"): keep each
