@@ -96,6 +96,23 @@ def test_bad_model_files_are_input_errors(tmp_path: Path) -> None:
         _ = LocalBackend(junk).llm
 
 
+def test_preload_loads_once_in_the_background_and_a_failure_waits_for_the_first_use(tmp_path: Path) -> None:
+    import threading
+
+    backend = LocalBackend(n_ctx=1536)  # its own context size: a load of its own
+    backend.preload()
+    backend.preload()  # a second call starts nothing
+    assert sum(t.name == "speechsmith-model-load" for t in threading.enumerate()) <= 1
+    llm = backend.llm  # waits for the background load instead of loading again
+    assert llm is backend.llm and backend.threads_in_use is not None
+    junk = tmp_path / "junk.gguf"
+    junk.write_bytes(b"not a gguf at all" * 10)
+    broken = LocalBackend(junk)
+    broken.preload()  # fails quietly in its thread...
+    with pytest.raises(InputError, match="cannot load model"):
+        _ = broken.llm  # ...and the first real use says why
+
+
 def test_fast_grammar_sampler_matches_llama_cpp_greedy(local_backend: LocalBackend) -> None:
     import json
 

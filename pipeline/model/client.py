@@ -145,6 +145,13 @@ class Client:
     def count_tokens(self, text: str) -> int:
         return self.backend.count_tokens(text)
 
+    def warm(self) -> None:
+        """Tell the backend calls are coming: the embedded model starts loading in the background
+        (an endpoint needs nothing). For tasks that are sure to call the model."""
+        preload = getattr(self.backend, "preload", None)
+        if preload is not None:
+            preload()
+
     def request_tokens(self, request: ChatRequest) -> int:
         """Prompt tokens of a request: exact when the backend can say, else per-message estimate."""
         exact = getattr(self.backend, "count_request", None)

@@ -61,15 +61,16 @@ def run(inp: AdaptInput, ctx: TaskContext) -> TaskResult:
     start = time.perf_counter()
     brief = brief_from_inputs(inp.options())
     opts = AdaptOptions.from_input(inp, ctx.backend_name)
-    selection = choose_examples(brief, opts, ctx)
     if ctx.dry_run:
-        return dry_run(brief, opts, selection, ctx)
+        return dry_run(brief, opts, choose_examples(brief, opts, ctx), ctx)
     if ctx.client is None:
         raise InputError("adapt needs a model (no client was opened)")
-    ratio = tokens_per_zi(selection, ctx)
+    ctx.client.warm()
     outline = plan(brief)
+    grounding = grounding_for(brief, outline, opts, ctx)  # while the model loads
+    selection = choose_examples(brief, opts, ctx)
+    ratio = tokens_per_zi(selection, ctx)
     cleaner = make_cleaner(brief, selection)
-    grounding = grounding_for(brief, outline, opts, ctx)
     if opts.strategy == "one-call":
         call = one_call_request(brief, selection, ctx, ratio, prompt_material(grounding, outline))
         draft = ctx.client.structured(call.request, call.schema, prompt=call.prompt, step="adapt")
