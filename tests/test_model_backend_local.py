@@ -113,6 +113,28 @@ def test_preload_loads_once_in_the_background_and_a_failure_waits_for_the_first_
         _ = broken.llm  # ...and the first real use says why
 
 
+def test_stderr_stays_open_while_the_model_loads_in_the_background(tmp_path: Path) -> None:
+    # llama-cpp-python points fds 1 and 2 at /dev/null during a load, for every thread: an error
+    # printed meanwhile by the main thread was lost (a silent exit 2).
+    import subprocess
+    import sys
+
+    script = (
+        "import sys, time\n"
+        "from pipeline.model.backends.local import LocalBackend\n"
+        "b = LocalBackend(n_ctx=1280)\n"
+        "b.preload()\n"
+        "for i in range(40):\n"
+        "    print(f'line {i}', file=sys.stderr); print(f'out {i}'); time.sleep(0.05)\n"
+        "b.llm\n"
+    )
+    p = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300,
+                       cwd=Path(__file__).resolve().parent.parent)
+    assert p.returncode == 0, p.stderr
+    assert p.stderr.splitlines() == [f"line {i}" for i in range(40)]  # and nothing from llama.cpp
+    assert p.stdout.splitlines() == [f"out {i}" for i in range(40)]
+
+
 def test_fast_grammar_sampler_matches_llama_cpp_greedy(local_backend: LocalBackend) -> None:
     import json
 

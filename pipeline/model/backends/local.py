@@ -196,6 +196,33 @@ def _silence_llama_logs() -> None:
     llama_cpp.llama_log_set(_quiet, ctypes.c_void_p(0))
 
 
+class _StreamsKept:
+    """Stands in for llama-cpp-python's suppress_stdout_stderr, which points file descriptors 1
+    and 2 (and sys.stdout/stderr) at /dev/null while a model loads: for every thread of the
+    process. With the model loading in the background (LocalBackend.preload), the main thread's
+    one-line error went to /dev/null and the command exited 2 in silence. llama.cpp's own
+    messages are silenced by the log callback instead (_silence_llama_logs), which touches no
+    stream: measured, a load then writes nothing to stderr."""
+
+    def __init__(self, disable: bool = True) -> None:
+        pass
+
+    def __enter__(self) -> _StreamsKept:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+def _keep_std_streams() -> None:
+    import llama_cpp._internals
+    import llama_cpp.llama
+    import llama_cpp.llama_chat_format
+
+    for module in (llama_cpp.llama, llama_cpp._internals, llama_cpp.llama_chat_format):
+        module.suppress_stdout_stderr = _StreamsKept  # type: ignore[attr-defined]
+
+
 def load_model(path: Path, n_ctx: int, n_threads: int, n_threads_batch: int | None = None) -> _Loaded:
     """The process-wide model for (path, n_ctx), loaded on first use with these thread counts."""
     n_threads_batch = n_threads_batch or n_threads
@@ -205,6 +232,7 @@ def load_model(path: Path, n_ctx: int, n_threads: int, n_threads_batch: int | No
         if loaded is not None:
             return loaded
         _silence_llama_logs()
+        _keep_std_streams()
         from pipeline.model.backends.llama_sampling import GrammarFirstTryLlama
 
         try:
