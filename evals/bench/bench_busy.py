@@ -7,7 +7,8 @@ process (`python -c "while True: pass"`, bounded in time, killed after each run)
 
   A. the README's Quick start adapt (1,500 字) on the embedded model: quiet vs beside the busy
      process, automatic threads vs a fixed --threads (the old default: every core).
-     Target: busy ≤ 1.3 × quiet with automatic threads.
+     Target: busy ≤ 1.3 × quiet with automatic threads. The cells run in rounds (each
+     configuration quiet and busy in turn), and every run is printed beside the medians.
   B. 200 `summarize --method hybrid` jobs of about 100 字 through `batch run` beside the busy
      process. Target: ≥ 0.8 jobs/s.
 
@@ -144,19 +145,27 @@ def main() -> None:
         if args.part in ("adapt", "both"):
             print("\nA. adapt 1,500 字 (Quick start), seconds; median of", args.runs)
             print(f"{'threads':<10} {'quiet':>8} {'busy':>8} {'busy/quiet':>11}  chosen (quiet/busy)  load at start")
-            for threads in (None, args.fixed):
-                cells: dict[bool, list[float]] = {False: [], True: []}
-                chosen: dict[bool, list[str]] = {False: [], True: []}
-                loads: list[str] = []
-                for _ in range(args.runs):
+            # Rounds of every cell in turn: a machine whose speed drifts (a neighbour on the host,
+            # the page cache) then slows every configuration alike, not the one measured last.
+            configs = (None, args.fixed)
+            cells = {(t, b): [] for t in configs for b in (False, True)}
+            chosen = {(t, b): [] for t in configs for b in (False, True)}
+            loads: dict[int | None, list[str]] = {t: [] for t in configs}
+            for _ in range(args.runs):
+                for threads in configs:
                     for busy in (False, True):
                         seconds, load, picked = run_adapt(threads, busy, out_dir, args.timeout)
-                        cells[busy].append(seconds)
-                        chosen[busy].append(picked)
-                        loads.append(load)
-                quiet, busy_s = statistics.median(cells[False]), statistics.median(cells[True])
+                        cells[threads, busy].append(seconds)
+                        chosen[threads, busy].append(picked)
+                        loads[threads].append(load)
+            for threads in configs:
+                quiet, busy_s = statistics.median(cells[threads, False]), statistics.median(cells[threads, True])
                 print(f"{threads or 'auto':<10} {quiet:>8.1f} {busy_s:>8.1f} {busy_s / quiet:>11.2f}  "
-                      f"{','.join(chosen[False])} / {','.join(chosen[True])}   {' '.join(loads)}", flush=True)
+                      f"{','.join(chosen[threads, False])} / {','.join(chosen[threads, True])}   "
+                      f"{' '.join(loads[threads])}", flush=True)
+                for busy in (False, True):
+                    print(f"{'':<10} {'busy' if busy else 'quiet'} runs: "
+                          + " ".join(f"{x:.1f}" for x in cells[threads, busy]), flush=True)
         if args.part in ("batch", "both"):
             print(f"\nB. batch run: {args.jobs} summarize --method hybrid jobs of ~100 字, beside a busy process")
             print(f"{'threads':<10} {'jobs/s':>8} {'wall s':>8}  load at start")
