@@ -66,8 +66,9 @@ ThreadsOpt = Annotated[
     int | None,
     typer.Option(
         "--threads", min=1,
-        help="CPU threads of the embedded model. Default: the cores free when the command starts "
-        "(re-checked between calls); also SPEECHSMITH_THREADS or `threads` in the config.",
+        help="CPU threads of the embedded model. Default: every free core to read the prompt, one "
+        "fewer to write (a core is left to your other programs), re-checked between calls; also "
+        "SPEECHSMITH_THREADS or `threads` in the config.",
         show_default=False,
     ),
 ]
