@@ -141,15 +141,11 @@ def main(argv: list[str] | None = None) -> int:
     from pipeline.errors import SpeechsmithError
 
     try:
-        args.folder = args.folder or phrasebook_dir()
-    except SpeechsmithError as exc:
-        print(f"phrasebook: {exc}", file=sys.stderr)
-        return 2
-    if not args.folder.is_dir():
-        print(f"phrasebook: {args.folder}: no such folder", file=sys.stderr)
-        return 2
-    try:
-        return _report(args.folder)
+        folder = args.folder or phrasebook_dir()
+        if not folder.is_dir():
+            print(f"phrasebook: {folder}: no such folder", file=sys.stderr)
+            return 2
+        return _report(folder)
     except SpeechsmithError as exc:
         print(f"phrasebook: {exc}", file=sys.stderr)
         return 2

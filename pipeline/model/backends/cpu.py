@@ -11,8 +11,9 @@ every free core. Writing is one token at a time: each of ~18 layers is a few tin
 with a barrier after each, two threads give only ~1.5x one thread here, and that phase holds
 the cores for the whole call. So writing leaves one free core to the writer's other programs
 (RESERVE): Word and the browser stay responsive, and when such a program wakes up and takes a
-core the draft is not held back by a thread that lost its core. On 2 cores this costs a quiet
-machine ~25% of speed and makes a busy one no slower than a quiet one by more than ~1.2x.
+core the draft is not held back by a thread that lost its core. Measured on 2 cores
+(evals/bench/bench_busy.py, the README's table): the Quick start draft takes 16.4 s quiet and
+17.5 s beside a busy process (1.06x); writing on both cores it took 11.9 s quiet and 30.8 s busy.
 
 Free cores are measured from /proc/stat: the busy time of the cores this process may run on,
 minus this process's own CPU time, over a window. When a command starts, the window is a
@@ -58,6 +59,11 @@ class ThreadChoice:
     @property
     def reading(self) -> int:
         return self.prompt_threads or self.threads
+
+    @property
+    def counts(self) -> tuple[int, int]:
+        """(writing, reading the prompt): what llama_set_n_threads takes."""
+        return self.threads, self.reading
 
     def describe(self) -> str:
         """One line for -v: the choice and why."""

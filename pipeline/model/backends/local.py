@@ -348,8 +348,7 @@ class LocalBackend:
             choice = ThreadChoice(self.fixed_threads, len(watch.cpus), None, self.threads_source)
         else:
             choice = watch.choose(fresh=fresh or self.choice is None)
-        changed = self.choice is None or (choice.threads, choice.reading) != (self.choice.threads, self.choice.reading)
-        if self.notify is not None and changed:
+        if self.notify is not None and (self.choice is None or choice.counts != self.choice.counts):
             self.notify(f"threads: {choice.describe()}")
         self.choice = choice
         return choice
@@ -362,7 +361,7 @@ class LocalBackend:
     def apply_threads(self, choice: ThreadChoice) -> None:
         """Switch the loaded model to `choice`'s thread counts in place (llama_set_n_threads)."""
         loaded = self._loaded
-        wanted = (choice.threads, choice.reading)
+        wanted = choice.counts
         if loaded is None or loaded.threads == wanted:
             return
         import llama_cpp
