@@ -246,6 +246,15 @@ def _half_to_full(text: str) -> str:
 _SELF_REF = re.compile(r"(?<=[我本])(县|市|区|局)(?!场)(?=[\u4e00-\u9fff“”《，、。；：！])")
 
 
+def _clauses(sentence: str) -> list[tuple[str, str | None]]:
+    """The sentence's clauses, each with its refrain key (None for one too short to be a refrain)."""
+    out = []
+    for piece in re.split(r"(?<=[，；：、])", sentence):
+        key = normalize(piece)
+        out.append((piece, key if count_zi(key) >= REFRAIN_ZI else None))
+    return out
+
+
 class Cleaner:
     """Cleans drafted paragraphs against everything said so far in the speech."""
 
@@ -351,10 +360,11 @@ class Cleaner:
         """Is this the third sentence to open with a point's own words? A section opens with its
         point (致以节日问候，是…); the material's paragraphs each do too, and four in a row read as
         a loop (致以节日问候，是… 致以节日问候，也是… 致以节日问候，要…)."""
-        point = next((p for p in self.brief.points if sentence.startswith(f"{p}，")), None)
-        if point is None:
-            return False
-        return self.point_leads.get(point, 0) >= POINT_LEADS_MAX
+        point = self._leading_point(sentence)
+        return point is not None and self.point_leads.get(point, 0) >= POINT_LEADS_MAX
+
+    def _leading_point(self, sentence: str) -> str | None:
+        return next((p for p in self.brief.points if sentence.startswith(f"{p}，")), None)
 
     def _echoes(self, sentence: str) -> bool:
         """Is this the third sentence to carry the same run of ECHO_ZI 汉字? (通过加强健康教育和
@@ -370,26 +380,19 @@ class Cleaner:
 
     def _count_said(self, sentence: str) -> None:
         """What the refrain, echo and point-lead tests count, for a sentence that was kept."""
-        for piece in re.split(r"(?<=[，；：、])", sentence):
-            key = normalize(piece)
-            if count_zi(key) >= REFRAIN_ZI:
+        for _, key in _clauses(sentence):
+            if key is not None:
                 self.refrains[key] = self.refrains.get(key, 0) + 1
         for r in self._runs(sentence):
             self.runs[r] = self.runs.get(r, 0) + 1
-        point = next((p for p in self.brief.points if sentence.startswith(f"{p}，")), None)
+        point = self._leading_point(sentence)
         if point is not None:
             self.point_leads[point] = self.point_leads.get(point, 0) + 1
 
     def _without_refrains(self, sentence: str) -> str:
         # Report sentences on one point all end on the same clause (坚决遏制重特大事故发生): said
         # twice it is emphasis, five times it is a loop (R106). A clause said twice already goes.
-        pieces = re.split(r"(?<=[，；：、])", sentence)
-        out = []
-        for piece in pieces:
-            key = normalize(piece)
-            if count_zi(key) >= REFRAIN_ZI and self.refrains.get(key, 0) >= 2:
-                continue
-            out.append(piece)
+        out = [piece for piece, key in _clauses(sentence) if key is None or self.refrains.get(key, 0) < 2]
         return _full_stop("".join(out), "，；：、")
 
     def _unloop(self, sentence: str) -> str:
